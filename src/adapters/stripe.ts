@@ -1,0 +1,43 @@
+/** Stripe adapter: a client that honours STRIPE_API_BASE, and the LineItemSource over it. */
+import Stripe from "stripe";
+import { UpstreamError } from "../errors.ts";
+import type { LineItemPayload } from "../fulfillment/order.ts";
+import type { LineItemSource } from "../fulfillment/ports.ts";
+
+/** A Stripe client; `apiBase` (e.g. http://127.0.0.1:12111) points it at a local emulator. */
+export function createStripeClient(secretKey: string, apiBase?: URL): Stripe {
+  return new Stripe(secretKey, {
+    // One quick retry of network errors; beyond that, Stripe's own webhook retry is the better loop.
+    maxNetworkRetries: 1,
+    timeout: 10_000,
+    ...(apiBase && {
+      host: apiBase.hostname,
+      port: Number(apiBase.port) || (apiBase.protocol === "https:" ? 443 : 80),
+      protocol: apiBase.protocol === "https:" ? "https" : "http",
+    }),
+  });
+}
+
+/** Page size Stripe allows at most; an order of up to 100 items costs one API call. */
+const PAGE_SIZE = 100;
+
+/** Lists every line item with price.product expanded, following Stripe's cursor pagination. */
+export function stripeLineItems(stripe: Stripe): LineItemSource {
+  return {
+    async listLineItems(sessionId) {
+      const items: LineItemPayload[] = [];
+      try {
+        const pages = stripe.checkout.sessions.listLineItems(sessionId, {
+          limit: PAGE_SIZE,
+          expand: ["data.price.product"],
+        });
+        for await (const item of pages) items.push(item as LineItemPayload);
+      } catch (error) {
+        const status =
+          error instanceof Stripe.errors.StripeError ? (error.statusCode ?? "network") : "network";
+        throw new UpstreamError("stripe", `stripe:${status}`, { cause: error });
+      }
+      return items;
+    },
+  };
+}

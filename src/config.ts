@@ -1,0 +1,119 @@
+/** Runtime configuration: read once per cold start from the environment, validated, typed. */
+import * as v from "valibot";
+
+/** Everything the webhook needs to run, already trimmed and checked. */
+export interface Config {
+  stripeSecretKey: string;
+  stripeWebhookSecret: string;
+  /** Base URL of the Stripe API for local emulators and tests, e.g. http://127.0.0.1:12111; undefined = Stripe. */
+  stripeApiBase: URL | undefined;
+  upstashUrl: string;
+  upstashToken: string;
+  resendApiKey: string;
+  /** Sender, e.g. `Shop <orders@shop.example>`. */
+  emailFrom: string;
+  /** Receives a new-order notification when set. */
+  merchantEmail: string | undefined;
+  shopName: string;
+  /** Public URL of the shop (Netlify sets `URL`); linked from emails when known. */
+  siteUrl: string | undefined;
+}
+
+/** Thrown when the environment cannot produce a Config; the message names every offending variable. */
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+  constructor(
+    readonly missing: string[],
+    /** Variable name -> what is wrong with it (never its value). */
+    readonly malformed: Map<string, string>,
+  ) {
+    const parts = [];
+    if (missing.length > 0) parts.push(`Missing ${missing.join(", ")}`);
+    if (malformed.size > 0) {
+      parts.push(`Malformed ${[...malformed].map(([name, problem]) => `${name} (${problem})`).join(", ")}`);
+    }
+    super(`${parts.join("; ")} (see .env.example)`);
+  }
+}
+
+// Secrets are often pasted with a trailing newline or spaces; an untrimmed webhook secret fails every signature.
+const text = v.pipe(v.string(), v.trim());
+const required = (check?: v.GenericPipeItem<string, string>) =>
+  check ? v.pipe(text, v.nonEmpty(), check) : v.pipe(text, v.nonEmpty());
+const optional = (check?: v.GenericPipeItem<string, string>) =>
+  v.optional(
+    v.pipe(
+      text,
+      v.transform((s) => (s === "" ? undefined : s)),
+      v.union([v.undefined(), check ? v.pipe(v.string(), check) : v.string()]),
+    ),
+  );
+const httpUrl = v.check((s: string) => /^https?:\/\//.test(s) && URL.canParse(s), "must be an http(s) URL");
+const emailAddress = /[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+/;
+// `orders@shop.example` or `Shop <orders@shop.example>`.
+const mailbox = v.check(
+  (s: string) => new RegExp(`^(${emailAddress.source}|[^<>]*<${emailAddress.source}>)$`).test(s),
+  "must be an address or `Name <address>`",
+);
+
+const schema = v.object({
+  STRIPE_SECRET_KEY: required(
+    v.regex(/^(sk|rk)_(test|live)_\S+$/, "must start with sk_test_, sk_live_ or rk_"),
+  ),
+  STRIPE_WEBHOOK_SECRET: required(v.regex(/^whsec_\S+$/, "must start with whsec_")),
+  UPSTASH_REDIS_REST_URL: required(httpUrl),
+  UPSTASH_REDIS_REST_TOKEN: required(),
+  RESEND_API_KEY: required(),
+  EMAIL_FROM: required(mailbox),
+  MERCHANT_EMAIL: optional(v.regex(new RegExp(`^${emailAddress.source}$`), "must be an email address")),
+  SHOP_NAME: optional(),
+  STRIPE_API_BASE: optional(httpUrl),
+  URL: optional(httpUrl),
+});
+
+/** Variables Linkshop reads; used to report problems in a stable order. */
+export const CONFIG_VARIABLES = Object.keys(schema.entries) as (keyof typeof schema.entries)[];
+
+/**
+ * Validates the environment. Throws one ConfigError naming every missing or malformed variable.
+ * Values are never echoed back: they may be secrets.
+ */
+export function readConfig(env: Record<string, string | undefined>): Config {
+  const result = v.safeParse(schema, env);
+  if (!result.success) {
+    const missing = new Set<string>();
+    const problems = new Map<string, string>();
+    for (const issue of result.issues) {
+      const name = issue.path?.[0]?.key;
+      if (typeof name !== "string") continue;
+      const absent =
+        issue.input === undefined || (typeof issue.input === "string" && issue.input.trim() === "");
+      if (absent) missing.add(name);
+      // Custom checks carry a human message; built-in ones quote the input, which may be a secret.
+      else if (!problems.has(name))
+        problems.set(name, issue.message.startsWith("must ") ? issue.message : "invalid");
+    }
+    const malformed = new Map(
+      CONFIG_VARIABLES.flatMap((name) =>
+        problems.has(name) ? [[name, problems.get(name) ?? ""] as const] : [],
+      ),
+    );
+    throw new ConfigError(
+      CONFIG_VARIABLES.filter((name) => missing.has(name)),
+      malformed,
+    );
+  }
+  const env2 = result.output;
+  return {
+    stripeSecretKey: env2.STRIPE_SECRET_KEY,
+    stripeWebhookSecret: env2.STRIPE_WEBHOOK_SECRET,
+    stripeApiBase: env2.STRIPE_API_BASE === undefined ? undefined : new URL(env2.STRIPE_API_BASE),
+    upstashUrl: env2.UPSTASH_REDIS_REST_URL,
+    upstashToken: env2.UPSTASH_REDIS_REST_TOKEN,
+    resendApiKey: env2.RESEND_API_KEY,
+    emailFrom: env2.EMAIL_FROM,
+    merchantEmail: env2.MERCHANT_EMAIL,
+    shopName: env2.SHOP_NAME ?? "Our shop",
+    siteUrl: env2.URL,
+  };
+}

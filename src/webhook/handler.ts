@@ -1,0 +1,111 @@
+/** The webhook over HTTP: Request -> verified event -> outcome -> Response, with one log line per delivery. */
+import Stripe from "stripe";
+import type { ConfigError } from "../config.ts";
+import { InProgressError, StoreUnavailableError, UpstreamError } from "../errors.ts";
+import type { FulfilmentDeps } from "../fulfillment/fulfill.ts";
+import type { LogFields, Logger } from "../log.ts";
+import { readBodyLimited } from "./body.ts";
+import { type EventPayload, handleEvent } from "./route.ts";
+
+/** What the handler is built from; the Netlify function assembles it once per cold start. */
+export interface WebhookSetup {
+  /** Signing secret of the Stripe endpoint (whsec_...), or undefined when configuration lacks it. */
+  webhookSecret: string | undefined;
+  /** The services, or the configuration error that prevented building them. */
+  deps: FulfilmentDeps | ConfigError;
+  log: Logger;
+}
+
+type Reply = { status: number; outcome: string; reason: string };
+
+/** Builds the request handler. */
+export function createWebhookHandler(setup: WebhookSetup): (req: Request) => Promise<Response> {
+  return async (req) => {
+    const started = performance.now();
+    const fields: LogFields = {};
+    const reply = await respond(req, setup, fields);
+    setup.log("webhook.delivery", {
+      ...fields,
+      outcome: reply.outcome,
+      reason: reply.reason,
+      status: reply.status,
+      durationMs: Math.round(performance.now() - started),
+    });
+    const body = reply.status < 300 ? { received: true, outcome: reply.outcome } : { error: reply.reason };
+    return Response.json(body, {
+      status: reply.status,
+      headers: reply.status === 405 ? { allow: "POST" } : undefined,
+    });
+  };
+}
+
+async function respond(req: Request, setup: WebhookSetup, fields: LogFields): Promise<Reply> {
+  if (req.method !== "POST") return rejected(405, "method_not_allowed");
+  const body = await readBodyLimited(req);
+  if (!body) return rejected(413, "body_too_large");
+  if (body.byteLength === 0) return rejected(400, "empty_body");
+
+  // Nothing is parsed, stored or sent before the signature holds.
+  if (!setup.webhookSecret) return misconfigured(setup);
+  const signature = req.headers.get("stripe-signature");
+  if (!signature) return rejected(400, "missing_signature");
+  let event: EventPayload;
+  try {
+    // Verify the exact bytes Stripe signed; default tolerance of 300 s rejects replayed deliveries.
+    event = (await Stripe.webhooks.constructEventAsync(
+      Buffer.from(body),
+      signature,
+      setup.webhookSecret,
+    )) as unknown as EventPayload;
+  } catch (error) {
+    return rejected(400, error instanceof SyntaxError ? "invalid_json" : "invalid_signature");
+  }
+  if (
+    typeof event?.id !== "string" ||
+    typeof event.type !== "string" ||
+    typeof event.data?.object !== "object"
+  ) {
+    return rejected(400, "not_an_event");
+  }
+  fields.eventId = event.id;
+  fields.type = event.type;
+  const objectId = event.data.object.id;
+  if (event.data.object.object === "checkout.session" && typeof objectId === "string")
+    fields.sessionId = objectId;
+
+  if (!isDeps(setup.deps)) return misconfigured(setup);
+  try {
+    const { outcome, reason } = await handleEvent(event, setup.deps);
+    return { status: 200, outcome, reason };
+  } catch (error) {
+    const reply = failure(error);
+    if (reply.reason === "internal_error") fields.error = error instanceof Error ? error.name : typeof error;
+    return reply;
+  }
+}
+
+/**
+ * The one place where failures become statuses. Every one is non-2xx, so Stripe retries the delivery:
+ * 409 while another attempt holds the order, 503 when Redis is unavailable, 502 when Stripe or Resend fail.
+ */
+function failure(error: unknown): Reply {
+  if (error instanceof InProgressError) return { status: 409, outcome: "in_progress", reason: error.reason };
+  if (error instanceof StoreUnavailableError) return { status: 503, outcome: "failed", reason: error.reason };
+  if (error instanceof UpstreamError) return { status: 502, outcome: "failed", reason: error.reason };
+  return { status: 500, outcome: "failed", reason: "internal_error" };
+}
+
+function rejected(status: number, reason: string): Reply {
+  return { status, outcome: "rejected", reason };
+}
+
+function misconfigured(setup: WebhookSetup): Reply {
+  // The message names variables, never values; it goes to the log only, never to the caller.
+  const message = isDeps(setup.deps) ? "Missing STRIPE_WEBHOOK_SECRET" : setup.deps.message;
+  setup.log("config.invalid", { message });
+  return { status: 500, outcome: "failed", reason: "misconfigured" };
+}
+
+function isDeps(deps: FulfilmentDeps | ConfigError): deps is FulfilmentDeps {
+  return !(deps instanceof Error);
+}

@@ -1,0 +1,106 @@
+import { describe, expect, it } from "vitest";
+import { type LineItemPayload, type SessionPayload, toOrder } from "../../src/fulfillment/order.ts";
+import { checkoutSession, fixture, lineItem } from "../support/stripe-payloads.ts";
+
+const session = (overrides: Record<string, unknown> = {}) =>
+  checkoutSession(overrides) as unknown as SessionPayload;
+const items = (...list: Record<string, unknown>[]) => list as unknown as LineItemPayload[];
+
+describe("toOrder", () => {
+  it("maps items with quantities, unit and line amounts, and the totals", () => {
+    const order = toOrder(
+      session({
+        amount_subtotal: 4000,
+        amount_total: 4090,
+        total_details: { amount_discount: 500, amount_shipping: 490, amount_tax: 100 },
+      }),
+      items(
+        lineItem({ name: "Mug", unitAmount: 1500, quantity: 2 }),
+        lineItem({ name: "Poster", unitAmount: 1000 }),
+      ),
+    );
+    expect(
+      order.items.map(({ name, quantity, unitAmount, amount }) => [name, quantity, unitAmount, amount]),
+    ).toEqual([
+      ["Mug", 2, 1500, 3000],
+      ["Poster", 1, 1000, 1000],
+    ]);
+    expect([order.subtotal, order.discount, order.shipping, order.tax, order.total]).toEqual([
+      4000, 500, 490, 100, 4090,
+    ]);
+    expect(order.customerEmail).toBe("jenny@example.com");
+    expect(order.customerName).toBe("Jenny Rosen");
+  });
+
+  it("falls back to the line item's description for deleted products and unexpanded ids", () => {
+    const order = toOrder(
+      session(),
+      items(
+        lineItem({
+          name: "Gone",
+          unitAmount: 100,
+          product: { id: "prod_1", object: "product", deleted: true },
+        }),
+        lineItem({ name: "By id", unitAmount: 200, product: "prod_2" }),
+        lineItem({ name: "Null", unitAmount: 300, product: null }),
+      ),
+    );
+    expect(order.items.map((item) => item.name)).toEqual(["Gone", "By id", "Null"]);
+  });
+
+  it("keeps only http(s) download links from product metadata", () => {
+    const product = (url: string) => ({ object: "product", name: "Ebook", metadata: { download_url: url } });
+    const order = toOrder(
+      session(),
+      items(
+        lineItem({ name: "a", unitAmount: 1, product: product("https://files.example/ebook.pdf") }),
+        lineItem({ name: "b", unitAmount: 1, product: product("javascript:alert(1)") }),
+        lineItem({ name: "c", unitAmount: 1, product: product("not a url") }),
+      ),
+    );
+    expect(order.items.map((item) => item.deliveryUrl)).toEqual([
+      "https://files.example/ebook.pdf",
+      undefined,
+      undefined,
+    ]);
+  });
+
+  it("reads the shipping address from every API version's field", () => {
+    const address = {
+      line1: "510 Townsend St",
+      line2: null,
+      city: "San Francisco",
+      state: "CA",
+      postal_code: "94103",
+      country: "US",
+    };
+    const expected = { name: "Jenny Rosen", lines: ["510 Townsend St", "94103 San Francisco CA", "US"] };
+    const current = session({
+      collected_information: { shipping_details: { name: "Jenny Rosen", address } },
+    });
+    const older = session({
+      collected_information: null,
+      shipping_details: { name: "Jenny Rosen", address },
+    });
+    const oldest = session({ collected_information: null, shipping: { name: "Jenny Rosen", address } });
+    for (const s of [current, older, oldest]) expect(toOrder(s, []).shippingAddress).toEqual(expected);
+    expect(toOrder(session({ collected_information: null }), []).shippingAddress).toBeUndefined();
+  });
+
+  it("uses customer_email when customer_details has none", () => {
+    const order = toOrder(session({ customer_details: null, customer_email: "old@example.com" }), []);
+    expect(order.customerEmail).toBe("old@example.com");
+    expect(toOrder(session({ customer_details: { email: null } }), []).customerEmail).toBeUndefined();
+  });
+
+  it("maps a real retrieved session with its expanded line items", () => {
+    const real = fixture<SessionPayload>("events/aichat_session.json");
+    const list = fixture<{ data: LineItemPayload[] }>("events/aichat_line_items.json");
+    const order = toOrder(real, list.data);
+    expect(order).toMatchObject({
+      currency: "usd",
+      total: 2500,
+      items: [{ name: "Pay as you go (300,000 characters)", quantity: 1, unitAmount: 2500, amount: 2500 }],
+    });
+  });
+});

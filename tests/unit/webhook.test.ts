@@ -1,0 +1,303 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError } from "../../src/config.ts";
+import { UpstreamError } from "../../src/errors.ts";
+import type { FulfilmentDeps } from "../../src/fulfillment/fulfill.ts";
+import type { LineItemPayload } from "../../src/fulfillment/order.ts";
+import { createWebhookHandler } from "../../src/webhook/handler.ts";
+import { fakeDeps, memoryLog } from "../support/fakes.ts";
+import { checkoutSession, lineItem, sign, stripeEvent, webhookRequest } from "../support/stripe-payloads.ts";
+
+const secret = "whsec_test_secret";
+
+function setup(overrides: Partial<FulfilmentDeps> = {}) {
+  const fakes = fakeDeps(overrides);
+  const handle = createWebhookHandler({ webhookSecret: secret, deps: fakes.deps, log: fakes.deps.log });
+  const deliver = async (event: unknown) => {
+    const res = await handle(webhookRequest(JSON.stringify(event), { secret }));
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  };
+  const paidSession = (overrides: Record<string, unknown> = {}) => {
+    const session = checkoutSession(overrides);
+    fakes.lineItems.items[session.id] = [
+      lineItem({ name: "Ceramic mug", unitAmount: 1500, quantity: 2 }),
+    ] as unknown as LineItemPayload[];
+    return session;
+  };
+  return { ...fakes, handle, deliver, paidSession };
+}
+
+describe("signature verification", () => {
+  const body = JSON.stringify(stripeEvent("checkout.session.completed", checkoutSession()));
+  const now = Math.floor(Date.now() / 1000);
+
+  it.each([
+    ["no Stripe-Signature header", webhookRequest(body, { signature: null }), "missing_signature"],
+    ["a garbage header", webhookRequest(body, { signature: "garbage" }), "invalid_signature"],
+    ["another endpoint's secret", webhookRequest(body, { secret: "whsec_other" }), "invalid_signature"],
+    ["a stale timestamp", webhookRequest(body, { secret, timestamp: now - 301 }), "invalid_signature"],
+    ["an empty body", webhookRequest("", { secret }), "empty_body"],
+    ["a signed body that is not JSON", webhookRequest("not json", { secret }), "invalid_json"],
+    ["a signed JSON value that is not an event", webhookRequest("[1,2]", { secret }), "not_an_event"],
+  ])("rejects %s with 400 and changes nothing", async (_, request, reason) => {
+    const { handle, store, mailer, lineItems, logs } = setup();
+    const res = await handle(request);
+    expect(res.status).toBe(400);
+    expect(await res.json()).toEqual({ error: reason });
+    expect(store.values.size).toBe(0);
+    expect(mailer.sent).toHaveLength(0);
+    expect(lineItems.calls).toBe(0);
+    expect(logs).toEqual([
+      expect.objectContaining({ event: "webhook.delivery", outcome: "rejected", reason }),
+    ]);
+  });
+
+  it("rejects a body changed after signing", async () => {
+    const { handle, store } = setup();
+    const signature = sign(body, secret);
+    const res = await handle(webhookRequest(body.replace("3000", "1"), { signature }));
+    expect(res.status).toBe(400);
+    expect(store.values.size).toBe(0);
+  });
+
+  it("verifies the raw bytes, not re-serialised JSON", async () => {
+    const { handle } = setup();
+    const spaced = JSON.stringify(JSON.parse(body), null, 3);
+    expect((await handle(webhookRequest(spaced, { secret }))).status).toBe(200);
+  });
+});
+
+describe("request limits", () => {
+  it("answers 405 to anything but POST", async () => {
+    const { handle } = setup();
+    const res = await handle(new Request("http://localhost/api/stripe-webhook"));
+    expect(res.status).toBe(405);
+    expect(res.headers.get("allow")).toBe("POST");
+  });
+
+  it("answers 413 from Content-Length without reading the body", async () => {
+    const { handle } = setup();
+    const res = await handle(
+      new Request("http://localhost/api/stripe-webhook", {
+        method: "POST",
+        headers: { "content-length": String(2 * 1024 * 1024) },
+        body: "{}",
+      }),
+    );
+    expect(res.status).toBe(413);
+  });
+
+  it("answers 413 to an oversized streamed body, pulling no more than the limit", async () => {
+    const { handle } = setup();
+    let pulled = 0;
+    const chunk = new Uint8Array(64 * 1024);
+    const stream = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        pulled += chunk.byteLength;
+        controller.enqueue(chunk);
+      },
+    });
+    const req = new Request("http://localhost/api/stripe-webhook", {
+      method: "POST",
+      body: stream,
+      duplex: "half",
+    });
+    const res = await handle(req);
+    expect(res.status).toBe(413);
+    expect(pulled).toBeLessThan(2 * 1024 * 1024);
+  });
+});
+
+describe("misconfiguration", () => {
+  const configError = new ConfigError(["RESEND_API_KEY"], new Map());
+
+  it("answers 500 to a verified event and logs which variable is missing", async () => {
+    const { entries, log } = memoryLog();
+    const handle = createWebhookHandler({ webhookSecret: secret, deps: configError, log });
+    const event = stripeEvent("checkout.session.completed", checkoutSession());
+    const res = await handle(webhookRequest(JSON.stringify(event), { secret }));
+    expect(res.status).toBe(500);
+    expect(await res.json()).toEqual({ error: "misconfigured" });
+    expect(entries[0]).toEqual({
+      event: "config.invalid",
+      message: "Missing RESEND_API_KEY (see .env.example)",
+    });
+  });
+
+  it("still answers 400 to a bad signature when the secret is known", async () => {
+    const { log } = memoryLog();
+    const handle = createWebhookHandler({ webhookSecret: secret, deps: configError, log });
+    expect((await handle(webhookRequest("{}", { signature: "garbage" }))).status).toBe(400);
+  });
+
+  it("answers 500 when the signing secret itself is missing", async () => {
+    const { log } = memoryLog();
+    const handle = createWebhookHandler({ webhookSecret: undefined, deps: configError, log });
+    expect((await handle(webhookRequest("{}", { signature: "garbage" }))).status).toBe(500);
+  });
+});
+
+describe("fulfilment", () => {
+  it("sends the receipt and the merchant notice in one idempotent request", async () => {
+    const { deliver, paidSession, mailer, store } = setup();
+    const session = paidSession();
+    const event = stripeEvent("checkout.session.completed", session);
+    expect(await deliver(event)).toEqual({ status: 200, body: { received: true, outcome: "fulfilled" } });
+    expect(mailer.sent.map((email) => [email.to, email.idempotencyKey])).toEqual([
+      ["jenny@example.com", `linkshop-order-${session.id}`],
+      ["owner@shop.example", `linkshop-order-${session.id}`],
+    ]);
+    expect(mailer.sent[0]?.text).toContain("2 x Ceramic mug @ $15.00 = $30.00");
+    expect(store.values.get(`linkshop:order:${session.id}`)).toBe("done");
+    expect(store.values.get(`linkshop:event:${event.id}`)).toBe("done");
+  });
+
+  it("acknowledges a redelivered event without work", async () => {
+    const { deliver, paidSession, mailer, lineItems } = setup();
+    const event = stripeEvent("checkout.session.completed", paidSession());
+    await deliver(event);
+    expect(await deliver(event)).toEqual({ status: 200, body: { received: true, outcome: "duplicate" } });
+    expect(mailer.sent).toHaveLength(2);
+    expect(lineItems.calls).toBe(1);
+  });
+
+  it("fulfils once when concurrent deliveries race; the others get 409 or 200 duplicate", async () => {
+    const { deliver, paidSession, mailer } = setup();
+    const event = stripeEvent("checkout.session.completed", paidSession());
+    const results = await Promise.all(Array.from({ length: 20 }, () => deliver(event)));
+    const statuses = results.map((r) => r.status);
+    expect(statuses.filter((s) => s === 200 || s === 409)).toHaveLength(20);
+    expect(results.filter((r) => r.body.outcome === "fulfilled")).toHaveLength(1);
+    expect(mailer.sent.filter((email) => email.to === "jenny@example.com")).toHaveLength(1);
+  });
+
+  it("waits on an unpaid completion and fulfils on async_payment_succeeded, once", async () => {
+    const { deliver, paidSession, mailer } = setup();
+    const session = paidSession({ payment_status: "unpaid" });
+    const completed = await deliver(stripeEvent("checkout.session.completed", session));
+    expect(completed).toEqual({ status: 200, body: { received: true, outcome: "ignored" } });
+    expect(mailer.sent).toHaveLength(0);
+    const succeeded = { ...session, payment_status: "paid" };
+    expect(
+      (await deliver(stripeEvent("checkout.session.async_payment_succeeded", succeeded))).body.outcome,
+    ).toBe("fulfilled");
+    expect(
+      (await deliver(stripeEvent("checkout.session.async_payment_succeeded", succeeded))).body.outcome,
+    ).toBe("duplicate");
+    expect(mailer.sent.filter((email) => email.to === "jenny@example.com")).toHaveLength(1);
+  });
+
+  it("fulfils a session once even when it arrives in two different events", async () => {
+    const { deliver, paidSession, mailer } = setup();
+    const session = paidSession();
+    await deliver(stripeEvent("checkout.session.completed", session));
+    const second = await deliver(stripeEvent("checkout.session.async_payment_succeeded", session));
+    expect(second.body.outcome).toBe("duplicate");
+    expect(mailer.sent).toHaveLength(2);
+  });
+
+  it("notifies only the merchant when the session has no customer email", async () => {
+    const { deliver, paidSession, mailer, logs } = setup();
+    await deliver(stripeEvent("checkout.session.completed", paidSession({ customer_details: null })));
+    expect(mailer.sent.map((email) => email.to)).toEqual(["owner@shop.example"]);
+    expect(logs.at(-1)).toMatchObject({ outcome: "fulfilled", reason: "no_customer_email" });
+  });
+
+  it("ignores sessions in setup mode, expired sessions and other events with 200", async () => {
+    const { deliver, store, mailer } = setup();
+    for (const event of [
+      stripeEvent(
+        "checkout.session.completed",
+        checkoutSession({ mode: "setup", payment_status: "no_payment_required" }),
+      ),
+      stripeEvent(
+        "checkout.session.expired",
+        checkoutSession({ status: "expired", payment_status: "unpaid" }),
+      ),
+      stripeEvent("invoice.paid", { object: "invoice", id: "in_1" }),
+    ]) {
+      expect(await deliver(event)).toEqual({ status: 200, body: { received: true, outcome: "ignored" } });
+    }
+    expect(store.values.size).toBe(0);
+    expect(mailer.sent).toHaveLength(0);
+  });
+});
+
+describe("failed delayed payments", () => {
+  it("emails the customer once that the payment failed", async () => {
+    const { deliver, mailer, lineItems } = setup();
+    const session = checkoutSession({ payment_status: "unpaid", amount_total: 999, currency: "eur" });
+    await deliver(stripeEvent("checkout.session.async_payment_failed", session));
+    await deliver(stripeEvent("checkout.session.async_payment_failed", session));
+    expect(mailer.sent.map((email) => [email.to, email.subject])).toEqual([
+      ["jenny@example.com", "Your Test Shop payment did not go through"],
+    ]);
+    expect(mailer.sent[0]?.text).toContain("€9.99");
+    expect(lineItems.calls).toBe(0);
+  });
+});
+
+describe("failing dependencies", () => {
+  it("answers 502 when Stripe fails, releases the claims, and the retry fulfils once", async () => {
+    const { deliver, paidSession, mailer, lineItems, store } = setup();
+    const event = stripeEvent("checkout.session.completed", paidSession());
+    lineItems.fail = true;
+    expect(await deliver(event)).toEqual({ status: 502, body: { error: "stripe:500" } });
+    expect(mailer.sent).toHaveLength(0);
+    expect(store.values.size).toBe(0);
+    lineItems.fail = false;
+    expect((await deliver(event)).body.outcome).toBe("fulfilled");
+    expect(mailer.sent).toHaveLength(2);
+  });
+
+  it("answers 502 when Resend refuses, and the retry sends exactly once", async () => {
+    const { deliver, paidSession, mailer, store } = setup();
+    const event = stripeEvent("checkout.session.completed", paidSession());
+    mailer.failures.push(new UpstreamError("resend", "resend:500:internal_server_error"));
+    expect((await deliver(event)).status).toBe(502);
+    expect(store.values.size).toBe(0);
+    expect((await deliver(event)).status).toBe(200);
+    expect(mailer.sent).toHaveLength(2);
+  });
+
+  it("answers 503 when the store is down, and sends nothing", async () => {
+    const { deliver, paidSession, mailer, lineItems, store } = setup();
+    store.down = true;
+    const event = stripeEvent("checkout.session.completed", paidSession());
+    expect(await deliver(event)).toEqual({ status: 503, body: { error: "store_unavailable" } });
+    expect(mailer.sent).toHaveLength(0);
+    expect(lineItems.calls).toBe(0);
+    store.down = false;
+    expect((await deliver(event)).body.outcome).toBe("fulfilled");
+  });
+
+  it("answers 409 while another attempt holds the order", async () => {
+    const { deliver, paidSession, store, mailer } = setup();
+    const session = paidSession();
+    await store.claim(`linkshop:order:${session.id}`);
+    const res = await deliver(stripeEvent("checkout.session.completed", session));
+    expect(res).toEqual({ status: 409, body: { error: "in_progress" } });
+    expect(mailer.sent).toHaveLength(0);
+  });
+});
+
+describe("logging", () => {
+  it("writes one line per delivery with ids, outcome and duration, and no personal data", async () => {
+    const { deliver, paidSession, logs } = setup();
+    const session = paidSession();
+    const event = stripeEvent("checkout.session.completed", session);
+    await deliver(event);
+    expect(logs).toEqual([
+      {
+        event: "webhook.delivery",
+        eventId: event.id,
+        type: "checkout.session.completed",
+        sessionId: session.id,
+        outcome: "fulfilled",
+        reason: "emails_sent",
+        status: 200,
+        durationMs: expect.any(Number),
+      },
+    ]);
+    expect(JSON.stringify(logs)).not.toMatch(/@|Jenny|Townsend/);
+  });
+});
