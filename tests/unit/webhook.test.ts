@@ -96,11 +96,9 @@ describe("request limits", () => {
         controller.enqueue(chunk);
       },
     });
-    const req = new Request("http://localhost/api/stripe-webhook", {
-      method: "POST",
-      body: stream,
-      duplex: "half",
-    });
+    // `duplex` is required by Node for streamed bodies but missing from the DOM typings.
+    const init = { method: "POST", body: stream, duplex: "half" } as RequestInit;
+    const req = new Request("http://localhost/api/stripe-webhook", init);
     const res = await handle(req);
     expect(res.status).toBe(413);
     expect(pulled).toBeLessThan(2 * 1024 * 1024);
