@@ -1,37 +1,64 @@
-/** Builds the webhook's services from the environment, once per cold start. */
-
+/** Builds the functions' services from the environment, once per cold start. */
 import { resendMailer } from "./adapters/resend.ts";
-import { createStripeClient, stripeLineItems } from "./adapters/stripe.ts";
+import { createStripeClient, stripeLineItems, stripeSessions } from "./adapters/stripe.ts";
 import { createRedisClient, upstashClaimStore } from "./adapters/upstash.ts";
-import { ConfigError, readConfig } from "./config.ts";
+import { type Config, ConfigError, readConfig } from "./config.ts";
 import { jsonLogger, type Logger } from "./log.ts";
+import { createOrderStatusHandler, type OrderStatusDeps } from "./order-status/handler.ts";
 import { createWebhookHandler } from "./webhook/handler.ts";
 
-/** The webhook handler for this environment; a configuration problem becomes a 500 with the reason in the log. */
-export function webhookFromEnv(
-  env: Record<string, string | undefined>,
-  log: Logger = jsonLogger,
-): (req: Request) => Promise<Response> {
+type Env = Record<string, string | undefined>;
+
+/** Every service the functions use, wired to real clients. */
+function services(config: Config, log: Logger): OrderStatusDeps {
+  const stripe = createStripeClient(config.stripeSecretKey, config.stripeApiBase);
+  return {
+    store: upstashClaimStore(createRedisClient(config.upstashUrl, config.upstashToken)),
+    lineItems: stripeLineItems(stripe),
+    sessions: stripeSessions(stripe),
+    mailer: resendMailer({ apiKey: config.resendApiKey, from: config.emailFrom }),
+    shop: { name: config.shopName, siteUrl: config.siteUrl },
+    merchantEmail: config.merchantEmail,
+    log,
+  };
+}
+
+function configured(env: Env): { config: Config } | { error: ConfigError } {
   try {
-    const config = readConfig(env);
+    return { config: readConfig(env) };
+  } catch (error) {
+    if (error instanceof ConfigError) return { error };
+    throw error;
+  }
+}
+
+/** The webhook handler for this environment; a configuration problem becomes a 500 with the reason in the log. */
+export function webhookFromEnv(env: Env, log: Logger = jsonLogger): (req: Request) => Promise<Response> {
+  const result = configured(env);
+  if ("config" in result) {
+    const { config } = result;
     return createWebhookHandler({
       webhookSecret: config.stripeWebhookSecret,
+      deps: services(config, log),
       log,
-      deps: {
-        store: upstashClaimStore(createRedisClient(config.upstashUrl, config.upstashToken)),
-        lineItems: stripeLineItems(createStripeClient(config.stripeSecretKey, config.stripeApiBase)),
-        mailer: resendMailer({ apiKey: config.resendApiKey, from: config.emailFrom }),
-        shop: { name: config.shopName, siteUrl: config.siteUrl },
-        merchantEmail: config.merchantEmail,
-        log,
-      },
     });
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    // Signatures can still be checked when the secret itself is fine, so bad requests keep getting 400.
-    const secret = env.STRIPE_WEBHOOK_SECRET?.trim();
-    const secretOk =
-      !error.missing.includes("STRIPE_WEBHOOK_SECRET") && !error.malformed.has("STRIPE_WEBHOOK_SECRET");
-    return createWebhookHandler({ webhookSecret: secretOk ? secret : undefined, deps: error, log });
   }
+  // Signatures can still be checked when the secret itself is fine, so bad requests keep getting 400.
+  const { error } = result;
+  const secretOk =
+    !error.missing.includes("STRIPE_WEBHOOK_SECRET") && !error.malformed.has("STRIPE_WEBHOOK_SECRET");
+  return createWebhookHandler({
+    webhookSecret: secretOk ? env.STRIPE_WEBHOOK_SECRET?.trim() : undefined,
+    deps: error,
+    log,
+  });
+}
+
+/** The order-status handler for this environment. */
+export function orderStatusFromEnv(env: Env, log: Logger = jsonLogger): (req: Request) => Promise<Response> {
+  const result = configured(env);
+  return createOrderStatusHandler({
+    deps: "config" in result ? services(result.config, log) : result.error,
+    log,
+  });
 }

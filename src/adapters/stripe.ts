@@ -1,8 +1,8 @@
 /** Stripe adapter: a client that honours STRIPE_API_BASE, and the LineItemSource over it. */
 import Stripe from "stripe";
 import { UpstreamError } from "../errors.ts";
-import type { LineItemPayload } from "../fulfillment/order.ts";
-import type { LineItemSource } from "../fulfillment/ports.ts";
+import type { LineItemPayload, SessionPayload } from "../fulfillment/order.ts";
+import type { LineItemSource, SessionSource } from "../fulfillment/ports.ts";
 
 /** A Stripe client; `apiBase` (e.g. http://127.0.0.1:12111) points it at a local emulator. */
 export function createStripeClient(secretKey: string, apiBase?: URL): Stripe {
@@ -33,11 +33,30 @@ export function stripeLineItems(stripe: Stripe): LineItemSource {
         });
         for await (const item of pages) items.push(item as LineItemPayload);
       } catch (error) {
-        const status =
-          error instanceof Stripe.errors.StripeError ? (error.statusCode ?? "network") : "network";
-        throw new UpstreamError("stripe", `stripe:${status}`, { cause: error });
+        throw upstream(error);
       }
       return items;
     },
   };
+}
+
+/** Retrieves sessions by id; an unknown id is `undefined`, not an error. */
+export function stripeSessions(stripe: Stripe): SessionSource {
+  return {
+    async retrieve(sessionId) {
+      try {
+        return (await stripe.checkout.sessions.retrieve(sessionId)) as SessionPayload;
+      } catch (error) {
+        if (error instanceof Stripe.errors.StripeInvalidRequestError && error.statusCode === 404)
+          return undefined;
+        throw upstream(error);
+      }
+    },
+  };
+}
+
+/** A log-safe failure: the status only; the SDK error (which may quote the request) stays in `cause`. */
+function upstream(error: unknown): UpstreamError {
+  const status = error instanceof Stripe.errors.StripeError ? (error.statusCode ?? "network") : "network";
+  return new UpstreamError("stripe", `stripe:${status}`, { cause: error });
 }

@@ -8,7 +8,7 @@ import {
 } from "../email/templates.ts";
 import type { Logger } from "../log.ts";
 import { type OnceResult, once } from "./once.ts";
-import { customerEmailOf, type Order, type SessionPayload, toOrder } from "./order.ts";
+import { customerEmailOf, type LineItemPayload, type Order, type SessionPayload, toOrder } from "./order.ts";
 import type { ClaimStore, LineItemSource, Mailer, OutgoingEmail } from "./ports.ts";
 
 /** What fulfilment needs, injected. */
@@ -34,14 +34,19 @@ export type ActionResult = OnceResult<{ reason: string }>;
 
 /**
  * Sends the receipt and the merchant notification for a paid session, once per session, whichever event or
- * request gets here first. Lists every line item (one Stripe call for up to 100 items).
+ * request gets here first. Lists every line item (one Stripe call for up to 100 items) unless the caller
+ * already has them.
  */
-export function fulfilOrder(session: SessionPayload, deps: FulfilmentDeps): Promise<ActionResult> {
+export function fulfilOrder(
+  session: SessionPayload,
+  deps: FulfilmentDeps,
+  lineItems?: LineItemPayload[],
+): Promise<ActionResult> {
   return once(
     deps.store,
     keys.order(session.id),
     async () => {
-      const order = toOrder(session, await deps.lineItems.listLineItems(session.id));
+      const order = toOrder(session, lineItems ?? (await deps.lineItems.listLineItems(session.id)));
       const emails = orderEmails(order, deps);
       // The idempotency key is derived from the session, so a crash between "accepted" and "done" cannot send twice.
       if (emails.length > 0) await deps.mailer.send(emails, `linkshop-order-${session.id}`);

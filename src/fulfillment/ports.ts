@@ -1,5 +1,5 @@
 /** The contracts the fulfilment core depends on; adapters in src/adapters implement them over real services. */
-import type { LineItemPayload } from "./order.ts";
+import type { LineItemPayload, SessionPayload } from "./order.ts";
 
 /** Result of trying to claim a unit of work. */
 export type Claim = { state: "claimed"; token: string } | { state: "done" } | { state: "busy" };
@@ -20,6 +20,11 @@ export interface ClaimStore {
 /** Lists every line item of a Checkout Session, product expanded. Throws UpstreamError on failure. */
 export interface LineItemSource {
   listLineItems(sessionId: string): Promise<LineItemPayload[]>;
+}
+
+/** Retrieves a Checkout Session; undefined when Stripe does not know the id. Throws UpstreamError on failure. */
+export interface SessionSource {
+  retrieve(sessionId: string): Promise<SessionPayload | undefined>;
 }
 
 /** An email ready to send. */

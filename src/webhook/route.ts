@@ -68,9 +68,9 @@ export function chooseAction(event: EventPayload): Action {
 export async function handleEvent(event: EventPayload, deps: FulfilmentDeps): Promise<Outcome> {
   const action = chooseAction(event);
   if (action.kind === "ignore") return { outcome: "ignored", reason: action.reason };
-  const run: (session: SessionPayload, deps: FulfilmentDeps) => Promise<ActionResult> =
-    action.kind === "fulfil" ? fulfilOrder : notifyPaymentFailed;
-  const result = await once(deps.store, keys.event(event.id), () => run(action.session, deps), deps.log);
+  const run = (): Promise<ActionResult> =>
+    action.kind === "fulfil" ? fulfilOrder(action.session, deps) : notifyPaymentFailed(action.session, deps);
+  const result = await once(deps.store, keys.event(event.id), run, deps.log);
   if (result.status === "duplicate") return { outcome: "duplicate", reason: "event_already_processed" };
   if (result.value.status === "duplicate")
     return { outcome: "duplicate", reason: "session_already_processed" };

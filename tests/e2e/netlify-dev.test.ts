@@ -1,0 +1,83 @@
+/** The deployed shape: a signed event into `netlify dev` (offline), a captured email out. */
+import { tmpdir } from "node:os";
+import Stripe from "stripe";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type NetlifyDev, startNetlifyDev } from "../../src/local/netlify-dev.ts";
+import { type Outbox, startOutbox } from "../../src/local/outbox.ts";
+import { freePort } from "../../src/local/ports.ts";
+import { type StripeEmulator, startStripeEmulator } from "../../src/local/stripe-emulator/index.ts";
+import { startUpstashBridge, type UpstashBridge } from "../../src/local/upstash-bridge.ts";
+import { redisBackend } from "../support/redis.ts";
+import { webhookRequest } from "../support/stripe-payloads.ts";
+
+const secret = "whsec_netlify_dev_e2e";
+const apiKey = "sk_test_netlify_dev_e2e";
+let emulator: StripeEmulator;
+let outbox: Outbox;
+let bridge: UpstashBridge;
+let netlify: NetlifyDev;
+
+beforeAll(async () => {
+  [emulator, outbox, bridge] = await Promise.all([
+    startStripeEmulator({ port: 0 }),
+    startOutbox({ port: 0, dir: `${tmpdir()}/linkshop-e2e-outbox-${process.pid}` }),
+    startUpstashBridge({ token: "e2e-token", port: 0, backend: redisBackend, onWarning: () => {} }),
+  ]);
+  netlify = await startNetlifyDev({
+    port: await freePort(),
+    env: {
+      STRIPE_SECRET_KEY: apiKey,
+      STRIPE_WEBHOOK_SECRET: secret,
+      STRIPE_API_BASE: emulator.url,
+      UPSTASH_REDIS_REST_URL: bridge.url,
+      UPSTASH_REDIS_REST_TOKEN: bridge.token,
+      RESEND_API_KEY: "re_e2e",
+      RESEND_BASE_URL: outbox.url,
+      EMAIL_FROM: "Fern & Fig <orders@shop.example>",
+      SHOP_NAME: "Fern & Fig",
+    },
+  });
+}, 90_000);
+
+afterAll(async () => {
+  await netlify?.stop();
+  await Promise.all([emulator?.close(), outbox?.clear().then(() => outbox.close()), bridge?.close()]);
+});
+
+describe("stripe-webhook under netlify dev", () => {
+  it("turns a signed checkout.session.completed into one captured receipt", async () => {
+    const stripe = new Stripe(apiKey, {
+      host: "127.0.0.1",
+      port: new URL(emulator.url).port,
+      protocol: "http",
+    });
+    const product = await stripe.products.create({ name: "Linen apron" });
+    const price = await stripe.prices.create({ product: product.id, unit_amount: 3200, currency: "eur" });
+    const session = await stripe.checkout.sessions.create({
+      mode: "payment",
+      line_items: [{ price: price.id, quantity: 1 }],
+      success_url: "http://localhost:8888/thanks",
+    });
+    await fetch(`${emulator.url}/_emulator/checkout/sessions/${session.id}/complete`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ email: "jenny@example.com", payment: "card" }),
+    });
+    const [event] = (await stripe.events.list({ type: "checkout.session.completed", limit: 1 })).data;
+    const body = JSON.stringify(event);
+    const url = `${netlify.url}/api/stripe-webhook`;
+
+    const first = await fetch(webhookRequest(body, { secret, url }));
+    expect(first.status).toBe(200);
+    expect(await first.json()).toEqual({ received: true, outcome: "fulfilled" });
+    const again = await fetch(webhookRequest(body, { secret, url }));
+    expect(await again.json()).toEqual({ received: true, outcome: "duplicate" });
+    const forged = await fetch(webhookRequest(body, { secret: "whsec_wrong", url }));
+    expect(forged.status).toBe(400);
+
+    const emails = outbox.emails();
+    expect(emails).toHaveLength(1);
+    expect(emails[0]).toMatchObject({ to: ["jenny@example.com"], subject: "Your Fern & Fig order: €32.00" });
+    expect(emails[0]?.text).toContain("1 x Linen apron @ €32.00 = €32.00");
+  });
+});

@@ -1,0 +1,306 @@
+/**
+ * The webhook over real HTTP to its dependencies: the Stripe SDK against the local Stripe emulator, @upstash/redis
+ * against the Upstash bridge in front of a real Redis, and Resend against the local outbox.
+ */
+import { Redis } from "@upstash/redis";
+import type Stripe from "stripe";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { resendMailer } from "../../src/adapters/resend.ts";
+import { createStripeClient, stripeLineItems } from "../../src/adapters/stripe.ts";
+import { createRedisClient, upstashClaimStore } from "../../src/adapters/upstash.ts";
+import { webhookFromEnv } from "../../src/app.ts";
+import { type Outbox, startOutbox } from "../../src/local/outbox.ts";
+import { type StripeEmulator, startStripeEmulator } from "../../src/local/stripe-emulator/index.ts";
+import { startUpstashBridge, type UpstashBridge } from "../../src/local/upstash-bridge.ts";
+import type { LogFields } from "../../src/log.ts";
+import { createWebhookHandler } from "../../src/webhook/handler.ts";
+import { redisBackend } from "../support/redis.ts";
+import { sign, webhookRequest } from "../support/stripe-payloads.ts";
+
+const secret = "whsec_integration_secret";
+const apiKey = "sk_test_integration";
+let emulator: StripeEmulator;
+let outbox: Outbox;
+let bridge: UpstashBridge;
+let stripe: Stripe;
+let redis: Redis;
+let env: Record<string, string>;
+
+beforeAll(async () => {
+  [emulator, outbox, bridge] = await Promise.all([
+    startStripeEmulator({ port: 0 }),
+    startOutbox({ port: 0, dir: `${process.env.TMPDIR ?? "/tmp"}/linkshop-outbox-${process.pid}` }),
+    startUpstashBridge({ token: "bridge-token", port: 0, backend: redisBackend, onWarning: () => {} }),
+  ]);
+  stripe = createStripeClient(apiKey, new URL(emulator.url));
+  redis = new Redis({ url: bridge.url, token: bridge.token, automaticDeserialization: false });
+  // The Resend SDK reads its base URL from the environment when a client is created.
+  process.env.RESEND_BASE_URL = outbox.url;
+  env = {
+    STRIPE_SECRET_KEY: apiKey,
+    STRIPE_WEBHOOK_SECRET: secret,
+    STRIPE_API_BASE: emulator.url,
+    UPSTASH_REDIS_REST_URL: bridge.url,
+    UPSTASH_REDIS_REST_TOKEN: bridge.token,
+    RESEND_API_KEY: "re_integration",
+    EMAIL_FROM: "Fern & Fig <orders@shop.example>",
+    MERCHANT_EMAIL: "owner@shop.example",
+    SHOP_NAME: "Fern & Fig",
+  };
+});
+
+afterAll(async () => {
+  delete process.env.RESEND_BASE_URL;
+  await Promise.all([emulator?.close(), outbox?.clear().then(() => outbox.close()), bridge?.close()]);
+});
+
+beforeEach(async () => {
+  await outbox.clear();
+});
+
+/** A session with `items` created in the emulator through the SDK, then paid on its hosted page. */
+async function paidSession(
+  items: { name: string; unitAmount: number; quantity?: number }[],
+  options: {
+    currency?: string;
+    payment?: "card" | "delayed_success" | "delayed_failure";
+    email?: string;
+  } = {},
+) {
+  const currency = options.currency ?? "usd";
+  const lineItems = [];
+  for (const item of items) {
+    const product = await stripe.products.create({ name: item.name });
+    const price = await stripe.prices.create({ product: product.id, unit_amount: item.unitAmount, currency });
+    lineItems.push({ price: price.id, quantity: item.quantity ?? 1 });
+  }
+  const session = await stripe.checkout.sessions.create({
+    mode: "payment",
+    line_items: lineItems,
+    success_url: "http://localhost:8888/thanks?session_id={CHECKOUT_SESSION_ID}",
+  });
+  const res = await fetch(`${emulator.url}/_emulator/checkout/sessions/${session.id}/complete`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({
+      email: options.email ?? "jenny@example.com",
+      name: "Jenny Rosen",
+      payment: options.payment ?? "card",
+    }),
+  });
+  expect(res.ok).toBe(true);
+  return session.id;
+}
+
+/** The event the emulator recorded for the session, exactly as it would deliver it. */
+async function eventFor(sessionId: string, type = "checkout.session.completed"): Promise<string> {
+  for await (const event of stripe.events.list({ type, limit: 100 })) {
+    if ((event.data.object as { id?: string }).id === sessionId) return JSON.stringify(event);
+  }
+  throw new Error(`no ${type} event for ${sessionId}`);
+}
+
+function handler(log: (event: string, fields?: LogFields) => void = () => {}) {
+  return webhookFromEnv(env, log);
+}
+
+async function post(handle: (req: Request) => Promise<Response>, body: string) {
+  const res = await handle(webhookRequest(body, { secret }));
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+const receipts = () => outbox.emails().filter((email) => email.to.includes("jenny@example.com"));
+
+describe("webhook over real services", () => {
+  it("fulfils an order of 12 items: one receipt listing all of them, one merchant notice", async () => {
+    const names = Array.from({ length: 12 }, (_, i) => `Print no. ${i + 1}`);
+    const sessionId = await paidSession(
+      names.map((name, i) => ({ name, unitAmount: 1000 + i, quantity: 1 })),
+    );
+    const result = await post(handler(), await eventFor(sessionId));
+    expect(result).toEqual({ status: 200, body: { received: true, outcome: "fulfilled" } });
+    const [receipt] = receipts();
+    for (const name of names) expect(receipt?.text).toContain(name);
+    expect(receipt?.idempotencyKey).toBe(`linkshop-order-${sessionId}`);
+    expect(outbox.emails().map((email) => email.to)).toEqual([["jenny@example.com"], ["owner@shop.example"]]);
+    expect(await redis.get(`linkshop:order:${sessionId}`)).toBe("done");
+  });
+
+  it("formats a zero-decimal currency and escapes markup in product names", async () => {
+    const sessionId = await paidSession([{ name: "<b>Matcha</b> & tin", unitAmount: 1200, quantity: 3 }], {
+      currency: "jpy",
+    });
+    await post(handler(), await eventFor(sessionId));
+    const [receipt] = receipts();
+    expect(receipt?.text).toContain("3 x <b>Matcha</b> & tin @ ¥1,200 = ¥3,600");
+    expect(receipt?.html).toContain("&lt;b&gt;Matcha&lt;/b&gt; &amp; tin");
+    expect(receipt?.html).not.toContain("<b>Matcha");
+  });
+
+  it("acknowledges a duplicate delivery without sending again", async () => {
+    const sessionId = await paidSession([{ name: "Mug", unitAmount: 1500 }]);
+    const body = await eventFor(sessionId);
+    const handle = handler();
+    await post(handle, body);
+    expect((await post(handle, body)).body.outcome).toBe("duplicate");
+    expect(receipts()).toHaveLength(1);
+  });
+
+  it("sends exactly one email when 25 deliveries of one event arrive at once", async () => {
+    const sessionId = await paidSession([{ name: "Mug", unitAmount: 1500 }]);
+    const body = await eventFor(sessionId);
+    const handle = handler();
+    const results = await Promise.all(Array.from({ length: 25 }, () => post(handle, body)));
+    expect(results.every((r) => r.status === 200 || r.status === 409)).toBe(true);
+    expect(results.filter((r) => r.body.outcome === "fulfilled")).toHaveLength(1);
+    expect(receipts()).toHaveLength(1);
+  });
+
+  it("waits for a delayed payment, then fulfils once on async_payment_succeeded", async () => {
+    const sessionId = await paidSession([{ name: "Mug", unitAmount: 1500 }], { payment: "delayed_success" });
+    const handle = handler();
+    expect((await post(handle, await eventFor(sessionId))).body.outcome).toBe("ignored");
+    expect(outbox.emails()).toHaveLength(0);
+    await emulator.idle();
+    const succeeded = await eventFor(sessionId, "checkout.session.async_payment_succeeded");
+    expect((await post(handle, succeeded)).body.outcome).toBe("fulfilled");
+    expect((await post(handle, succeeded)).body.outcome).toBe("duplicate");
+    expect(receipts()).toHaveLength(1);
+  });
+
+  it("tells the customer once when a delayed payment fails", async () => {
+    const sessionId = await paidSession([{ name: "Mug", unitAmount: 1500 }], { payment: "delayed_failure" });
+    await emulator.idle();
+    const failed = await eventFor(sessionId, "checkout.session.async_payment_failed");
+    const handle = handler();
+    await post(handle, failed);
+    await post(handle, failed);
+    expect(outbox.emails().map((email) => email.subject)).toEqual([
+      "Your Fern & Fig payment did not go through",
+    ]);
+  });
+});
+
+describe("failing dependencies over real services", () => {
+  it("answers 502 while Stripe fails, sends nothing, and the retry sends exactly one", async () => {
+    const sessionId = await paidSession([{ name: "Mug", unitAmount: 1500 }]);
+    const body = await eventFor(sessionId);
+    const handle = handler();
+    // Enough failures to outlast the SDK's own network retry.
+    emulator.failNext(`/v1/checkout/sessions/${sessionId}/line_items`, 500, 2);
+    expect(await post(handle, body)).toEqual({ status: 502, body: { error: "stripe:500" } });
+    expect(outbox.emails()).toHaveLength(0);
+    expect(await redis.exists(`linkshop:order:${sessionId}`)).toBe(0);
+    expect((await post(handle, body)).body.outcome).toBe("fulfilled");
+    expect(receipts()).toHaveLength(1);
+  });
+
+  it("answers 502 while Resend fails, and the retry sends exactly one", async () => {
+    const sessionId = await paidSession([{ name: "Mug", unitAmount: 1500 }]);
+    const body = await eventFor(sessionId);
+    const handle = handler();
+    outbox.failNext(1, 500);
+    expect(await post(handle, body)).toEqual({
+      status: 502,
+      body: { error: "resend:500:internal_server_error" },
+    });
+    expect(outbox.emails()).toHaveLength(0);
+    expect((await post(handle, body)).body.outcome).toBe("fulfilled");
+    expect(receipts()).toHaveLength(1);
+  });
+
+  describe("Resend rate limiting", () => {
+    const waits: number[] = [];
+    const build = () =>
+      createWebhookHandler({
+        webhookSecret: secret,
+        log: () => {},
+        deps: {
+          store: upstashClaimStore(createRedisClient(bridge.url, bridge.token)),
+          lineItems: stripeLineItems(stripe),
+          mailer: resendMailer({
+            apiKey: "re_integration",
+            from: env.EMAIL_FROM ?? "",
+            wait: async (ms) => {
+              waits.push(ms);
+            },
+          }),
+          shop: { name: "Fern & Fig", siteUrl: undefined },
+          merchantEmail: undefined,
+          log: () => {},
+        },
+      });
+
+    beforeEach(() => {
+      waits.length = 0;
+    });
+
+    it("honours retry-after on a 429 and sends within the same delivery", async () => {
+      const sessionId = await paidSession([{ name: "Mug", unitAmount: 1500 }]);
+      outbox.failNext(1, 429, { retryAfterSeconds: 1 });
+      expect((await post(build(), await eventFor(sessionId))).status).toBe(200);
+      expect(waits).toEqual([1000]);
+      expect(receipts()).toHaveLength(1);
+    });
+
+    it("gives up with 502 when the rate limit outlasts the short retry, and the next delivery sends once", async () => {
+      const sessionId = await paidSession([{ name: "Mug", unitAmount: 1500 }]);
+      const body = await eventFor(sessionId);
+      outbox.failNext(3, 429, { retryAfterSeconds: 1 });
+      expect(await post(build(), body)).toEqual({
+        status: 502,
+        body: { error: "resend:429:rate_limit_exceeded" },
+      });
+      expect(waits).toEqual([1000, 1000]);
+      expect(receipts()).toHaveLength(0);
+      expect((await post(build(), body)).status).toBe(200);
+      expect(receipts()).toHaveLength(1);
+    });
+
+    it("does not wait for a retry-after longer than the function can afford", async () => {
+      const sessionId = await paidSession([{ name: "Mug", unitAmount: 1500 }]);
+      outbox.failNext(1, 429, { retryAfterSeconds: 30 });
+      expect((await post(build(), await eventFor(sessionId))).status).toBe(502);
+      expect(waits).toEqual([]);
+    });
+  });
+
+  it("answers 503 while Redis is unavailable, sends nothing, then recovers", async () => {
+    const sessionId = await paidSession([{ name: "Mug", unitAmount: 1500 }]);
+    const body = await eventFor(sessionId);
+    const handle = handler();
+    bridge.setUnavailable(true);
+    try {
+      expect(await post(handle, body)).toEqual({ status: 503, body: { error: "store_unavailable" } });
+      expect(outbox.emails()).toHaveLength(0);
+    } finally {
+      bridge.setUnavailable(false);
+    }
+    expect((await post(handle, body)).body.outcome).toBe("fulfilled");
+    expect(receipts()).toHaveLength(1);
+  });
+
+  it("answers 503 when Redis cannot be reached at all", async () => {
+    const handle = webhookFromEnv({ ...env, UPSTASH_REDIS_REST_URL: "http://127.0.0.1:9" });
+    const sessionId = await paidSession([{ name: "Mug", unitAmount: 1500 }]);
+    expect((await post(handle, await eventFor(sessionId))).status).toBe(503);
+    expect(outbox.emails()).toHaveLength(0);
+  });
+});
+
+describe("bad input over real services", () => {
+  it("writes no Redis key and sends nothing for a forged or tampered event", async () => {
+    const sessionId = await paidSession([{ name: "Mug", unitAmount: 1500 }]);
+    const body = await eventFor(sessionId);
+    const eventId = (JSON.parse(body) as { id: string }).id;
+    const handle = handler();
+    const forged = await handle(webhookRequest(body, { secret: "whsec_attacker" }));
+    const tampered = await handle(
+      webhookRequest(body.replace("jenny@", "mallory@"), { signature: sign(body, secret) }),
+    );
+    const unsigned = await handle(webhookRequest(body, { signature: null }));
+    expect([forged.status, tampered.status, unsigned.status]).toEqual([400, 400, 400]);
+    expect(await redis.exists(`linkshop:event:${eventId}`, `linkshop:order:${sessionId}`)).toBe(0);
+    expect(outbox.emails()).toHaveLength(0);
+  });
+});

@@ -1,0 +1,147 @@
+/** Catalog validation: every problem at once, each named by path and explained in words. */
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { CatalogError, loadCatalog, parseCatalog } from "../../src/catalog/schema.ts";
+
+const product = (overrides: Record<string, unknown> = {}) => ({
+  id: "field-notes",
+  name: "Field Notes",
+  description: "Two notebooks.",
+  price: { amount: 1800 },
+  ...overrides,
+});
+const catalogWith = (products: unknown[], shop: Record<string, unknown> = {}) => ({
+  shop: { name: "Trailhead", currency: "usd", supportEmail: "help@trailhead.example", ...shop },
+  products,
+});
+
+function issuesOf(input: unknown): string[] {
+  try {
+    parseCatalog(input);
+  } catch (error) {
+    if (error instanceof CatalogError) return error.issues;
+    throw error;
+  }
+  throw new Error("expected the catalog to be rejected");
+}
+
+describe("parseCatalog", () => {
+  it("accepts the shipped catalog.json", async () => {
+    const catalog = parseCatalog(JSON.parse(await readFile("catalog.json", "utf8")));
+    expect(catalog.products.length).toBeGreaterThanOrEqual(3);
+    expect(catalog.products.some((p) => p.metadata.download_url?.startsWith("https://"))).toBe(true);
+    expect(catalog.products.some((p) => p.paymentLink.collectShipping)).toBe(true);
+  });
+
+  it("defaults a product's currency to the shop's and fills optional parts", () => {
+    const catalog = parseCatalog(
+      catalogWith([product(), product({ id: "yen", price: { amount: 500, currency: "jpy" } })]),
+    );
+    expect(catalog.shop.locale).toBe("en-US");
+    expect(catalog.products[0]).toEqual({
+      id: "field-notes",
+      name: "Field Notes",
+      description: "Two notebooks.",
+      price: { amount: 1800, currency: "usd" },
+      images: [],
+      metadata: {},
+      paymentLink: { allowPromotionCodes: false },
+    });
+    expect(catalog.products[1]?.price).toEqual({ amount: 500, currency: "jpy" });
+  });
+
+  it("names the product index and field for a bad amount", () => {
+    const products = [product({ id: "a" }), product({ id: "b" }), product({ id: "c", price: { amount: 0 } })];
+    expect(issuesOf(catalogWith(products))).toEqual([
+      "products[2].price.amount: must be a positive amount in minor units",
+    ]);
+  });
+
+  it.each([
+    ["a fraction", 18.5],
+    ["a negative number", -100],
+    ["a string", "18.00"],
+  ])("rejects %s as an amount", (_label, amount) => {
+    expect(issuesOf(catalogWith([product({ price: { amount } })]))).toEqual([
+      "products[0].price.amount: must be a positive amount in minor units",
+    ]);
+  });
+
+  it("reports every problem at once, in document order", () => {
+    const input = {
+      shop: { name: "", currency: "USD", supportEmail: "nope" },
+      products: [
+        product({ id: "Bad Id", price: { amount: 1, currency: "dollars" }, colour: "red" }),
+        { id: "no-price", name: "X", description: "Y" },
+        product({ id: "field-notes", images: [{ src: "../secret.png", alt: "" }] }),
+        product({ id: "field-notes", metadata: { download_url: "http://insecure.example/file.zip" } }),
+      ],
+    };
+    expect(issuesOf(input)).toEqual([
+      "shop.name: must be a non-empty string",
+      'shop.currency: must be a three-letter ISO 4217 currency code in lowercase, e.g. "usd"',
+      "shop.supportEmail: must be an email address",
+      'products[0].id: must be a slug of lowercase letters, digits and single hyphens, e.g. "field-notes"',
+      'products[0].price.currency: must be a three-letter ISO 4217 currency code in lowercase, e.g. "usd"',
+      "products[0].colour: is not a known field (check the spelling)",
+      "products[1].price: is required",
+      'products[2].images[0].src: must be a relative path under site/ to a .png, .jpg, .jpeg, .webp or .gif file, e.g. "images/notes.png"',
+      "products[2].images[0].alt: must be a non-empty string",
+      'products[3].id: "field-notes" is already used by products[2]',
+      "products[3].metadata.download_url: must be an https:// URL",
+    ]);
+  });
+
+  it("checks payment link options", () => {
+    const input = catalogWith([
+      product({
+        paymentLink: {
+          collectShipping: { allowedCountries: ["us"] },
+          adjustableQuantity: { maximum: 1 },
+          allowPromotionCodes: "yes",
+        },
+      }),
+      product({ id: "empty-countries", paymentLink: { collectShipping: { allowedCountries: [] } } }),
+    ]);
+    expect(issuesOf(input)).toEqual([
+      'products[0].paymentLink.collectShipping.allowedCountries[0]: must list two-letter country codes in uppercase, e.g. ["US", "GB"]',
+      "products[0].paymentLink.adjustableQuantity.maximum: must be a whole number from 2 to 999999",
+      "products[0].paymentLink.allowPromotionCodes: must be true or false",
+      'products[1].paymentLink.collectShipping.allowedCountries: must list two-letter country codes in uppercase, e.g. ["US", "GB"]',
+    ]);
+  });
+
+  it("keeps linkshop_id for the sync and quotes odd metadata keys", () => {
+    const input = catalogWith([product({ metadata: { linkshop_id: "x", "size-note": 3 } })]);
+    expect(issuesOf(input)).toEqual([
+      'products[0].metadata["size-note"]: must be a string of at most 500 characters',
+      "products[0].metadata.linkshop_id: is reserved (catalog sync sets it from id)",
+    ]);
+  });
+
+  it("rejects a catalog without products and unknown currencies", () => {
+    expect(issuesOf(catalogWith([], { currency: "zzz" }))).toEqual([
+      'shop.currency: must be a three-letter ISO 4217 currency code in lowercase, e.g. "usd"',
+      "products: must be a non-empty list of products",
+    ]);
+    expect(issuesOf("products")).toEqual(["catalog: must be a JSON object with shop and products"]);
+    expect(issuesOf({})).toEqual(["shop: is required", "products: is required"]);
+  });
+
+  it("introduces the list with the file name", () => {
+    expect(() => parseCatalog(catalogWith([product({ price: { amount: 0 } })]), "shop.json")).toThrow(
+      "shop.json is invalid:\n  - products[0].price.amount: must be a positive amount in minor units",
+    );
+  });
+});
+
+describe("loadCatalog", () => {
+  it("turns a JSON syntax error into a CatalogError naming the file", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "linkshop-catalog-"));
+    const path = join(dir, "catalog.json");
+    await writeFile(path, '{ "shop": ');
+    await expect(loadCatalog(path)).rejects.toThrow(`${path} is invalid:\n  - not valid JSON`);
+  });
+});

@@ -1,0 +1,130 @@
+import { describe, expect, it } from "vitest";
+import type { LineItemPayload, SessionPayload } from "../../src/fulfillment/order.ts";
+import { createOrderStatusHandler, maskEmail, type OrderStatusDeps } from "../../src/order-status/handler.ts";
+import { createWebhookHandler } from "../../src/webhook/handler.ts";
+import { fakeDeps } from "../support/fakes.ts";
+import { checkoutSession, lineItem, stripeEvent, webhookRequest } from "../support/stripe-payloads.ts";
+
+function setup() {
+  const fakes = fakeDeps();
+  const sessions = new Map<string, SessionPayload>();
+  const deps: OrderStatusDeps = {
+    ...fakes.deps,
+    sessions: { retrieve: async (id) => sessions.get(id) },
+  };
+  const handle = createOrderStatusHandler({ deps, log: fakes.deps.log });
+  const ask = async (sessionId: string) => {
+    const res = await handle(
+      new Request(`http://localhost/api/order-status?session_id=${encodeURIComponent(sessionId)}`),
+    );
+    return { status: res.status, cache: res.headers.get("cache-control"), body: await res.json() };
+  };
+  const add = (overrides: Record<string, unknown> = {}) => {
+    const session = checkoutSession({
+      id: `cs_test_${crypto.randomUUID().replaceAll("-", "")}`,
+      ...overrides,
+    });
+    sessions.set(session.id, session as unknown as SessionPayload);
+    fakes.lineItems.items[session.id] = [
+      lineItem({ name: "Ceramic mug", unitAmount: 1500, quantity: 2 }),
+    ] as unknown as LineItemPayload[];
+    return session;
+  };
+  return { ...fakes, deps, handle, ask, add };
+}
+
+describe("GET /api/order-status", () => {
+  it("answers only status, item names and quantities, total and a masked email, uncached", async () => {
+    const { ask, add } = setup();
+    const session = add();
+    expect(await ask(session.id)).toEqual({
+      status: 200,
+      cache: "no-store",
+      body: {
+        status: "paid",
+        items: [{ name: "Ceramic mug", quantity: 2 }],
+        total: { amount: 3000, currency: "usd", formatted: "$30.00" },
+        email: "j***@example.com",
+      },
+    });
+  });
+
+  it("fulfils a paid order the webhook has not reached yet, once", async () => {
+    const { ask, add, mailer } = setup();
+    const session = add();
+    await ask(session.id);
+    await ask(session.id);
+    expect(mailer.sent.map((email) => email.to)).toEqual(["jenny@example.com", "owner@shop.example"]);
+  });
+
+  it("sends exactly one email when the page and the webhook race for the same order", async () => {
+    const { ask, add, mailer, deps } = setup();
+    const session = add();
+    const webhook = createWebhookHandler({ webhookSecret: "whsec_race", deps, log: () => {} });
+    const body = JSON.stringify(stripeEvent("checkout.session.completed", session));
+    const [page, hook] = await Promise.all([
+      ask(session.id),
+      webhook(webhookRequest(body, { secret: "whsec_race" })),
+    ]);
+    expect(["paid", "processing"]).toContain(page.body.status);
+    expect([200, 409]).toContain(hook.status);
+    // Whichever lost retries (the page polls, Stripe redelivers): still one receipt.
+    await ask(session.id);
+    await webhook(webhookRequest(body, { secret: "whsec_race" }));
+    expect(mailer.sent.filter((email) => email.to === "jenny@example.com")).toHaveLength(1);
+  });
+
+  it("says processing while the receipt cannot be confirmed, so the page asks again", async () => {
+    const { ask, add, store } = setup();
+    const session = add();
+    store.down = true;
+    expect((await ask(session.id)).body.status).toBe("processing");
+    store.down = false;
+    expect((await ask(session.id)).body.status).toBe("paid");
+  });
+
+  it("reports a delayed payment as unpaid and sends nothing", async () => {
+    const { ask, add, mailer } = setup();
+    const session = add({ payment_status: "unpaid" });
+    expect((await ask(session.id)).body.status).toBe("unpaid");
+    expect(mailer.sent).toHaveLength(0);
+  });
+
+  it("reports an open session as processing", async () => {
+    const { ask, add } = setup();
+    const session = add({ status: "open", payment_status: "unpaid" });
+    expect((await ask(session.id)).body.status).toBe("processing");
+  });
+
+  it("answers 404 for an unknown or expired session and 400 for a malformed id", async () => {
+    const { ask, add } = setup();
+    expect(await ask("cs_test_a1b2c3d4e5f6g7h8")).toMatchObject({
+      status: 404,
+      body: { status: "not_found" },
+    });
+    const expired = add({ status: "expired", payment_status: "unpaid" });
+    expect((await ask(expired.id)).status).toBe(404);
+    for (const bad of ["", "pi_123", "cs_test_<script>", "cs_test_short", `cs_test_${"a".repeat(300)}`]) {
+      expect(await ask(bad)).toMatchObject({ status: 400, body: { error: "invalid_session_id" } });
+    }
+  });
+
+  it("answers 405 to other methods", async () => {
+    const { handle } = setup();
+    const res = await handle(
+      new Request("http://localhost/api/order-status?session_id=x", { method: "POST" }),
+    );
+    expect(res.status).toBe(405);
+  });
+});
+
+describe("maskEmail", () => {
+  it.each([
+    ["jenny@example.com", "j***@example.com"],
+    ["a@b.co", "a***@b.co"],
+    [undefined, null],
+    ["@nope", null],
+  ])("%s -> %s", (input, expected) => {
+    expect(maskEmail(input)).toBe(expected);
+  });
+});
