@@ -28,7 +28,7 @@ let env: Record<string, string>;
 
 beforeAll(async () => {
   [emulator, outbox, bridge] = await Promise.all([
-    startStripeEmulator({ port: 0 }),
+    startStripeEmulator({ port: 0, asyncPaymentDelayMs: 5 }),
     startOutbox({ port: 0, dir: `${process.env.TMPDIR ?? "/tmp"}/linkshop-outbox-${process.pid}` }),
     startUpstashBridge({ token: "bridge-token", port: 0, backend: redisBackend, onWarning: () => {} }),
   ]);

@@ -1,0 +1,201 @@
+// A local Stripe API emulator: the server STRIPE_API_BASE points to when the shop runs offline or in tests.
+import type { AddressInfo } from "node:net";
+import { serve } from "@hono/node-server";
+import { Hono } from "hono";
+import Stripe from "stripe";
+import { apiRoutes, errorResponse } from "./api.ts";
+import { checkoutRoutes } from "./checkout-page.ts";
+import { devRoutes } from "./dev-routes.ts";
+import { StripeError } from "./errors.ts";
+import type { EventObject } from "./objects.ts";
+import {
+  type CompletionInput,
+  type CompletionResult,
+  completeSession,
+  settleDelayedPayment,
+} from "./sessions.ts";
+import { EmulatorState } from "./state.ts";
+import {
+  BackgroundTasks,
+  type Delivery,
+  eventEnabled,
+  WebhookDeliverer,
+  type WebhookTarget,
+} from "./webhooks.ts";
+
+export { formatMoney } from "./html.ts";
+export type { CompletionInput, CompletionResult, PaymentChoice, ShippingInput } from "./sessions.ts";
+export type { Delivery } from "./webhooks.ts";
+export { signatureHeader } from "./webhooks.ts";
+
+export interface StripeEmulatorOptions {
+  /** Port on 127.0.0.1; 0 (the default) picks a free one. */
+  port?: number;
+  /** Where and how to deliver events. Optional: without it events are only recorded. */
+  webhook?: { url: string; secret: string /* whsec_... */ };
+  /** Waits before each retry of a failed delivery, ms; default [1000, 2000, 4000, 8000, 16000]. */
+  retryDelaysMs?: number[];
+  /** How long a "delayed payment method" session waits before its async result event, ms (default 5000). */
+  asyncPaymentDelayMs?: number;
+  /** How long one delivery attempt may take before it counts as failed, ms (default 10000). */
+  deliveryTimeoutMs?: number;
+  /** Called after every delivery attempt, e.g. to print progress. */
+  onDelivery?: (delivery: Delivery) => void;
+}
+
+/** Options for redelivering an existing event (duplicate-delivery drills). */
+export interface ResendOptions {
+  /** How many extra deliveries per endpoint (default 1). */
+  times?: number;
+  /** Send them all at once instead of one after another. */
+  concurrent?: boolean;
+}
+
+export interface StripeEmulator {
+  /** e.g. http://127.0.0.1:12111 (the value of STRIPE_API_BASE). */
+  url: string;
+  /** Stops the server and pending retries/timers. */
+  close(): Promise<void>;
+  /** The delivery log: every attempt, oldest first. */
+  deliveries(): Delivery[];
+  /** Resolves when every queued delivery (incl. retries) and pending delayed payment has finished. */
+  idle(): Promise<void>;
+  /** The next `count` requests whose path starts with `pathPrefix` fail with `status` and a Stripe error body. */
+  failNext(pathPrefix: string, status: number, count?: number): void;
+  /** Pays an open session exactly as the hosted page's Pay button does. */
+  completeSession(sessionId: string, input: CompletionInput): CompletionResult;
+  /** Delivers an existing event again; resolves with the attempts it made once they finished. */
+  resend(eventId: string, options?: ResendOptions): Promise<Delivery[]>;
+  /** Every recorded event, oldest first. */
+  events(): EventObject[];
+}
+
+const DEFAULT_RETRY_DELAYS_MS = [1000, 2000, 4000, 8000, 16000];
+const DEFAULT_ASYNC_PAYMENT_DELAY_MS = 5000;
+const DEFAULT_DELIVERY_TIMEOUT_MS = 10_000;
+
+interface FailureRule {
+  prefix: string;
+  status: number;
+  remaining: number;
+}
+
+function injectedError(status: number): StripeError {
+  if (status === 429) {
+    return new StripeError(429, "Too many requests (injected by the emulator).", { code: "rate_limit" });
+  }
+  if (status >= 500) return new StripeError(status, "Injected failure (emulator).", { type: "api_error" });
+  return new StripeError(status, "Injected failure (emulator).");
+}
+
+/** Starts the emulator on 127.0.0.1 and resolves once it listens. */
+export async function startStripeEmulator(options: StripeEmulatorOptions = {}): Promise<StripeEmulator> {
+  const state = new EmulatorState(Stripe.API_VERSION);
+  const tasks = new BackgroundTasks();
+  const deliverer = new WebhookDeliverer(tasks, {
+    retryDelaysMs: options.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS,
+    timeoutMs: options.deliveryTimeoutMs ?? DEFAULT_DELIVERY_TIMEOUT_MS,
+    ...(options.onDelivery ? { onDelivery: options.onDelivery } : {}),
+  });
+  const asyncDelayMs = options.asyncPaymentDelayMs ?? DEFAULT_ASYNC_PAYMENT_DELAY_MS;
+  const failures: FailureRule[] = [];
+
+  const targetsFor = (type: string): WebhookTarget[] => {
+    const targets: WebhookTarget[] = [];
+    if (options.webhook) {
+      targets.push({
+        url: options.webhook.url,
+        secret: options.webhook.secret,
+        enabledEvents: ["*"],
+        apiVersion: null,
+      });
+    }
+    for (const { endpoint, secret } of state.webhookEndpoints.values()) {
+      if (endpoint.status === "enabled" && eventEnabled(endpoint.enabled_events, type)) {
+        targets.push({
+          url: endpoint.url,
+          secret,
+          enabledEvents: endpoint.enabled_events,
+          apiVersion: endpoint.api_version,
+        });
+      }
+    }
+    return targets;
+  };
+
+  state.onEvent((event) => {
+    const targets = targetsFor(event.type);
+    event.pending_webhooks = targets.length;
+    void deliverer.deliver(event, targets, () => {
+      event.pending_webhooks = Math.max(0, event.pending_webhooks - 1);
+    });
+  });
+
+  const onDelayed = (sessionId: string, succeeds: boolean): void => {
+    void tasks.run(async () => {
+      if (await tasks.wait(asyncDelayMs)) settleDelayedPayment(state, sessionId, succeeds);
+    });
+  };
+
+  const emulator: Omit<StripeEmulator, "url" | "close"> = {
+    deliveries: () => deliverer.log(),
+    idle: () => tasks.idle(),
+    failNext(pathPrefix, status, count = 1) {
+      failures.push({ prefix: pathPrefix, status, remaining: count });
+    },
+    completeSession: (sessionId, input) => completeSession(state, sessionId, input, onDelayed),
+    async resend(eventId, resendOptions = {}) {
+      const event = state.event(eventId);
+      const targets = targetsFor(event.type);
+      const times = Math.max(1, Math.floor(resendOptions.times ?? 1));
+      const before = deliverer.log().length;
+      if (resendOptions.concurrent) {
+        await Promise.all(Array.from({ length: times }, () => deliverer.deliver(event, targets)));
+      } else {
+        for (let index = 0; index < times; index += 1) await deliverer.deliver(event, targets);
+      }
+      return deliverer
+        .log()
+        .slice(before)
+        .filter((delivery) => delivery.eventId === eventId);
+    },
+    events: () => [...state.events.values()].map((event) => structuredClone(event)),
+  };
+
+  const app = new Hono();
+  // Injected failures come first, so they also hit requests that would fail auth or not exist.
+  app.use("*", async (c, next) => {
+    if (c.req.path.startsWith("/_emulator")) return next();
+    const rule = failures.find(
+      (candidate) => candidate.remaining > 0 && c.req.path.startsWith(candidate.prefix),
+    );
+    if (!rule) return next();
+    rule.remaining -= 1;
+    return errorResponse(c, injectedError(rule.status));
+  });
+  app.route("/", apiRoutes(state));
+  app.route("/", checkoutRoutes({ state, onDelayed }));
+  app.route("/", devRoutes({ state, ...emulator }));
+
+  const server = serve({ fetch: app.fetch, port: options.port ?? 0, hostname: "127.0.0.1" });
+  await new Promise<void>((resolve, reject) => {
+    server.once("listening", resolve);
+    server.once("error", reject);
+  });
+  const { port } = server.address() as AddressInfo;
+  const url = `http://127.0.0.1:${port}`;
+  state.baseUrl = url;
+
+  return {
+    ...emulator,
+    url,
+    async close() {
+      await tasks.close();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        // Keep-alive connections (the SDK's agent) would otherwise hold close() open.
+        if ("closeAllConnections" in server) server.closeAllConnections();
+      });
+    },
+  };
+}

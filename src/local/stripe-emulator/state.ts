@@ -1,0 +1,195 @@
+// In-memory store of every emulated object, plus rendering, lookups, expansion and event recording.
+import { resourceMissing } from "./errors.ts";
+import { type ExpandResolver, paginate } from "./lists.ts";
+import {
+  type CheckoutSessionObject,
+  type EventObject,
+  type LineItemObject,
+  type LineItemRecord,
+  newId,
+  type PaymentLinkObject,
+  type PriceObject,
+  type ProductObject,
+  unixNow,
+  type WebhookEndpointObject,
+} from "./objects.ts";
+import { Params } from "./params.ts";
+
+/** Who caused an event: an API request (with its idempotency key) or a customer/automatic action (nulls). */
+export interface RequestInfo {
+  id: string | null;
+  idempotencyKey: string | null;
+}
+
+/** A customer or timer action, not an API request: events carry `request: { id: null, ... }`. */
+export const NO_REQUEST: RequestInfo = { id: null, idempotencyKey: null };
+
+export interface PaymentLinkRecord {
+  link: PaymentLinkObject;
+  lineItems: LineItemRecord[];
+}
+
+export interface SessionRecord {
+  session: CheckoutSessionObject;
+  lineItems: LineItemRecord[];
+  /** For sessions paid with a delayed method: whether its result event has come yet, and which. */
+  delayedPayment?: "pending" | "succeeded" | "failed";
+}
+
+export interface WebhookEndpointRecord {
+  endpoint: WebhookEndpointObject;
+  /** whsec_... signing secret; returned by the API only on create. */
+  secret: string;
+}
+
+/** Amount in minor units for `quantity` of `price`; fractional `unit_amount_decimal` rounds per line. */
+export function lineAmount(price: PriceObject, quantity: number): number {
+  return Math.round(Number(price.unit_amount_decimal) * quantity);
+}
+
+/** Called for every recorded event, e.g. to queue webhook deliveries. */
+export type EventListener = (event: EventObject) => void;
+
+/** All emulator state. Maps keep insertion order, which is creation order. */
+export class EmulatorState {
+  readonly products = new Map<string, ProductObject>();
+  readonly prices = new Map<string, PriceObject>();
+  readonly paymentLinks = new Map<string, PaymentLinkRecord>();
+  readonly sessions = new Map<string, SessionRecord>();
+  readonly events = new Map<string, EventObject>();
+  readonly webhookEndpoints = new Map<string, WebhookEndpointRecord>();
+  /** The emulator's own origin, e.g. http://127.0.0.1:12111; known once the server listens. */
+  baseUrl = "";
+  readonly apiVersion: string;
+  readonly #listeners: EventListener[] = [];
+
+  constructor(apiVersion: string) {
+    this.apiVersion = apiVersion;
+  }
+
+  onEvent(listener: EventListener): void {
+    this.#listeners.push(listener);
+  }
+
+  /** Records an event with a snapshot of `object` and notifies listeners (webhook delivery). */
+  emit(
+    type: string,
+    object: object,
+    request: RequestInfo,
+    previousAttributes?: Record<string, unknown>,
+  ): EventObject {
+    const data: EventObject["data"] = { object: structuredClone(object) as EventObject["data"]["object"] };
+    if (previousAttributes !== undefined) {
+      data.previous_attributes = structuredClone(previousAttributes) as EventObject["data"]["object"];
+    }
+    const event: EventObject = {
+      id: newId("evt"),
+      object: "event",
+      api_version: this.apiVersion,
+      created: unixNow(),
+      data,
+      livemode: false,
+      pending_webhooks: 0,
+      request: { id: request.id, idempotency_key: request.idempotencyKey },
+      type,
+    };
+    this.events.set(event.id, event);
+    for (const listener of this.#listeners) listener(event);
+    return event;
+  }
+
+  product(id: string, param = "id", status = 404): ProductObject {
+    const product = this.products.get(id);
+    if (!product) throw resourceMissing("product", id, param, status);
+    return product;
+  }
+
+  price(id: string, param = "id", status = 404): PriceObject {
+    const price = this.prices.get(id);
+    if (!price) throw resourceMissing("price", id, param, status);
+    return price;
+  }
+
+  paymentLink(id: string, param = "id", status = 404): PaymentLinkRecord {
+    const record = this.paymentLinks.get(id);
+    if (!record) throw resourceMissing("payment_link", id, param, status);
+    return record;
+  }
+
+  session(id: string, param = "session", status = 404): SessionRecord {
+    const record = this.sessions.get(id);
+    if (!record) throw resourceMissing("checkout.session", id, param, status);
+    return record;
+  }
+
+  event(id: string): EventObject {
+    const event = this.events.get(id);
+    if (!event) throw resourceMissing("event", id);
+    return event;
+  }
+
+  webhookEndpoint(id: string): WebhookEndpointRecord {
+    const record = this.webhookEndpoints.get(id);
+    if (!record) throw resourceMissing("webhook_endpoint", id);
+    return record;
+  }
+
+  /** A line item as the API shows it, with the current price object and its product's name. */
+  renderLineItem(record: LineItemRecord): LineItemObject {
+    const price = this.price(record.price);
+    const amount = lineAmount(price, record.quantity);
+    return {
+      id: record.id,
+      object: "item",
+      adjustable_quantity: record.adjustable_quantity === null ? null : { ...record.adjustable_quantity },
+      amount_discount: 0,
+      amount_subtotal: amount,
+      amount_tax: 0,
+      amount_total: amount,
+      currency: price.currency,
+      description: this.products.get(price.product)?.name ?? "",
+      metadata: null,
+      price: structuredClone(price),
+      quantity: record.quantity,
+    };
+  }
+
+  /** Resolves `expand[]` fields: ids of products, prices, payment links, and sessions' `line_items`. */
+  readonly resolveExpand: ExpandResolver = (parent, field, current) => {
+    if (field === "line_items" && current === undefined) {
+      const base = { limit: "10" };
+      if (parent.object === "checkout.session" && typeof parent.id === "string") {
+        const record = this.session(parent.id);
+        const url = `/v1/checkout/sessions/${parent.id}/line_items`;
+        return paginate(
+          record.lineItems.map((item) => this.renderLineItem(item)),
+          new Params(base, ""),
+          url,
+          "item",
+        );
+      }
+      if (parent.object === "payment_link" && typeof parent.id === "string") {
+        const record = this.paymentLink(parent.id);
+        const url = `/v1/payment_links/${parent.id}/line_items`;
+        return paginate(
+          record.lineItems.map((item) => this.renderLineItem(item)),
+          new Params(base, ""),
+          url,
+          "item",
+        );
+      }
+      return undefined;
+    }
+    if (typeof current !== "string") return undefined;
+    if (field === "product" && current.startsWith("prod_")) {
+      return structuredClone(this.product(current));
+    }
+    if ((field === "price" || field === "default_price") && current.startsWith("price_")) {
+      return structuredClone(this.price(current));
+    }
+    if (field === "payment_link" && current.startsWith("plink_")) {
+      return structuredClone(this.paymentLink(current).link);
+    }
+    return undefined;
+  };
+}

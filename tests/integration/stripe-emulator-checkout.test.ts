@@ -1,0 +1,377 @@
+// The emulator's hosted checkout and webhook delivery: pay a payment link, receive signed events, retries.
+import Stripe from "stripe";
+import { afterEach, describe, expect, it } from "vitest";
+import { type StripeEmulator, startStripeEmulator } from "../../src/local/stripe-emulator/index.ts";
+import { emulatorClient, type Receiver, startReceiver } from "./stripe-emulator-helpers.ts";
+
+const SECRET = "whsec_emulator_checkout_tests";
+const verifier = new Stripe("sk_test_verifier_only");
+
+const running: { close(): Promise<void> }[] = [];
+
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((server) => server.close()));
+});
+
+async function setup(statuses: number[] = [], asyncPaymentDelayMs = 1) {
+  const receiver = await startReceiver(statuses);
+  const emulator = await startStripeEmulator({
+    webhook: { url: receiver.url, secret: SECRET },
+    retryDelaysMs: [1, 1, 1],
+    asyncPaymentDelayMs,
+  });
+  running.push(emulator, receiver);
+  return { receiver, emulator, stripe: emulatorClient(emulator.url) };
+}
+
+/** Verifies a delivery's Stripe-Signature over its raw body, as the shop's webhook does. */
+async function verified(receiver: Receiver, type: string, secret = SECRET): Promise<Stripe.Event[]> {
+  const events: Stripe.Event[] = [];
+  for (const request of receiver.received) {
+    const signature = request.headers["stripe-signature"];
+    if (typeof signature !== "string") throw new Error("delivery without Stripe-Signature");
+    const event = await verifier.webhooks.constructEventAsync(request.body, signature, secret);
+    if (event.type === type) events.push(event);
+  }
+  return events;
+}
+
+/** A fetch of the hosted page that does not follow redirects, so tests can see each 303. */
+async function get(url: string): Promise<Response> {
+  return fetch(url, { redirect: "manual" });
+}
+
+async function post(url: string, form: Record<string, string>): Promise<Response> {
+  return fetch(url, {
+    method: "POST",
+    redirect: "manual",
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams(form),
+  });
+}
+
+async function linkFor(stripe: Stripe, options: { name?: string; amount?: number; currency?: string } = {}) {
+  const product = await stripe.products.create({ name: options.name ?? "Linen tote" });
+  const price = await stripe.prices.create({
+    product: product.id,
+    unit_amount: options.amount ?? 1500,
+    currency: options.currency ?? "usd",
+  });
+  return { product, price };
+}
+
+/** Opens a payment link like a browser: GET /pay/:id -> 303 -> the session's page. */
+async function openLink(emulator: StripeEmulator, link: Stripe.PaymentLink) {
+  const opened = await get(link.url);
+  expect(opened.status).toBe(303);
+  const location = new URL(opened.headers.get("location") ?? "", emulator.url);
+  const sessionId = location.pathname.split("/").pop() ?? "";
+  const page = await get(location.href);
+  return { sessionId, pageUrl: location.href, page, html: await page.text() };
+}
+
+describe("hosted checkout from a payment link", () => {
+  it("shows the items and total, pays by card, delivers a signed checkout.session.completed and redirects", async () => {
+    const { emulator, receiver, stripe } = await setup();
+    const { price } = await linkFor(stripe, { name: "Linen <tote> & co", amount: 1500 });
+    const link = await stripe.paymentLinks.create({
+      line_items: [{ price: price.id, quantity: 2 }],
+      after_completion: {
+        type: "redirect",
+        redirect: { url: "https://shop.example/thanks?session={CHECKOUT_SESSION_ID}" },
+      },
+      shipping_address_collection: { allowed_countries: ["GB", "IE"] },
+      metadata: { campaign: "spring" },
+    });
+
+    const { sessionId, pageUrl, page, html } = await openLink(emulator, link);
+    expect(page.status).toBe(200);
+    expect(page.headers.get("content-type")).toContain("text/html");
+    expect(sessionId).toMatch(/^cs_test_/);
+    expect(html).toContain('<html lang="en">');
+    expect(html).toContain("<main");
+    expect(html).toContain("Linen &lt;tote&gt; &amp; co");
+    expect(html).not.toContain("<tote>");
+    expect(html).toContain("$30.00");
+    expect(html).toMatch(
+      /<label for="email">Email<\/label>\s*<input id="email" name="email" type="email"[^>]* required/,
+    );
+    expect(html).toContain('<option value="IE">Ireland</option>');
+    expect(html).toContain("Card (succeeds)");
+    expect(html).toContain("Delayed payment method — succeeds later");
+    expect(html).toContain("Delayed payment method — fails later");
+
+    const paid = await post(pageUrl, {
+      email: "jo@example.com",
+      name: "Jo Buyer",
+      shipping_name: "Jo Buyer",
+      shipping_line1: "1 High Street",
+      shipping_city: "Dublin",
+      shipping_postal_code: "D02 XY45",
+      shipping_country: "IE",
+      payment: "card",
+      intent: "pay",
+    });
+    expect(paid.status).toBe(303);
+    expect(paid.headers.get("location")).toBe(`https://shop.example/thanks?session=${sessionId}`);
+
+    await emulator.idle();
+    const [completed, ...more] = await verified(receiver, "checkout.session.completed");
+    expect(more).toHaveLength(0);
+    const request = receiver.received.find((candidate) =>
+      candidate.body.includes("checkout.session.completed"),
+    );
+    expect(request?.headers["content-type"]).toBe("application/json; charset=utf-8");
+    expect(request?.headers["user-agent"]).toBe("Stripe/1.0 (+https://stripe.com/docs/webhooks)");
+    expect(request?.headers["stripe-signature"]).toMatch(/^t=\d+,v1=[0-9a-f]{64}$/);
+    const session = completed?.data.object as Stripe.Checkout.Session;
+    expect(session).toMatchObject({
+      id: sessionId,
+      status: "complete",
+      payment_status: "paid",
+      amount_total: 3000,
+      currency: "usd",
+      payment_link: link.id,
+      metadata: { campaign: "spring" },
+      customer_details: { email: "jo@example.com", name: "Jo Buyer" },
+      collected_information: {
+        shipping_details: {
+          name: "Jo Buyer",
+          address: { line1: "1 High Street", city: "Dublin", postal_code: "D02 XY45", country: "IE" },
+        },
+      },
+      url: null,
+    });
+    expect(completed?.request).toEqual({ id: null, idempotency_key: null });
+
+    const retrieved = await stripe.checkout.sessions.retrieve(sessionId);
+    expect(retrieved.status).toBe("complete");
+    expect(retrieved.payment_intent).toMatch(/^pi_/);
+    const listed = await stripe.checkout.sessions.list({ payment_link: link.id });
+    expect(listed.data.map((candidate) => candidate.id)).toEqual([sessionId]);
+    expect(
+      emulator.deliveries().filter((delivery) => delivery.type === "checkout.session.completed"),
+    ).toEqual([expect.objectContaining({ eventId: completed?.id, attempt: 1, status: 200 })]);
+  });
+
+  it("re-shows the form with accessible errors when required fields are missing", async () => {
+    const { emulator, receiver, stripe } = await setup();
+    const { price } = await linkFor(stripe);
+    const link = await stripe.paymentLinks.create({
+      line_items: [{ price: price.id, quantity: 1 }],
+      shipping_address_collection: { allowed_countries: ["US"] },
+    });
+    const { sessionId, pageUrl } = await openLink(emulator, link);
+    const response = await post(pageUrl, { email: "not-an-email", payment: "card", intent: "pay" });
+    expect(response.status).toBe(422);
+    const html = await response.text();
+    expect(html).toContain('role="alert"');
+    expect(html).toMatch(/id="email"[^>]*aria-invalid="true" aria-describedby="email-error"/);
+    expect(html).toContain('value="not-an-email"');
+    expect(html).toContain('href="#shipping-line1"');
+    await emulator.idle();
+    expect(await verified(receiver, "checkout.session.completed")).toHaveLength(0);
+    expect((await stripe.checkout.sessions.retrieve(sessionId)).status).toBe("open");
+  });
+
+  it("formats zero-decimal currencies and lets adjustable quantities update the total without JavaScript", async () => {
+    const { emulator, stripe } = await setup();
+    const { price } = await linkFor(stripe, { name: "Tenugui", amount: 1200, currency: "jpy" });
+    const link = await stripe.paymentLinks.create({
+      line_items: [{ price: price.id, quantity: 1, adjustable_quantity: { enabled: true, maximum: 3 } }],
+    });
+    const { sessionId, pageUrl, html } = await openLink(emulator, link);
+    expect(html).toContain("¥1,200");
+    expect(html).toContain('<label class="visually-hidden" for="quantity-');
+
+    const quantityField = /name="(quantity_li_[A-Za-z0-9]+)"/.exec(html)?.[1] ?? "";
+    const updated = await post(pageUrl, { [quantityField]: "3", intent: "update" });
+    expect(updated.status).toBe(200);
+    expect(await updated.text()).toContain("Pay ¥3,600");
+
+    const tooMany = await post(pageUrl, {
+      [quantityField]: "4",
+      email: "a@example.com",
+      payment: "card",
+      intent: "pay",
+    });
+    expect(tooMany.status).toBe(422);
+
+    const paid = await post(pageUrl, {
+      [quantityField]: "2",
+      email: "a@example.com",
+      payment: "card",
+      intent: "pay",
+    });
+    expect(paid.status).toBe(303);
+    // No success URL on a hosted-confirmation link: the emulator's own confirmation page.
+    expect(paid.headers.get("location")).toBe(`${emulator.url}/c/pay/${sessionId}`);
+    const confirmation = await (await get(`${emulator.url}/c/pay/${sessionId}`)).text();
+    expect(confirmation).toContain("Your payment was received.");
+    const session = await stripe.checkout.sessions.retrieve(sessionId, { expand: ["line_items"] });
+    expect(session.amount_total).toBe(2400);
+    expect(session.line_items?.data[0]?.quantity).toBe(2);
+  });
+
+  it("an inactive link shows its message instead of a checkout", async () => {
+    const { stripe } = await setup();
+    const { price } = await linkFor(stripe);
+    const link = await stripe.paymentLinks.create({ line_items: [{ price: price.id, quantity: 1 }] });
+    await stripe.paymentLinks.update(link.id, { active: false, inactive_message: "Sold out <for now>" });
+    const response = await get(link.url);
+    expect(response.status).toBe(410);
+    expect(await response.text()).toContain("Sold out &lt;for now&gt;");
+  });
+});
+
+describe("webhook delivery", () => {
+  it("retries a failing endpoint: 500, 500, then 200 is three attempts and one success", async () => {
+    const { emulator, stripe } = await setup();
+    const flaky = await startReceiver([500, 500]);
+    running.push(flaky);
+    const endpoint = await stripe.webhookEndpoints.create({
+      url: flaky.url,
+      enabled_events: ["checkout.session.completed"],
+    });
+    const { price } = await linkFor(stripe);
+    const session = await stripe.checkout.sessions.create({
+      mode: "payment",
+      line_items: [{ price: price.id, quantity: 1 }],
+    });
+    emulator.completeSession(session.id, { email: "retry@example.com", payment: "card" });
+    await emulator.idle();
+
+    const attempts = emulator.deliveries().filter((delivery) => delivery.url === flaky.url);
+    expect(attempts.map((delivery) => [delivery.type, delivery.attempt, delivery.status])).toEqual([
+      ["checkout.session.completed", 1, 500],
+      ["checkout.session.completed", 2, 500],
+      ["checkout.session.completed", 3, 200],
+    ]);
+    expect(attempts.filter((delivery) => delivery.error === undefined)).toHaveLength(1);
+    const events = await verified(flaky, "checkout.session.completed", endpoint.secret);
+    expect(events).toHaveLength(3);
+    expect(new Set(events.map((event) => event.id)).size).toBe(1);
+    // Delivered to both the configured webhook and the endpoint, so nothing is pending any more.
+    expect((await stripe.events.retrieve(events[0]?.id ?? "")).pending_webhooks).toBe(0);
+  });
+
+  it("gives up after the retry schedule and logs unreachable endpoints with status null", async () => {
+    const receiver = await startReceiver();
+    const deadUrl = receiver.url;
+    await receiver.close();
+    const emulator = await startStripeEmulator({
+      webhook: { url: deadUrl, secret: SECRET },
+      retryDelaysMs: [1, 1],
+    });
+    running.push(emulator);
+    await emulatorClient(emulator.url).products.create({ name: "Nobody listens" });
+    await emulator.idle();
+    const attempts = emulator.deliveries();
+    expect(attempts.map((delivery) => delivery.attempt)).toEqual([1, 2, 3]);
+    expect(attempts.every((delivery) => delivery.status === null && typeof delivery.error === "string")).toBe(
+      true,
+    );
+  });
+
+  it("delivers only the event types an API-created endpoint enabled, signed with its own secret", async () => {
+    const { emulator, stripe } = await setup();
+    const endpointReceiver = await startReceiver();
+    running.push(endpointReceiver);
+    const endpoint = await stripe.webhookEndpoints.create({
+      url: endpointReceiver.url,
+      enabled_events: ["checkout.session.expired"],
+    });
+    const { price } = await linkFor(stripe);
+    const session = await stripe.checkout.sessions.create({
+      mode: "payment",
+      line_items: [{ price: price.id, quantity: 1 }],
+    });
+    const expired = await stripe.checkout.sessions.expire(session.id);
+    expect(expired).toMatchObject({ status: "expired", url: null });
+    await expect(stripe.checkout.sessions.expire(session.id)).rejects.toMatchObject({ statusCode: 400 });
+    await emulator.idle();
+    const events = await verified(endpointReceiver, "checkout.session.expired", endpoint.secret);
+    expect(events).toHaveLength(1);
+    expect(endpointReceiver.received).toHaveLength(1);
+    expect(events[0]?.request).toMatchObject({ id: expect.stringMatching(/^req_/) });
+  });
+
+  it("delayed_success completes unpaid, then sends async_payment_succeeded and the session becomes paid", async () => {
+    const { emulator, receiver, stripe } = await setup();
+    const { price } = await linkFor(stripe);
+    const session = await stripe.checkout.sessions.create({
+      mode: "payment",
+      line_items: [{ price: price.id, quantity: 1 }],
+    });
+    const result = emulator.completeSession(session.id, {
+      email: "later@example.com",
+      payment: "delayed_success",
+    });
+    expect(result.session).toMatchObject({ status: "complete", payment_status: "unpaid" });
+    await emulator.idle();
+
+    const [completed] = await verified(receiver, "checkout.session.completed");
+    const [succeeded] = await verified(receiver, "checkout.session.async_payment_succeeded");
+    expect(completed?.data.object).toMatchObject({ payment_status: "unpaid" });
+    expect(succeeded?.data.object).toMatchObject({ payment_status: "paid" });
+    expect(await verified(receiver, "checkout.session.async_payment_failed")).toHaveLength(0);
+    expect((await stripe.checkout.sessions.retrieve(session.id)).payment_status).toBe("paid");
+  });
+
+  it("delayed_failure (via the HTTP helper) sends async_payment_failed and the session stays unpaid", async () => {
+    const { emulator, receiver, stripe } = await setup();
+    const { price } = await linkFor(stripe);
+    const session = await stripe.checkout.sessions.create({
+      mode: "payment",
+      line_items: [{ price: price.id, quantity: 1 }],
+      success_url: "https://shop.example/done/{CHECKOUT_SESSION_ID}",
+    });
+    const response = await fetch(`${emulator.url}/_emulator/checkout/sessions/${session.id}/complete`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ email: "fails@example.com", payment: "delayed_failure" }),
+    });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ redirect_url: `https://shop.example/done/${session.id}` });
+    await emulator.idle();
+
+    expect(await verified(receiver, "checkout.session.async_payment_failed")).toHaveLength(1);
+    expect(await verified(receiver, "checkout.session.async_payment_succeeded")).toHaveLength(0);
+    expect((await stripe.checkout.sessions.retrieve(session.id)).payment_status).toBe("unpaid");
+    const again = await fetch(`${emulator.url}/_emulator/checkout/sessions/${session.id}/complete`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ email: "fails@example.com", payment: "card" }),
+    });
+    expect(again.status).toBe(400);
+  });
+
+  it("resends an event on request, concurrently, with the same id for duplicate-delivery drills", async () => {
+    const { emulator, receiver, stripe } = await setup();
+    const { price } = await linkFor(stripe);
+    const session = await stripe.checkout.sessions.create({
+      mode: "payment",
+      line_items: [{ price: price.id, quantity: 1 }],
+    });
+    emulator.completeSession(session.id, { email: "dup@example.com", payment: "card" });
+    await emulator.idle();
+    const [original] = await verified(receiver, "checkout.session.completed");
+
+    const response = await fetch(`${emulator.url}/_emulator/events/${original?.id}/resend`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ times: 3, concurrent: true }),
+    });
+    expect(response.status).toBe(200);
+    const { deliveries } = (await response.json()) as { deliveries: { eventId: string; status: number }[] };
+    expect(deliveries).toHaveLength(3);
+    const all = await verified(receiver, "checkout.session.completed");
+    expect(all.map((event) => event.id)).toEqual(Array(4).fill(original?.id));
+
+    const log = await fetch(`${emulator.url}/_emulator/deliveries`);
+    const { data } = (await log.json()) as { data: unknown[] };
+    expect(data.length).toBe(emulator.deliveries().length);
+    const page = await fetch(`${emulator.url}/_emulator/deliveries`, { headers: { accept: "text/html" } });
+    expect(await page.text()).toContain(original?.id ?? "missing");
+  });
+});
