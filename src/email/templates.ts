@@ -1,7 +1,7 @@
 /** Pure email renderers: Order (or notice) + shop -> subject, HTML and plain text. */
 import type { Order, OrderItem } from "../fulfillment/order.ts";
-import { html, type SafeHtml } from "./html.ts";
-import { formatMoney } from "./money.ts";
+import { html, type SafeHtml } from "../lib/html.ts";
+import { formatMoney } from "../lib/money.ts";
 
 /** What the emails say about the shop itself. */
 export interface ShopInfo {

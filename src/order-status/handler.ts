@@ -4,11 +4,11 @@
  * same claims as the webhook: still exactly one email.
  */
 import type { ConfigError } from "../config.ts";
-import { formatMoney } from "../email/money.ts";
 import { InProgressError, StoreUnavailableError, UpstreamError } from "../errors.ts";
 import { type FulfilmentDeps, fulfilOrder } from "../fulfillment/fulfill.ts";
 import { type SessionPayload, toOrder } from "../fulfillment/order.ts";
 import type { SessionSource } from "../fulfillment/ports.ts";
+import { formatMoney } from "../lib/money.ts";
 import type { Logger } from "../log.ts";
 
 /** Fulfilment deps plus a way to look sessions up. */

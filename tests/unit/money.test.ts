@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatMoney, stripeExponent } from "../../src/email/money.ts";
+import { formatMoney, stripeExponent } from "../../src/lib/money.ts";
 
 describe("formatMoney", () => {
   it.each([

@@ -1,7 +1,8 @@
 // The emulated hosted checkout: payment link -> session -> server-rendered form -> Pay -> redirect.
 import { Hono } from "hono";
+import { type HtmlValue, html, SafeHtml } from "../../lib/html.ts";
+import { formatMoney } from "../../lib/money.ts";
 import { StripeError } from "./errors.ts";
-import { formatMoney, type HtmlValue, html, SafeHtml } from "./html.ts";
 import type { LineItemObject } from "./objects.ts";
 import {
   CheckoutValidationError,

@@ -23,7 +23,6 @@ import {
   type WebhookTarget,
 } from "./webhooks.ts";
 
-export { formatMoney } from "./html.ts";
 export type { CompletionInput, CompletionResult, PaymentChoice, ShippingInput } from "./sessions.ts";
 export type { Delivery } from "./webhooks.ts";
 export { signatureHeader } from "./webhooks.ts";

@@ -21,17 +21,19 @@ export function escapeHtml(value: string): string {
   return value.replace(/[&<>"']/g, (char) => ESCAPES[char] ?? char);
 }
 
-type Interpolation = SafeHtml | string | number | null | undefined | false | readonly Interpolation[];
+/** What a template accepts: text (escaped), safe markup, lists of either, and nothing (null, undefined, booleans). */
+export type HtmlValue = SafeHtml | string | number | boolean | null | undefined | readonly HtmlValue[];
 
-function render(value: Interpolation): string {
-  if (value === null || value === undefined || value === false) return "";
+function render(value: HtmlValue): string {
+  if (value === null || value === undefined || typeof value === "boolean") return "";
   if (value instanceof SafeHtml) return value.value;
   if (Array.isArray(value)) return value.map(render).join("");
   return escapeHtml(String(value));
 }
 
-/** Tagged template: html`<p>${name}</p>` escapes `name`; nested html`` fragments and arrays of them pass through. */
-export function html(strings: TemplateStringsArray, ...values: Interpolation[]): SafeHtml {
+/** Tagged template: html`<p>${name}</p>` escapes `name`; nested html`` fragments and arrays of them pass
+ * through, so conditionals (`${cond && html`...`}`) and lists need no string glue. Attribute values must be quoted. */
+export function html(strings: TemplateStringsArray, ...values: HtmlValue[]): SafeHtml {
   let out = strings[0] ?? "";
   values.forEach((value, i) => {
     out += render(value) + (strings[i + 1] ?? "");

@@ -13,6 +13,11 @@ export function stripeExponent(currency: string): number {
   return 2;
 }
 
+/** True when Intl can format `currency` (any case). */
+export function isKnownCurrency(currency: string): boolean {
+  return Intl.supportedValuesOf("currency").includes(currency.toUpperCase());
+}
+
 const formatters = new Map<string, Intl.NumberFormat>();
 
 /**
