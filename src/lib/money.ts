@@ -5,6 +5,14 @@
 const ZERO_DECIMAL = new Set("bif clp djf gnf jpy kmf krw mga pyg rwf ugx vnd vuv xaf xof xpf".split(" "));
 const THREE_DECIMAL = new Set("bhd jod kwd omr tnd".split(" "));
 
+/** An amount of money as Stripe states it. */
+export interface Money {
+  /** Integer amount in minor units (cents for USD, yen for JPY, fils for KWD). */
+  amount: number;
+  /** ISO 4217 code, lowercase as Stripe sends it. */
+  currency: string;
+}
+
 /** Number of decimal places in Stripe's minor units for `currency` (0, 2 or 3). */
 export function stripeExponent(currency: string): number {
   const code = currency.toLowerCase();

@@ -1,8 +1,8 @@
 /** Shop and thank-you pages: escaping is automatic, links and "Unavailable" come from the link file. */
 import { describe, expect, it } from "vitest";
-import { escapeHtml, html, SafeHtml } from "../../src/catalog/html.ts";
 import { type AssetPaths, renderShopPage, renderThanksPage } from "../../src/catalog/render.ts";
 import { parseCatalog } from "../../src/catalog/schema.ts";
+import { escapeHtml, html, SafeHtml } from "../../src/lib/html.ts";
 
 const assets: AssetPaths = {
   stylesheet: "/assets/styles.1.css",

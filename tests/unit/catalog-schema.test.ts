@@ -87,7 +87,7 @@ describe("parseCatalog", () => {
       'products[0].price.currency: must be a three-letter ISO 4217 currency code in lowercase, e.g. "usd"',
       "products[0].colour: is not a known field (check the spelling)",
       "products[1].price: is required",
-      'products[2].images[0].src: must be a relative path under site/ to a .png, .jpg, .jpeg, .webp or .gif file, e.g. "images/notes.png"',
+      'products[2].images[0].src: must be a relative path under public/ to a .png, .jpg, .jpeg, .webp or .gif file, e.g. "images/notes.png"',
       "products[2].images[0].alt: must be a non-empty string",
       'products[3].id: "field-notes" is already used by products[2]',
       "products[3].metadata.download_url: must be an https:// URL",

@@ -16,6 +16,8 @@ describe("formatMoney", () => {
     [123456789, "usd", "$1,234,567.89"],
     // Stripe sends ISK in two-decimal minor units, though it displays without decimals.
     [150000, "isk", "ISK 1,500"],
+    [150000, "huf", "HUF 1,500"],
+    [5, "usd", "$0.05"],
   ])("%i %s -> %s", (amount, currency, expected) => {
     expect(formatMoney(amount, currency).replace(/\u00a0/g, " ")).toBe(expected);
   });

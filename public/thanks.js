@@ -1,0 +1,125 @@
+// Thank-you page: asks /api/order-status about the Checkout Session in ?session_id= and says what it means.
+// Text is always set with textContent: nothing from the response is parsed as HTML.
+const POLL_INTERVAL_MS = 1500;
+const POLL_LIMIT_MS = 30000;
+
+const region = document.getElementById("order-status");
+const sessionId = new URLSearchParams(window.location.search).get("session_id");
+const startedAt = Date.now();
+// The static title ends with the shop's name: "Your order · Shop".
+const shopName = document.title.split(" · ").pop();
+
+function element(tag, text, className) {
+  const node = document.createElement(tag);
+  if (text !== undefined) node.textContent = text;
+  if (className) node.className = className;
+  return node;
+}
+
+/** Replaces the status region with a heading, paragraphs and optional extra nodes, and records the state. */
+function show(state, heading, paragraphs, extra = []) {
+  region.replaceChildren(element("h1", heading), ...paragraphs.map((text) => element("p", text)), ...extra);
+  region.dataset.state = state;
+  document.title = `${heading} · ${shopName}`;
+}
+
+function itemList(items) {
+  const list = element("ul", undefined, "order-items");
+  for (const item of Array.isArray(items) ? items : []) {
+    const quantity = Number.isInteger(item?.quantity) ? item.quantity : 1;
+    list.append(element("li", `${quantity} × ${String(item?.name ?? "Item")}`));
+  }
+  return list;
+}
+
+function showPaid(order) {
+  const extra = [itemList(order.items)];
+  if (typeof order.total?.formatted === "string")
+    extra.push(element("p", `Total: ${order.total.formatted}`, "total"));
+  const receipt =
+    typeof order.email === "string" && order.email !== ""
+      ? `A receipt is on its way to ${order.email}.`
+      : "A receipt is on its way to your email.";
+  extra.push(element("p", receipt));
+  show("paid", "Thank you, your order is confirmed", [], extra);
+}
+
+function showUnpaid() {
+  show("unpaid", "Your payment is pending", [
+    "You chose a payment method that takes a little while to clear, such as a bank debit.",
+    "We'll email your receipt as soon as the payment goes through. There's nothing else you need to do.",
+  ]);
+}
+
+function showSlow() {
+  show("slow", "Your payment is still being confirmed", [
+    "This is taking longer than usual, but your payment is safe with Stripe.",
+    "We'll email your receipt as soon as it's confirmed. You can close this page.",
+  ]);
+}
+
+function showNotFound() {
+  show("not_found", "We couldn't find that order", [
+    "If you've just paid, your receipt will arrive by email shortly.",
+    "If it doesn't, reply to the receipt or contact us using the address below, and we'll sort it out.",
+  ]);
+}
+
+function showBadLink() {
+  show("invalid", "This link doesn't look right", [
+    "The order reference in the address is missing or incomplete. If you've just paid, your receipt will arrive by email.",
+  ]);
+}
+
+function showUnreachable() {
+  show("error", "We couldn't check your order right now", [
+    "Your payment is handled by Stripe and isn't affected. Please refresh this page in a minute, or watch your email for the receipt.",
+  ]);
+}
+
+function scheduleRetry(onGiveUp) {
+  if (Date.now() - startedAt + POLL_INTERVAL_MS > POLL_LIMIT_MS) onGiveUp();
+  else setTimeout(check, POLL_INTERVAL_MS);
+}
+
+async function check() {
+  let response;
+  let body;
+  try {
+    response = await fetch(`/api/order-status?session_id=${encodeURIComponent(sessionId)}`, {
+      headers: { accept: "application/json" },
+      cache: "no-store",
+    });
+    body = await response.json();
+  } catch {
+    // Network trouble or a non-JSON answer: keep trying quietly within the same time limit.
+    scheduleRetry(showUnreachable);
+    return;
+  }
+  if (response.status === 400) return showBadLink();
+  if (response.status === 404) return showNotFound();
+  if (!response.ok) return scheduleRetry(showUnreachable);
+  switch (body?.status) {
+    case "paid":
+      return showPaid(body);
+    case "unpaid":
+      return showUnpaid();
+    case "processing":
+      if (region.dataset.state !== "processing") {
+        show("processing", "Confirming your payment…", [
+          "This usually takes a few seconds. Please keep this page open.",
+        ]);
+      }
+      return scheduleRetry(showSlow);
+    default:
+      return showUnreachable();
+  }
+}
+
+region.hidden = false;
+if (sessionId) {
+  region.dataset.state = "checking";
+  check();
+} else {
+  showBadLink();
+}

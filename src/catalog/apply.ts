@@ -1,0 +1,264 @@
+/** Catalog sync against the Stripe API: reads the tagged objects into a StripeState and applies a SyncPlan. */
+import type Stripe from "stripe";
+import { LINKSHOP_ID_KEY } from "./schema.ts";
+import type {
+  LinkSettings,
+  LinkState,
+  LinkUpdate,
+  PriceState,
+  ProductState,
+  Ref,
+  StripeState,
+  SyncPlan,
+  SyncStep,
+} from "./sync.ts";
+
+/** Stripe's largest page; every list below is read to the end through the SDK's auto-pagination. */
+const PAGE_SIZE = 100;
+
+type AllowedCountry = Stripe.PaymentLinkCreateParams.ShippingAddressCollection.AllowedCountry;
+
+function toProductState(product: Stripe.Product, linkshopId: string): ProductState {
+  return {
+    id: product.id,
+    linkshopId,
+    active: product.active,
+    name: product.name,
+    description: product.description,
+    images: product.images,
+    metadata: { ...product.metadata },
+    created: product.created,
+  };
+}
+
+function toPriceState(price: Stripe.Price, productId: string): PriceState {
+  return {
+    id: price.id,
+    productId,
+    active: price.active,
+    unitAmount: price.unit_amount,
+    currency: price.currency,
+    lookupKey: price.lookup_key,
+    recurring: price.type === "recurring",
+  };
+}
+
+function toLinkState(link: Stripe.PaymentLink, linkshopId: string, items: Stripe.LineItem[]): LinkState {
+  return {
+    id: link.id,
+    linkshopId,
+    active: link.active,
+    url: link.url,
+    redirectUrl:
+      link.after_completion.type === "redirect" ? (link.after_completion.redirect?.url ?? null) : null,
+    allowPromotionCodes: link.allow_promotion_codes,
+    shippingCountries: link.shipping_address_collection
+      ? [...link.shipping_address_collection.allowed_countries]
+      : null,
+    lineItems: items.flatMap((item) =>
+      item.price
+        ? [
+            {
+              id: item.id,
+              priceId: item.price.id,
+              quantity: item.quantity ?? 1,
+              adjustableQuantity: item.adjustable_quantity
+                ? {
+                    enabled: item.adjustable_quantity.enabled,
+                    maximum: item.adjustable_quantity.maximum,
+                    minimum: item.adjustable_quantity.minimum,
+                  }
+                : null,
+            },
+          ]
+        : [],
+    ),
+  };
+}
+
+async function collect<T>(pages: AsyncIterable<T>): Promise<T[]> {
+  const items: T[] = [];
+  for await (const item of pages) items.push(item);
+  return items;
+}
+
+/**
+ * Reads every Product and Payment Link tagged `linkshop_id` (active or not), the Products' Prices and the
+ * links' line items. Lists rather than search: search lags behind writes, which would break idempotency.
+ */
+export async function readStripeState(stripe: Stripe): Promise<StripeState> {
+  const products: ProductState[] = [];
+  for await (const product of stripe.products.list({ limit: PAGE_SIZE })) {
+    const linkshopId = product.metadata?.[LINKSHOP_ID_KEY];
+    if (linkshopId) products.push(toProductState(product, linkshopId));
+  }
+  const prices: PriceState[] = [];
+  for (const product of products) {
+    for await (const price of stripe.prices.list({ product: product.id, limit: PAGE_SIZE })) {
+      prices.push(toPriceState(price, product.id));
+    }
+  }
+  const links: LinkState[] = [];
+  for await (const link of stripe.paymentLinks.list({ limit: PAGE_SIZE })) {
+    const linkshopId = link.metadata?.[LINKSHOP_ID_KEY];
+    if (!linkshopId) continue;
+    const items = await collect(stripe.paymentLinks.listLineItems(link.id, { limit: PAGE_SIZE }));
+    links.push(toLinkState(link, linkshopId, items));
+  }
+  return { products, prices, links: links.reverse() };
+}
+
+function linkCreateParams(
+  settings: LinkSettings,
+  priceId: string,
+  catalogId: string,
+): Stripe.PaymentLinkCreateParams {
+  return {
+    line_items: [
+      {
+        price: priceId,
+        quantity: 1,
+        ...(settings.maximumQuantity !== null && {
+          adjustable_quantity: { enabled: true, minimum: 1, maximum: settings.maximumQuantity },
+        }),
+      },
+    ],
+    after_completion: { type: "redirect", redirect: { url: settings.redirectUrl } },
+    allow_promotion_codes: settings.allowPromotionCodes,
+    // Payment Link metadata is copied onto every Checkout Session it creates, so the webhook sees linkshop_id.
+    metadata: { [LINKSHOP_ID_KEY]: catalogId },
+    ...(settings.shippingCountries !== null && {
+      shipping_address_collection: { allowed_countries: settings.shippingCountries as AllowedCountry[] },
+    }),
+  };
+}
+
+function linkUpdateParams(update: LinkUpdate): Stripe.PaymentLinkUpdateParams {
+  const params: Stripe.PaymentLinkUpdateParams = {};
+  if (update.active) params.active = true;
+  if (update.redirectUrl !== undefined) {
+    params.after_completion = { type: "redirect", redirect: { url: update.redirectUrl } };
+  }
+  if (update.allowPromotionCodes !== undefined) params.allow_promotion_codes = update.allowPromotionCodes;
+  if (update.shippingCountries !== undefined) {
+    // An empty string is how Stripe's form encoding clears an optional object.
+    params.shipping_address_collection =
+      update.shippingCountries === null
+        ? ""
+        : { allowed_countries: update.shippingCountries as AllowedCountry[] };
+  }
+  if (update.quantity) {
+    const { lineItemId, maximum } = update.quantity;
+    params.line_items = [
+      {
+        id: lineItemId,
+        adjustable_quantity: maximum === null ? { enabled: false } : { enabled: true, minimum: 1, maximum },
+      },
+    ];
+  }
+  return params;
+}
+
+/** Result of applying a plan: Payment Link URL per catalog id (catalog order). */
+export type AppliedLinks = Record<string, string>;
+
+/**
+ * Runs the plan's steps in order. `onStep` hears about each step after it succeeded, with the id of the object it
+ * created or changed. A failure stops the run; the next sync plans from whatever state Stripe is in, so it resumes.
+ */
+export async function applyPlan(
+  stripe: Stripe,
+  plan: SyncPlan,
+  onStep: (step: SyncStep, objectId: string) => void = () => {},
+): Promise<AppliedLinks> {
+  const createdProducts = new Map<string, string>();
+  const createdPrices = new Map<string, string>();
+  const createdLinks = new Map<string, string>();
+  const resolve = (ref: Ref, created: Map<string, string>, what: string): string => {
+    if ("id" in ref) return ref.id;
+    const id = created.get(ref.createdFor);
+    if (id === undefined)
+      throw new Error(`plan bug: ${what} for ${ref.createdFor} is used before it is created`);
+    return id;
+  };
+
+  for (const step of plan.steps) {
+    let objectId: string;
+    switch (step.kind) {
+      case "create_product": {
+        const product = await stripe.products.create({
+          name: step.fields.name,
+          description: step.fields.description,
+          images: step.fields.images,
+          metadata: step.fields.metadata,
+        });
+        createdProducts.set(step.catalogId, product.id);
+        objectId = product.id;
+        break;
+      }
+      case "update_product": {
+        const { fields } = step;
+        await stripe.products.update(step.productId, {
+          ...(fields.active && { active: true }),
+          ...(fields.name !== undefined && { name: fields.name }),
+          ...(fields.description !== undefined && { description: fields.description }),
+          // Stripe clears a list when sent an empty string.
+          ...(fields.images !== undefined && { images: fields.images.length > 0 ? fields.images : "" }),
+          ...(fields.metadata !== undefined && { metadata: fields.metadata }),
+        });
+        objectId = step.productId;
+        break;
+      }
+      case "archive_product":
+        await stripe.products.update(step.productId, { active: false });
+        objectId = step.productId;
+        break;
+      case "create_price": {
+        const price = await stripe.prices.create({
+          product: resolve(step.product, createdProducts, "product"),
+          currency: step.currency,
+          unit_amount: step.amount,
+          lookup_key: step.lookupKey,
+          // Lookup keys are unique per account: take the key over from a stray price (e.g. on a duplicate product).
+          transfer_lookup_key: true,
+          metadata: { [LINKSHOP_ID_KEY]: step.catalogId },
+        });
+        createdPrices.set(step.catalogId, price.id);
+        objectId = price.id;
+        break;
+      }
+      case "reactivate_price":
+        await stripe.prices.update(step.priceId, { active: true });
+        objectId = step.priceId;
+        break;
+      case "archive_price":
+        await stripe.prices.update(step.priceId, { active: false });
+        objectId = step.priceId;
+        break;
+      case "create_link": {
+        const priceId = resolve(step.price, createdPrices, "price");
+        const link = await stripe.paymentLinks.create(
+          linkCreateParams(step.settings, priceId, step.catalogId),
+        );
+        createdLinks.set(step.catalogId, link.url);
+        objectId = link.id;
+        break;
+      }
+      case "update_link":
+        await stripe.paymentLinks.update(step.linkId, linkUpdateParams(step.update));
+        objectId = step.linkId;
+        break;
+      case "deactivate_link":
+        await stripe.paymentLinks.update(step.linkId, { active: false });
+        objectId = step.linkId;
+        break;
+    }
+    onStep(step, objectId);
+  }
+
+  const links: AppliedLinks = {};
+  for (const [catalogId, target] of Object.entries(plan.links)) {
+    links[catalogId] = "url" in target ? target.url : resolve(target, createdLinks, "payment link");
+  }
+  return links;
+}

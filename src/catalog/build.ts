@@ -1,0 +1,168 @@
+/** Static site build: catalog + Payment Link file + public/ sources -> dist/ (home page, thank-you page, assets). */
+import { createHash } from "node:crypto";
+import { access, cp, mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { isAbsolute, join, relative, resolve } from "node:path";
+import { DEFAULT_LINKS_FILE, readPaymentLinks } from "./links-file.ts";
+import { type AssetPaths, renderShopPage, renderThanksPage } from "./render.ts";
+import { type Catalog, CatalogError, loadCatalog } from "./schema.ts";
+
+/** Home page HTML plus its stylesheet must stay under this many bytes. */
+export const HOME_BUDGET_BYTES = 50 * 1024;
+
+/** Inputs and outputs of a build; relative paths resolve against `root`. */
+export interface BuildOptions {
+  /** Project root (holds catalog.json and public/). */
+  root: string;
+  catalog?: string;
+  siteDir?: string;
+  outDir?: string;
+  /** Payment Link file; PAYMENT_LINKS_FILE or payment-links.json by default. */
+  linksFile?: string;
+}
+
+/** What the build produced. */
+export interface BuildResult {
+  outDir: string;
+  /** Files written, relative to outDir, sorted. */
+  files: string[];
+  /** Problems that do not stop the build (missing links); print them. */
+  warnings: string[];
+  /** Bytes of the home page HTML plus its stylesheet. */
+  homeBytes: number;
+}
+
+/** A problem that stops the build; the message lists everything wrong at once. */
+export class BuildError extends Error {
+  override readonly name = "BuildError";
+}
+
+// Everything the site loads comes from its own origin, so the policy can be this strict.
+const HEADERS = `/*
+  Content-Security-Policy: default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'
+  Referrer-Policy: strict-origin-when-cross-origin
+  X-Content-Type-Options: nosniff
+/assets/*
+  Cache-Control: public, max-age=31536000, immutable
+`;
+
+const exists = (path: string) =>
+  access(path).then(
+    () => true,
+    () => false,
+  );
+
+/** `name.<8 hex of sha256>.ext`: a changed file gets a new URL, so assets can be cached forever. */
+function hashedName(name: string, content: string): string {
+  const hash = createHash("sha256").update(content).digest("hex").slice(0, 8);
+  const dot = name.lastIndexOf(".");
+  return `${name.slice(0, dot)}.${hash}${name.slice(dot)}`;
+}
+
+async function checkImages(catalog: Catalog, siteDir: string): Promise<string[]> {
+  const problems: string[] = [];
+  for (const [index, product] of catalog.products.entries()) {
+    for (const [imageIndex, image] of product.images.entries()) {
+      if (!(await exists(join(siteDir, image.src)))) {
+        problems.push(`products[${index}].images[${imageIndex}].src: public/${image.src} does not exist`);
+      }
+    }
+  }
+  return problems;
+}
+
+/**
+ * Builds the site into `outDir` (replaced as a whole). Fails on an invalid catalog, a missing image or a malformed
+ * links file; a product without a Payment Link still builds, shown as "Unavailable", with a warning.
+ */
+export async function buildSite(options: BuildOptions): Promise<BuildResult> {
+  const root = resolve(options.root);
+  const at = (path: string) => (isAbsolute(path) ? path : join(root, path));
+  const siteDir = at(options.siteDir ?? "public");
+  const outDir = at(options.outDir ?? "dist");
+  const linksFile = options.linksFile ?? DEFAULT_LINKS_FILE;
+  const linksPath = at(linksFile);
+  if (outDir === root || !relative(outDir, siteDir).startsWith("..")) {
+    throw new BuildError(`Refusing to build into ${outDir}: it would delete the sources`);
+  }
+
+  let catalog: Catalog;
+  try {
+    catalog = await loadCatalog(at(options.catalog ?? "catalog.json"));
+  } catch (error) {
+    if (error instanceof CatalogError) throw new BuildError(error.message);
+    throw error;
+  }
+  const imageProblems = await checkImages(catalog, siteDir);
+  if (imageProblems.length > 0) {
+    throw new BuildError(`Missing product images:\n${imageProblems.map((p) => `  - ${p}`).join("\n")}`);
+  }
+
+  const warnings: string[] = [];
+  let links: Record<string, string>;
+  try {
+    const read = await readPaymentLinks(linksPath);
+    if (read === undefined) {
+      warnings.push(
+        `${linksFile} not found: all products are shown as "Unavailable"; run \`npm run catalog:sync\` to create it`,
+      );
+    }
+    links = read ?? {};
+  } catch (error) {
+    throw new BuildError(error instanceof Error ? error.message : String(error));
+  }
+  const ids = new Set(catalog.products.map((product) => product.id));
+  for (const product of catalog.products) {
+    if (Object.keys(links).length > 0 && !links[product.id])
+      warnings.push(`${product.id}: no Payment Link in ${linksFile}; shown as "Unavailable"`);
+  }
+  for (const id of Object.keys(links)) {
+    if (!ids.has(id))
+      warnings.push(`${linksFile} has a link for "${id}", which is not in the catalog (ignored)`);
+  }
+
+  const [styles, shopScript, thanksScript] = await Promise.all(
+    ["styles.css", "shop.js", "thanks.js"].map((name) => readFile(join(siteDir, name), "utf8")),
+  );
+  const assetFiles = {
+    stylesheet: [hashedName("styles.css", styles ?? ""), styles ?? ""],
+    shopScript: [hashedName("shop.js", shopScript ?? ""), shopScript ?? ""],
+    thanksScript: [hashedName("thanks.js", thanksScript ?? ""), thanksScript ?? ""],
+  } as const;
+  const assets: AssetPaths = {
+    stylesheet: `/assets/${assetFiles.stylesheet[0]}`,
+    shopScript: `/assets/${assetFiles.shopScript[0]}`,
+    thanksScript: `/assets/${assetFiles.thanksScript[0]}`,
+    favicon: "/favicon.svg",
+  };
+  const home = renderShopPage(catalog, links, assets);
+  const thanks = renderThanksPage(catalog, assets);
+
+  await rm(outDir, { recursive: true, force: true });
+  await mkdir(join(outDir, "assets"), { recursive: true });
+  await mkdir(join(outDir, "thanks"), { recursive: true });
+  const files: Record<string, string> = {
+    "index.html": home,
+    "thanks/index.html": thanks,
+    _headers: HEADERS,
+    [`assets/${assetFiles.stylesheet[0]}`]: assetFiles.stylesheet[1],
+    [`assets/${assetFiles.shopScript[0]}`]: assetFiles.shopScript[1],
+    [`assets/${assetFiles.thanksScript[0]}`]: assetFiles.thanksScript[1],
+  };
+  for (const [name, content] of Object.entries(files)) await writeFile(join(outDir, name), content);
+  await cp(join(siteDir, "favicon.svg"), join(outDir, "favicon.svg"));
+  const written = Object.keys(files).concat("favicon.svg");
+  // Only the images the catalog uses are published.
+  for (const src of new Set(
+    catalog.products.flatMap((product) => product.images.map((image) => image.src)),
+  )) {
+    await mkdir(join(outDir, src, ".."), { recursive: true });
+    await cp(join(siteDir, src), join(outDir, src));
+    written.push(src);
+  }
+
+  const homeBytes = Buffer.byteLength(home) + Buffer.byteLength(styles ?? "");
+  if (homeBytes > HOME_BUDGET_BYTES) {
+    warnings.push(`home page HTML + CSS is ${homeBytes} bytes, over the ${HOME_BUDGET_BYTES}-byte budget`);
+  }
+  return { outDir, files: written.sort(), warnings, homeBytes };
+}

@@ -1,0 +1,295 @@
+/** The shop's catalog file: its schema, the error messages people see, and the typed result. */
+import { readFile } from "node:fs/promises";
+import * as v from "valibot";
+import { isKnownCurrency, type Money } from "../lib/money.ts";
+
+/** Metadata key the sync sets on Products and Payment Links to tie them to a catalog id. */
+export const LINKSHOP_ID_KEY = "linkshop_id";
+
+/** Shop-wide settings. */
+export interface Shop {
+  name: string;
+  /** Default currency for prices, ISO 4217 lowercase. */
+  currency: string;
+  supportEmail: string;
+  /** BCP 47 locale for prices and the page language, e.g. "en-US". */
+  locale: string;
+}
+
+/** One picture of a product: a path under `public/` and its text alternative. */
+export interface ProductImage {
+  /** Relative to `public/`, e.g. "images/field-notes.png"; served from the site root. */
+  src: string;
+  alt: string;
+}
+
+/** Checkout options applied to the product's Payment Link. */
+export interface PaymentLinkOptions {
+  /** Collect a shipping address limited to these ISO 3166-1 alpha-2 countries. */
+  collectShipping?: { allowedCountries: string[] };
+  /** Let the customer choose a quantity from 1 to `maximum`. */
+  adjustableQuantity?: { maximum: number };
+  allowPromotionCodes: boolean;
+}
+
+/** A product as sold: currency already defaulted from the shop. */
+export interface Product {
+  /** Slug, unique in the catalog; stored in Stripe as metadata `linkshop_id`. */
+  id: string;
+  name: string;
+  description: string;
+  price: Money;
+  images: ProductImage[];
+  /** Copied to the Stripe Product; e.g. `download_url` for digital goods. */
+  metadata: Record<string, string>;
+  paymentLink: PaymentLinkOptions;
+}
+
+/** A validated catalog. */
+export interface Catalog {
+  shop: Shop;
+  products: Product[];
+}
+
+/** Thrown when a catalog is unusable; `issues` lists every problem as `path: message`. */
+export class CatalogError extends Error {
+  override readonly name = "CatalogError";
+  constructor(
+    readonly source: string,
+    readonly issues: string[],
+  ) {
+    super(`${source} is invalid:\n${issues.map((issue) => `  - ${issue}`).join("\n")}`);
+  }
+}
+
+const MESSAGES = {
+  text: "must be a non-empty string",
+  currency: 'must be a three-letter ISO 4217 currency code in lowercase, e.g. "usd"',
+  email: "must be an email address",
+  locale: 'must be a language tag such as "en-US"',
+  products: "must be a non-empty list of products",
+  id: 'must be a slug of lowercase letters, digits and single hyphens, e.g. "field-notes"',
+  amount: "must be a positive amount in minor units",
+  images: "must be a list of images",
+  image: "must be an object with src and alt",
+  src: 'must be a relative path under public/ to a .png, .jpg, .jpeg, .webp or .gif file, e.g. "images/notes.png"',
+  alt: "must describe the image (a non-empty string)",
+  metadata: "must map names to text values",
+  metadataKey: "must be at most 40 characters without square brackets",
+  metadataValue: "must be a string of at most 500 characters",
+  httpsUrl: "must be an https:// URL",
+  paymentLink: "must be an object",
+  countries: 'must list two-letter country codes in uppercase, e.g. ["US", "GB"]',
+  maximum: "must be a whole number from 2 to 999999",
+  boolean: "must be true or false",
+  object: "must be an object",
+} as const;
+
+const text = v.pipe(v.string(MESSAGES.text), v.trim(), v.nonEmpty(MESSAGES.text));
+const currency = v.pipe(
+  v.string(MESSAGES.currency),
+  v.regex(/^[a-z]{3}$/, MESSAGES.currency),
+  v.check(isKnownCurrency, MESSAGES.currency),
+);
+const locale = v.pipe(
+  v.string(MESSAGES.locale),
+  v.check((tag) => {
+    try {
+      return Intl.getCanonicalLocales(tag).length === 1;
+    } catch {
+      return false;
+    }
+  }, MESSAGES.locale),
+);
+const httpsUrl = v.pipe(
+  v.string(MESSAGES.httpsUrl),
+  v.check((s) => URL.canParse(s) && new URL(s).protocol === "https:", MESSAGES.httpsUrl),
+);
+
+const shopSchema = v.strictObject(
+  {
+    name: text,
+    currency,
+    supportEmail: v.pipe(v.string(MESSAGES.email), v.email(MESSAGES.email)),
+    locale: v.optional(locale, "en-US"),
+  },
+  MESSAGES.object,
+);
+
+const imageSchema = v.strictObject(
+  {
+    // No "..", no leading slash: the path must stay inside public/ and is served from the site root.
+    src: v.pipe(
+      v.string(MESSAGES.src),
+      v.regex(/^(?!.*(?:^|\/)\.\.?(?:\/|$))[\w-][\w./-]*\.(?:png|jpe?g|webp|gif)$/i, MESSAGES.src),
+    ),
+    alt: text,
+  },
+  MESSAGES.image,
+);
+
+// Stripe limits: 50 keys, keys up to 40 characters without brackets, values up to 500 characters.
+const metadataSchema = v.pipe(
+  v.record(
+    v.pipe(v.string(), v.regex(/^[^[\]]{1,40}$/, MESSAGES.metadataKey)),
+    v.pipe(v.string(MESSAGES.metadataValue), v.maxLength(500, MESSAGES.metadataValue)),
+    MESSAGES.metadata,
+  ),
+  v.check((record) => Object.keys(record).length <= 49, "must have at most 49 entries"),
+);
+
+const paymentLinkSchema = v.strictObject(
+  {
+    collectShipping: v.optional(
+      v.strictObject(
+        {
+          allowedCountries: v.pipe(
+            v.array(
+              v.pipe(v.string(MESSAGES.countries), v.regex(/^[A-Z]{2}$/, MESSAGES.countries)),
+              MESSAGES.countries,
+            ),
+            v.nonEmpty(MESSAGES.countries),
+          ),
+        },
+        MESSAGES.object,
+      ),
+    ),
+    adjustableQuantity: v.optional(
+      v.strictObject(
+        {
+          maximum: v.pipe(
+            v.number(MESSAGES.maximum),
+            v.integer(MESSAGES.maximum),
+            v.minValue(2, MESSAGES.maximum),
+            v.maxValue(999_999, MESSAGES.maximum),
+          ),
+        },
+        MESSAGES.object,
+      ),
+    ),
+    allowPromotionCodes: v.optional(v.boolean(MESSAGES.boolean), false),
+  },
+  MESSAGES.paymentLink,
+);
+
+const productSchema = v.strictObject(
+  {
+    id: v.pipe(
+      v.string(MESSAGES.id),
+      v.regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, MESSAGES.id),
+      v.maxLength(64, MESSAGES.id),
+    ),
+    name: text,
+    description: text,
+    price: v.strictObject(
+      {
+        amount: v.pipe(
+          v.number(MESSAGES.amount),
+          v.integer(MESSAGES.amount),
+          v.minValue(1, MESSAGES.amount),
+          v.maxValue(99_999_999, "must be at most 99999999 (Stripe's limit for one price)"),
+        ),
+        currency: v.optional(currency),
+      },
+      MESSAGES.object,
+    ),
+    images: v.optional(v.array(imageSchema, MESSAGES.images), []),
+    metadata: v.optional(metadataSchema, {}),
+    paymentLink: v.optional(paymentLinkSchema, { allowPromotionCodes: false }),
+  },
+  MESSAGES.object,
+);
+
+const catalogSchema = v.strictObject(
+  {
+    shop: shopSchema,
+    products: v.pipe(v.array(productSchema, MESSAGES.products), v.nonEmpty(MESSAGES.products)),
+  },
+  "must be a JSON object with shop and products",
+);
+
+/** Renders a valibot path as people write it: `products[2].price.amount`, `metadata["odd key"]`. */
+function formatPath(path: v.BaseIssue<unknown>["path"]): string {
+  let out = "";
+  for (const item of path ?? []) {
+    const key = item.key;
+    if (typeof key === "number") out += `[${key}]`;
+    else if (typeof key === "string" && /^[A-Za-z_$][\w$]*$/.test(key)) out += out === "" ? key : `.${key}`;
+    else out += `[${JSON.stringify(String(key))}]`;
+  }
+  return out === "" ? "catalog" : out;
+}
+
+function describeIssue(issue: v.BaseIssue<unknown>): string {
+  const isObjectIssue = issue.type === "strict_object" || issue.type === "object";
+  // A strict object reports unknown keys as "expected never" and missing keys as "expected \"name\"".
+  if (isObjectIssue && issue.expected === "never") return "is not a known field (check the spelling)";
+  if (isObjectIssue && issue.input === undefined && issue.path !== undefined) return "is required";
+  return issue.message;
+}
+
+// Extra rules that span products or depend on a single key; run even when the schema failed so all errors show.
+function crossChecks(input: unknown): string[] {
+  const issues: string[] = [];
+  if (typeof input !== "object" || input === null) return issues;
+  const products = (input as { products?: unknown }).products;
+  if (!Array.isArray(products)) return issues;
+  const firstIndexById = new Map<string, number>();
+  products.forEach((product: unknown, index) => {
+    if (typeof product !== "object" || product === null) return;
+    const { id, metadata } = product as { id?: unknown; metadata?: unknown };
+    if (typeof id === "string") {
+      const first = firstIndexById.get(id);
+      if (first === undefined) firstIndexById.set(id, index);
+      else issues.push(`products[${index}].id: "${id}" is already used by products[${first}]`);
+    }
+    if (typeof metadata === "object" && metadata !== null) {
+      const record = metadata as Record<string, unknown>;
+      if (LINKSHOP_ID_KEY in record) {
+        issues.push(
+          `products[${index}].metadata.${LINKSHOP_ID_KEY}: is reserved (catalog sync sets it from id)`,
+        );
+      }
+      const download = record.download_url;
+      if (download !== undefined && !v.is(httpsUrl, download)) {
+        issues.push(`products[${index}].metadata.download_url: ${MESSAGES.httpsUrl}`);
+      }
+    }
+  });
+  return issues;
+}
+
+/**
+ * Validates parsed JSON as a catalog. Throws one CatalogError listing every problem, each as
+ * `products[2].price.amount: must be a positive amount in minor units`.
+ */
+export function parseCatalog(input: unknown, source = "catalog.json"): Catalog {
+  const result = v.safeParse(catalogSchema, input, { abortEarly: false });
+  const issues = [
+    ...(result.issues ?? []).map((issue) => `${formatPath(issue.path)}: ${describeIssue(issue)}`),
+    ...crossChecks(input),
+  ];
+  if (!result.success || issues.length > 0) throw new CatalogError(source, [...new Set(issues)]);
+  const { shop, products } = result.output;
+  return {
+    shop,
+    products: products.map((product) => ({
+      ...product,
+      price: { amount: product.price.amount, currency: product.price.currency ?? shop.currency },
+    })),
+  };
+}
+
+/** Reads and validates a catalog file; JSON syntax errors become a CatalogError too. */
+export async function loadCatalog(path: string): Promise<Catalog> {
+  const source = await readFile(path, "utf8");
+  let json: unknown;
+  try {
+    json = JSON.parse(source);
+  } catch (error) {
+    throw new CatalogError(path, [
+      `not valid JSON (${error instanceof Error ? error.message : String(error)})`,
+    ]);
+  }
+  return parseCatalog(json, path);
+}

@@ -1,0 +1,159 @@
+/** `npm run stripe:webhook`: one Stripe webhook endpoint for the site's function, created once, kept in shape. */
+import { parseArgs } from "node:util";
+import Stripe from "stripe";
+import {
+  CliError,
+  describeError,
+  type Env,
+  type Io,
+  readStripeAccess,
+  resolveSiteUrl,
+  stripeFor,
+} from "./cli.ts";
+import { WEBHOOK_EVENTS, WEBHOOK_PATH } from "./webhook-events.ts";
+
+type EnabledEvent = Stripe.WebhookEndpointCreateParams.EnabledEvent;
+
+/** What ensureWebhookEndpoint did (or, in a dry run, would do). */
+export type EndpointOutcome =
+  | { action: "created"; id: string; url: string /** Only present after a real creation. */; secret?: string }
+  | { action: "updated"; id: string; url: string; changes: string[] }
+  | { action: "unchanged"; id: string; url: string };
+
+/** Options for ensureWebhookEndpoint. */
+export interface EnsureOptions {
+  events?: readonly string[];
+  dryRun?: boolean;
+  /** Hears about other endpoints with the same URL, which are left alone. */
+  warn?: (message: string) => void;
+}
+
+const sameSet = (a: readonly string[], b: readonly string[]) =>
+  a.length === b.length && [...a].sort().every((item, index) => item === [...b].sort()[index]);
+
+/**
+ * Finds the endpoint for `url` among all endpoints; creates it when missing, otherwise updates its events (and
+ * re-enables it) only when they differ. Never creates a second endpoint for the same URL.
+ */
+export async function ensureWebhookEndpoint(
+  stripe: Stripe,
+  url: string,
+  { events = WEBHOOK_EVENTS, dryRun = false, warn = () => {} }: EnsureOptions = {},
+): Promise<EndpointOutcome> {
+  const matches: Stripe.WebhookEndpoint[] = [];
+  for await (const endpoint of stripe.webhookEndpoints.list({ limit: 100 })) {
+    if (endpoint.url === url) matches.push(endpoint);
+  }
+  const [existing, ...extra] = matches;
+  if (extra.length > 0)
+    warn(`other endpoints also use ${url} and were left alone: ${extra.map((e) => e.id).join(", ")}`);
+
+  if (!existing) {
+    if (dryRun) return { action: "created", id: "(new)", url };
+    const created = await stripe.webhookEndpoints.create({
+      url,
+      enabled_events: [...events] as EnabledEvent[],
+      description: "Linkshop order fulfilment",
+      // Events arrive in the API version this SDK types, whatever the account's default is.
+      api_version: Stripe.API_VERSION as Stripe.WebhookEndpointCreateParams.ApiVersion,
+    });
+    return { action: "created", id: created.id, url, ...(created.secret && { secret: created.secret }) };
+  }
+
+  const changes: string[] = [];
+  const params: Stripe.WebhookEndpointUpdateParams = {};
+  if (!sameSet(existing.enabled_events, events)) {
+    params.enabled_events = [...events] as EnabledEvent[];
+    changes.push(`events (${existing.enabled_events.join(", ") || "none"} -> ${events.join(", ")})`);
+  }
+  if (existing.status === "disabled") {
+    params.disabled = false;
+    changes.push("re-enabled");
+  }
+  if (changes.length === 0) return { action: "unchanged", id: existing.id, url };
+  if (!dryRun) await stripe.webhookEndpoints.update(existing.id, params);
+  return { action: "updated", id: existing.id, url, changes };
+}
+
+const USAGE = `Usage: npm run stripe:webhook -- [options]
+
+Creates or updates the Stripe webhook endpoint <site URL>${WEBHOOK_PATH} for:
+  ${WEBHOOK_EVENTS.join("\n  ")}
+
+Options:
+  --site-url <url>   public site URL (default: SITE_URL, URL, http://localhost:8888)
+  --dry-run          say what would change; change nothing
+  --live             allow a live key (sk_live_/rk_live_)
+  -h, --help         show this help
+
+Environment: STRIPE_SECRET_KEY (required), STRIPE_API_BASE (optional).`;
+
+/** Runs the command; resolves to the process exit code. */
+export async function runStripeWebhook(argv: string[], env: Env, io: Io): Promise<number> {
+  try {
+    let options: { "site-url"?: string; "dry-run": boolean; live: boolean; help: boolean };
+    try {
+      options = parseArgs({
+        args: argv,
+        strict: true,
+        allowPositionals: false,
+        options: {
+          "site-url": { type: "string" },
+          "dry-run": { type: "boolean", default: false },
+          live: { type: "boolean", default: false },
+          help: { type: "boolean", short: "h", default: false },
+        },
+      }).values;
+    } catch (error) {
+      throw new CliError(`${describeError(error)}\n\n${USAGE}`, 2);
+    }
+    if (options.help) {
+      io.out(USAGE);
+      return 0;
+    }
+    const access = readStripeAccess(env, options.live);
+    const url = `${resolveSiteUrl(options["site-url"], env, access.live)}${WEBHOOK_PATH}`;
+    // Stripe itself cannot reach a development machine; only a local emulator (STRIPE_API_BASE) can.
+    if (!access.apiBase && /^https?:\/\/(localhost|127\.|\[::1\])/.test(url)) {
+      throw new CliError(
+        `Stripe cannot deliver events to ${url}. Pass --site-url with your public site (or set URL). ` +
+          `To receive test events locally, run: stripe listen --forward-to ${url}`,
+      );
+    }
+    const outcome = await ensureWebhookEndpoint(stripeFor(access), url, {
+      dryRun: options["dry-run"],
+      warn: (message) => io.err(`warning: ${message}`),
+    });
+    const prefix = options["dry-run"] ? "Dry run: would have " : "";
+    switch (outcome.action) {
+      case "created":
+        io.out(`${prefix}${prefix ? "created" : "Created"} webhook endpoint ${outcome.id} for ${url}`);
+        io.out(`Events: ${WEBHOOK_EVENTS.join(", ")}`);
+        if (outcome.secret) {
+          // Stripe reveals the signing secret only in this response: print it once, with the next step.
+          io.out(
+            "Signing secret (Stripe shows it only now; store it as the function's STRIPE_WEBHOOK_SECRET):",
+          );
+          io.out(`  ${outcome.secret}`);
+          io.out(`Next: netlify env:set STRIPE_WEBHOOK_SECRET ${outcome.secret}`);
+        }
+        break;
+      case "updated":
+        io.out(
+          `${prefix}${prefix ? "updated" : "Updated"} webhook endpoint ${outcome.id} for ${url}: ${outcome.changes.join("; ")}`,
+        );
+        io.out(
+          "The signing secret is unchanged (Stripe reveals it only when an endpoint is created): keep your " +
+            "STRIPE_WEBHOOK_SECRET. To rotate it, roll the secret in the Stripe Dashboard.",
+        );
+        break;
+      case "unchanged":
+        io.out(`Webhook endpoint ${outcome.id} for ${url} is up to date; the signing secret is unchanged.`);
+        break;
+    }
+    return 0;
+  } catch (error) {
+    io.err(describeError(error));
+    return error instanceof CliError ? error.exitCode : 1;
+  }
+}

@@ -1,0 +1,211 @@
+/** The thank-you page in Chromium against canned /api/order-status answers: every status, polling, no-JS, axe. */
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Hono } from "hono";
+import type { Browser, BrowserContextOptions } from "playwright-core";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { buildSite } from "../../src/catalog/build.ts";
+import {
+  type LocalServer,
+  launchBrowser,
+  runAxe,
+  screenshot,
+  serveSite,
+  skipBrowserTests,
+} from "../support/browser.ts";
+
+const PAID = {
+  status: "paid",
+  items: [
+    { name: "Field Notes & Pencil Set", quantity: 2 },
+    { name: '<img src=x onerror="window.pwned=1">', quantity: 1 },
+  ],
+  total: { amount: 4500, currency: "usd", formatted: "$45.00" },
+  email: "j***@example.com",
+};
+const PROCESSING = {
+  status: "processing",
+  items: [],
+  total: { amount: 0, currency: "usd", formatted: "$0.00" },
+  email: null,
+};
+const UNPAID = { ...PROCESSING, status: "unpaid" };
+
+/** Calls per session id, so tests can see polling. */
+const calls = new Map<string, number>();
+
+function orderStatusApi(): Hono {
+  const api = new Hono();
+  api.get("/api/order-status", (c) => {
+    const id = c.req.query("session_id") ?? "";
+    const count = (calls.get(id) ?? 0) + 1;
+    calls.set(id, count);
+    switch (id) {
+      case "cs_paid":
+        return c.json(PAID);
+      case "cs_paid_later":
+        return c.json(count === 1 ? PROCESSING : PAID);
+      case "cs_processing":
+        return c.json(PROCESSING);
+      case "cs_unpaid":
+        return c.json(UNPAID);
+      case "cs_missing":
+        return c.json({ status: "not_found" }, 404);
+      case "cs_broken":
+        return c.json({ error: "upstream unavailable" }, 502);
+      default:
+        return c.json({ error: "session_id must be a Checkout Session id (cs_...)" }, 400);
+    }
+  });
+  return api;
+}
+
+let site: LocalServer;
+let browser: Browser;
+
+describe.skipIf(skipBrowserTests)("thank-you page in Chromium", () => {
+  beforeAll(async () => {
+    const dir = await mkdtemp(join(tmpdir(), "linkshop-thanks-"));
+    await buildSite({ root: process.cwd(), outDir: join(dir, "dist"), linksFile: join(dir, "none.json") });
+    [site, browser] = await Promise.all([serveSite(join(dir, "dist"), orderStatusApi()), launchBrowser()]);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await site?.close();
+  });
+
+  beforeEach(() => calls.clear());
+
+  /**
+   * Opens the page with a fake clock (polling timers advance only when a test says so) and collects console errors,
+   * which include CSP violations. `bypassCSP` is for axe, which Playwright injects as an inline script.
+   */
+  async function open(query: string, options: BrowserContextOptions = {}) {
+    const context = await browser.newContext(options);
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on("console", (message) => {
+      // The canned 4xx/5xx answers are logged by Chromium as failed loads; anything else is a real problem.
+      if (message.type() === "error" && !message.text().includes("Failed to load resource"))
+        errors.push(message.text());
+    });
+    if (options.javaScriptEnabled !== false) await page.clock.install();
+    await page.goto(`${site.url}/thanks${query}`);
+    const region = page.locator("#order-status");
+    const stateIs = (state: string) => page.waitForSelector(`#order-status[data-state="${state}"]`);
+    return { page, region, errors, stateIs, close: () => context.close() };
+  }
+
+  it("paid: confirms the order with items, total and the masked email, as text only", async () => {
+    const { page, region, errors, stateIs, close } = await open("?session_id=cs_paid");
+    await stateIs("paid");
+    await expect(region.getByRole("heading", { level: 1 }).textContent()).resolves.toBe(
+      "Thank you, your order is confirmed",
+    );
+    await expect(region.locator("li").allInnerTexts()).resolves.toEqual([
+      "2 × Field Notes & Pencil Set",
+      '1 × <img src=x onerror="window.pwned=1">',
+    ]);
+    await expect(region.locator("img").count()).resolves.toBe(0);
+    await expect(page.evaluate(() => "pwned" in window)).resolves.toBe(false);
+    await expect(region.textContent()).resolves.toContain("Total: $45.00");
+    await expect(region.textContent()).resolves.toContain("A receipt is on its way to j***@example.com.");
+    await expect(page.title()).resolves.toBe("Thank you, your order is confirmed · Trailhead Goods");
+    await screenshot(page, "thanks-paid");
+    expect(errors).toEqual([]);
+    await close();
+  });
+
+  it("processing: says it is confirming, polls every 1.5 s and shows the order once paid", async () => {
+    const { page, region, stateIs, close } = await open("?session_id=cs_paid_later");
+    await stateIs("processing");
+    await expect(region.getByRole("heading").textContent()).resolves.toBe("Confirming your payment…");
+    await screenshot(page, "thanks-processing");
+    expect(calls.get("cs_paid_later")).toBe(1);
+    await page.clock.runFor(1500);
+    await stateIs("paid");
+    expect(calls.get("cs_paid_later")).toBe(2);
+    await close();
+  });
+
+  it("processing for more than 30 s: stops polling with a calm message", async () => {
+    const { page, region, stateIs, close } = await open("?session_id=cs_processing");
+    await stateIs("processing");
+    await page.clock.runFor(30_000);
+    await stateIs("slow");
+    await expect(region.textContent()).resolves.toContain("your payment is safe with Stripe");
+    const polls = calls.get("cs_processing") ?? 0;
+    expect(polls).toBeGreaterThan(1);
+    await page.clock.runFor(10_000);
+    expect(calls.get("cs_processing")).toBe(polls);
+    await screenshot(page, "thanks-slow");
+    await close();
+  });
+
+  it.each([
+    [
+      "cs_unpaid",
+      "unpaid",
+      "Your payment is pending",
+      "We'll email your receipt as soon as the payment goes through",
+    ],
+    ["cs_missing", "not_found", "We couldn't find that order", "your receipt will arrive by email shortly"],
+    ["not-a-session", "invalid", "This link doesn't look right", "order reference in the address is missing"],
+  ])("%s: shows the %s message", async (sessionId, state, heading, text) => {
+    const { page, region, stateIs, errors, close } = await open(`?session_id=${sessionId}`);
+    await stateIs(state);
+    await expect(region.getByRole("heading").textContent()).resolves.toBe(heading);
+    await expect(region.textContent()).resolves.toContain(text);
+    await screenshot(page, `thanks-${state}`);
+    expect(errors).toEqual([]);
+    await close();
+  });
+
+  it("without a session_id explains the link without asking the API", async () => {
+    const { region, stateIs, close } = await open("");
+    await stateIs("invalid");
+    await expect(region.getByRole("heading").textContent()).resolves.toBe("This link doesn't look right");
+    expect(calls.size).toBe(0);
+    await close();
+  });
+
+  it("keeps retrying a failing API quietly, then says it could not check", async () => {
+    const { page, region, stateIs, close } = await open("?session_id=cs_broken");
+    await page.clock.runFor(30_000);
+    await stateIs("error");
+    await expect(region.getByRole("heading").textContent()).resolves.toBe(
+      "We couldn't check your order right now",
+    );
+    expect(calls.get("cs_broken")).toBeGreaterThan(1);
+    await close();
+  });
+
+  it("without JavaScript shows the noscript explanation and hides the status region", async () => {
+    const { page, region, close } = await open("?session_id=cs_paid", { javaScriptEnabled: false });
+    await expect(region.isHidden()).resolves.toBe(true);
+    // Playwright's text locators skip <noscript>, so address its elements directly.
+    await expect(page.locator("noscript h1").isVisible()).resolves.toBe(true);
+    await expect(page.locator("noscript h1").textContent()).resolves.toBe("Thank you for your order");
+    await expect(page.locator("noscript p").first().textContent()).resolves.toContain(
+      "Turn on JavaScript to see your order's status here.",
+    );
+    await screenshot(page, "thanks-noscript");
+    expect(calls.size).toBe(0);
+    await close();
+  });
+
+  it.each([
+    ["cs_paid", "paid"],
+    ["cs_paid_later", "processing"],
+    ["cs_unpaid", "unpaid"],
+    ["cs_missing", "not_found"],
+    ["x", "invalid"],
+  ])("has no axe-core violations (%s)", async (sessionId, state) => {
+    const { page, stateIs, close } = await open(`?session_id=${sessionId}`, { bypassCSP: true });
+    await stateIs(state);
+    expect(await runAxe(page)).toEqual([]);
+    await close();
+  });
+});

@@ -1,0 +1,340 @@
+/** catalog:sync and stripe:webhook against the Stripe emulator, through a proxy that counts what reaches it. */
+import { execFile } from "node:child_process";
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import Stripe from "stripe";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { runCatalogSync } from "../../src/catalog/sync-command.ts";
+import { runStripeWebhook } from "../../src/catalog/webhook-endpoint.ts";
+import { WEBHOOK_EVENTS } from "../../src/catalog/webhook-events.ts";
+import { type StripeEmulator, startStripeEmulator } from "../../src/local/stripe-emulator/index.ts";
+
+const SITE = "https://shop.example";
+const KEY = "sk_test_catalog_sync";
+
+/** Forwards every request to `target` and records method and path, so tests can count writes. */
+async function startCountingProxy(
+  target: string,
+): Promise<{ url: string; requests: string[]; close(): Promise<void> }> {
+  const requests: string[] = [];
+  const server: Server = createServer(async (req, res) => {
+    requests.push(`${req.method} ${req.url?.split("?")[0]}`);
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const headers = new Headers();
+    for (const [name, value] of Object.entries(req.headers)) {
+      if (typeof value === "string" && !["host", "connection", "content-length"].includes(name))
+        headers.set(name, value);
+    }
+    const upstream = await fetch(`${target}${req.url}`, {
+      method: req.method,
+      headers,
+      ...(chunks.length > 0 && { body: Buffer.concat(chunks) }),
+    });
+    const body = Buffer.from(await upstream.arrayBuffer());
+    res.writeHead(upstream.status, {
+      "content-type": upstream.headers.get("content-type") ?? "application/json",
+    });
+    res.end(body);
+  });
+  await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    close: () =>
+      new Promise<void>((done) => {
+        server.close(() => done());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+interface Run {
+  code: number;
+  out: string;
+  err: string;
+}
+
+let emulator: StripeEmulator;
+let proxy: Awaited<ReturnType<typeof startCountingProxy>>;
+let dir: string;
+let stripe: Stripe;
+const env = () => ({ STRIPE_SECRET_KEY: KEY, STRIPE_API_BASE: proxy.url });
+const writes = () =>
+  proxy.requests.filter((request) => request.startsWith("POST") || request.startsWith("DELETE"));
+
+async function sync(
+  args: string[] = [],
+  environment: Record<string, string | undefined> = env(),
+): Promise<Run> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await runCatalogSync(
+    ["--catalog", "catalog.json", "--out", "links.json", "--site-url", SITE, ...args],
+    environment,
+    { out: (line) => out.push(line), err: (line) => err.push(line) },
+    dir,
+  );
+  return { code, out: out.join("\n"), err: err.join("\n") };
+}
+
+async function webhook(
+  args: string[] = [],
+  environment: Record<string, string | undefined> = env(),
+): Promise<Run> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await runStripeWebhook(["--site-url", SITE, ...args], environment, {
+    out: (line) => out.push(line),
+    err: (line) => err.push(line),
+  });
+  return { code, out: out.join("\n"), err: err.join("\n") };
+}
+
+type CatalogJson = { products: { id: string; price: { amount: number } }[] };
+const readCatalog = async (): Promise<CatalogJson> =>
+  JSON.parse(await readFile(join(dir, "catalog.json"), "utf8"));
+const writeCatalog = (catalog: CatalogJson) => writeFile(join(dir, "catalog.json"), JSON.stringify(catalog));
+const readLinks = async (): Promise<Record<string, string>> =>
+  JSON.parse(await readFile(join(dir, "links.json"), "utf8"));
+
+async function linkFor(catalogId: string, active = true): Promise<Stripe.PaymentLink[]> {
+  const links: Stripe.PaymentLink[] = [];
+  for await (const link of stripe.paymentLinks.list({ limit: 100 })) {
+    if (link.metadata.linkshop_id === catalogId && link.active === active) links.push(link);
+  }
+  return links;
+}
+
+beforeEach(async () => {
+  emulator = await startStripeEmulator({ port: 0 });
+  proxy = await startCountingProxy(emulator.url);
+  dir = await mkdtemp(join(tmpdir(), "linkshop-sync-"));
+  await writeFile(join(dir, "catalog.json"), await readFile("catalog.json"));
+  const base = new URL(emulator.url);
+  stripe = new Stripe(KEY, { host: base.hostname, port: base.port, protocol: "http" });
+});
+
+afterEach(async () => {
+  await proxy.close();
+  await emulator.close();
+});
+
+describe("npm run catalog:sync", () => {
+  it("first run creates a Product, Price and Payment Link per product and writes the links file", async () => {
+    const catalog = await readCatalog();
+    const run = await sync();
+    expect(run).toMatchObject({ code: 0, err: "" });
+    expect(writes()).toHaveLength(catalog.products.length * 3);
+
+    const links = await readLinks();
+    expect(Object.keys(links)).toEqual(catalog.products.map((product) => product.id).sort());
+    const raw = await readFile(join(dir, "links.json"), "utf8");
+    expect(raw).toBe(`${JSON.stringify(links, null, 2)}\n`);
+
+    const [link] = await linkFor("field-notes");
+    expect(link?.url).toBe(links["field-notes"]);
+    expect(link?.after_completion).toEqual({
+      type: "redirect",
+      redirect: { url: `${SITE}/thanks?session_id={CHECKOUT_SESSION_ID}` },
+    });
+    expect(link?.metadata).toEqual({ linkshop_id: "field-notes" });
+    expect(link?.shipping_address_collection?.allowed_countries).toEqual(["US", "CA", "GB"]);
+    const [item] = (await stripe.paymentLinks.listLineItems(link?.id ?? "")).data;
+    expect(item?.adjustable_quantity).toMatchObject({ enabled: true, maximum: 10 });
+    expect(item?.price?.lookup_key).toBe("linkshop:field-notes:usd:1800");
+    expect(item?.price?.unit_amount).toBe(1800);
+
+    const product = await stripe.products.retrieve(
+      typeof item?.price?.product === "string" ? item.price.product : (item?.price?.product.id ?? ""),
+    );
+    expect(product.metadata).toEqual({ linkshop_id: "field-notes" });
+    expect(product.images).toEqual([`${SITE}/images/field-notes.png`]);
+    const [digital] = await linkFor("trail-maps");
+    expect(digital?.allow_promotion_codes).toBe(true);
+    expect(digital?.shipping_address_collection).toBeNull();
+
+    // The Buy URL opens the emulator's hosted checkout page.
+    expect((await fetch(links["field-notes"] ?? "")).status).toBe(200);
+  });
+
+  it("second run makes zero writes and leaves the links file as it was", async () => {
+    await sync();
+    const before = await readFile(join(dir, "links.json"), "utf8");
+    proxy.requests.length = 0;
+    const run = await sync();
+    expect(run.code).toBe(0);
+    expect(run.out).toContain("Stripe already matches catalog.json: nothing to change.");
+    expect(proxy.requests.length).toBeGreaterThan(0);
+    expect(writes()).toEqual([]);
+    expect(await readFile(join(dir, "links.json"), "utf8")).toBe(before);
+  });
+
+  it("--dry-run prints the plan and writes nothing, neither to Stripe nor to disk", async () => {
+    const run = await sync(["--dry-run"]);
+    expect(run.code).toBe(0);
+    expect(run.out).toContain('+ create product field-notes ("Field Notes & Pencil Set")');
+    expect(run.out).toContain(
+      "+ create price trail-maps: $9.00 (linkshop:trail-maps:usd:900) on new product",
+    );
+    expect(run.out).toContain("Dry run: 12 change(s) planned; nothing was written.");
+    expect(writes()).toEqual([]);
+    await expect(readFile(join(dir, "links.json"))).rejects.toThrow(/ENOENT/);
+  });
+
+  it("a price change creates a new Price, moves the product to a new link, deactivates the old one, archives the old Price", async () => {
+    await sync();
+    const [oldLink] = await linkFor("trail-maps");
+    const oldItems = await stripe.paymentLinks.listLineItems(oldLink?.id ?? "");
+    const oldPriceId = oldItems.data[0]?.price?.id ?? "";
+
+    const catalog = await readCatalog();
+    const maps = catalog.products.find((product) => product.id === "trail-maps");
+    if (maps) maps.price.amount = 1200;
+    await writeCatalog(catalog);
+    proxy.requests.length = 0;
+    const run = await sync();
+    expect(run.code).toBe(0);
+    expect(writes()).toHaveLength(4);
+
+    const [newLink] = await linkFor("trail-maps");
+    expect(newLink?.id).not.toBe(oldLink?.id);
+    const [newItem] = (await stripe.paymentLinks.listLineItems(newLink?.id ?? "")).data;
+    expect(newItem?.price).toMatchObject({
+      unit_amount: 1200,
+      lookup_key: "linkshop:trail-maps:usd:1200",
+      active: true,
+    });
+    expect((await stripe.paymentLinks.retrieve(oldLink?.id ?? "")).active).toBe(false);
+    expect((await stripe.prices.retrieve(oldPriceId)).active).toBe(false);
+    expect((await readLinks())["trail-maps"]).toBe(newLink?.url);
+
+    proxy.requests.length = 0;
+    expect((await sync()).code).toBe(0);
+    expect(writes()).toEqual([]);
+  });
+
+  it("a product removed from the catalog loses its link (deactivated) and is archived, not deleted", async () => {
+    await sync();
+    const [link] = await linkFor("camp-mug");
+    const catalog = await readCatalog();
+    await writeCatalog({
+      ...catalog,
+      products: catalog.products.filter((product) => product.id !== "camp-mug"),
+    });
+    proxy.requests.length = 0;
+    const run = await sync();
+    expect(run.code).toBe(0);
+    expect(run.out).toContain("- deactivate payment link camp-mug");
+    expect(writes().every((request) => request.startsWith("POST"))).toBe(true);
+    expect((await stripe.paymentLinks.retrieve(link?.id ?? "")).active).toBe(false);
+    const products = await stripe.products.list({ limit: 100 });
+    expect(products.data.find((product) => product.metadata.linkshop_id === "camp-mug")?.active).toBe(false);
+    expect(Object.keys(await readLinks())).not.toContain("camp-mug");
+  });
+
+  it("refuses a live key without --live before talking to Stripe", async () => {
+    for (const key of ["sk_live_abc", "rk_live_abc"]) {
+      const run = await sync([], { STRIPE_SECRET_KEY: key, STRIPE_API_BASE: proxy.url });
+      expect(run.code).toBe(1);
+      expect(run.err).toContain("Refusing to use a live Stripe key");
+      expect(run.err).not.toContain(key);
+    }
+    expect(proxy.requests).toEqual([]);
+  });
+
+  it("with --live still insists on an https site URL", async () => {
+    const run = await sync(["--live", "--site-url", "http://localhost:8888"], {
+      STRIPE_SECRET_KEY: "sk_live_abc",
+      STRIPE_API_BASE: proxy.url,
+    });
+    expect(run).toMatchObject({ code: 1 });
+    expect(run.err).toContain("A live sync needs the public https site URL");
+    expect(proxy.requests).toEqual([]);
+  });
+
+  it("names STRIPE_SECRET_KEY when it is missing, and lists catalog errors", async () => {
+    expect((await sync([], { STRIPE_API_BASE: proxy.url })).err).toMatch(/^Missing STRIPE_SECRET_KEY/);
+    await writeFile(join(dir, "catalog.json"), JSON.stringify({ shop: {}, products: [] }));
+    const run = await sync();
+    expect(run.code).toBe(1);
+    expect(run.err).toContain("  - shop.name: is required");
+    expect(proxy.requests).toEqual([]);
+  });
+
+  it("scripts/catalog-sync.ts exits non-zero on a live key", async () => {
+    const result = await promisify(execFile)(
+      process.execPath,
+      ["--import", "tsx", "scripts/catalog-sync.ts"],
+      {
+        env: { ...process.env, STRIPE_SECRET_KEY: "sk_live_from_script", STRIPE_API_BASE: proxy.url },
+      },
+    ).catch((error: { code: number; stderr: string }) => error);
+    expect("code" in result ? result.code : 0).toBe(1);
+    expect(result.stderr).toContain("Refusing to use a live Stripe key");
+  });
+});
+
+describe("npm run stripe:webhook", () => {
+  const url = `${SITE}/api/stripe-webhook`;
+  const endpoints = async () => (await stripe.webhookEndpoints.list({ limit: 100 })).data;
+
+  it("creates the endpoint once, prints the secret with the next step, then changes nothing", async () => {
+    const first = await webhook();
+    expect(first.code).toBe(0);
+    const [endpoint] = await endpoints();
+    expect(endpoint?.url).toBe(url);
+    expect(endpoint?.enabled_events).toEqual([...WEBHOOK_EVENTS]);
+    expect(first.out).toMatch(/Next: netlify env:set STRIPE_WEBHOOK_SECRET whsec_\S+/);
+
+    proxy.requests.length = 0;
+    const second = await webhook();
+    expect(second.code).toBe(0);
+    expect(second.out).toContain("is up to date; the signing secret is unchanged");
+    expect(second.out).not.toContain("whsec_");
+    expect(writes()).toEqual([]);
+    expect(await endpoints()).toHaveLength(1);
+  });
+
+  it("updates the events of an existing endpoint for the URL instead of creating a second one", async () => {
+    const existing = await stripe.webhookEndpoints.create({
+      url,
+      enabled_events: ["checkout.session.expired"],
+    });
+    await stripe.webhookEndpoints.create({ url: "https://other.example/hook", enabled_events: ["*"] });
+    const run = await webhook();
+    expect(run.code).toBe(0);
+    expect(run.out).toContain(`Updated webhook endpoint ${existing.id}`);
+    expect(run.out).toContain("The signing secret is unchanged");
+    expect(run.out).not.toContain("whsec_");
+    const forUrl = (await endpoints()).filter((endpoint) => endpoint.url === url);
+    expect(forUrl.map((endpoint) => [endpoint.id, endpoint.enabled_events])).toEqual([
+      [existing.id, [...WEBHOOK_EVENTS]],
+    ]);
+  });
+
+  it("--dry-run changes nothing", async () => {
+    const run = await webhook(["--dry-run"]);
+    expect(run.out).toContain(`Dry run: would have created webhook endpoint (new) for ${url}`);
+    expect(writes()).toEqual([]);
+  });
+
+  it("refuses a local site URL when talking to the real Stripe, which could not deliver there", async () => {
+    const run = await webhook(["--site-url", "http://localhost:8888"], { STRIPE_SECRET_KEY: KEY });
+    expect(run.code).toBe(1);
+    expect(run.err).toContain("Stripe cannot deliver events to http://localhost:8888/api/stripe-webhook");
+    expect(run.err).toContain("stripe listen --forward-to http://localhost:8888/api/stripe-webhook");
+  });
+
+  it("refuses a live key without --live", async () => {
+    const run = await webhook([], { STRIPE_SECRET_KEY: "sk_live_abc", STRIPE_API_BASE: proxy.url });
+    expect(run.code).toBe(1);
+    expect(run.err).toContain("Refusing to use a live Stripe key");
+    expect(proxy.requests).toEqual([]);
+  });
+});
