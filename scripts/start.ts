@@ -1,0 +1,135 @@
+/** `npm start`: the whole shop locally. Emulates every service without real credentials in `.env`. */
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs, parseEnv } from "node:util";
+import { type Env, PortInUseError, type Stack, type StackPorts, startStack } from "../src/local/stack.ts";
+
+const USAGE = `Usage: npm start -- [options]
+
+Runs the shop with netlify dev. Services without real credentials in .env are emulated locally:
+Stripe (with a checkout page), Upstash Redis and Resend (an outbox you can browse).
+
+Options:
+  --port <n>           shop port (default 8888, or LINKSHOP_PORT)
+  --stripe-port <n>    Stripe emulator port (default 12111, or LINKSHOP_STRIPE_PORT)
+  --upstash-port <n>   Upstash bridge port (default 8079, or LINKSHOP_UPSTASH_PORT)
+  --outbox-port <n>    email outbox port (default 8025, or LINKSHOP_OUTBOX_PORT)
+  --quiet              hide netlify dev's own output
+  -h, --help           show this help`;
+
+const root = process.cwd();
+
+function fail(message: string, code = 1): never {
+  console.error(message);
+  process.exit(code);
+}
+
+function args() {
+  try {
+    return parseArgs({
+      options: {
+        port: { type: "string" },
+        "stripe-port": { type: "string" },
+        "upstash-port": { type: "string" },
+        "outbox-port": { type: "string" },
+        quiet: { type: "boolean", default: false },
+        help: { type: "boolean", short: "h", default: false },
+      },
+    }).values;
+  } catch (error) {
+    return fail(`${error instanceof Error ? error.message : error}\n\n${USAGE}`, 2);
+  }
+}
+
+function port(flag: string | undefined, variable: string, fallback: number): number {
+  const raw = flag ?? process.env[variable] ?? String(fallback);
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1 || value > 65535) fail(`Not a port: ${raw} (${variable})`, 2);
+  return value;
+}
+
+const options = args();
+if (options.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+const ports: StackPorts = {
+  shop: port(options.port, "LINKSHOP_PORT", 8888),
+  stripe: port(options["stripe-port"], "LINKSHOP_STRIPE_PORT", 12111),
+  upstash: port(options["upstash-port"], "LINKSHOP_UPSTASH_PORT", 8079),
+  outbox: port(options["outbox-port"], "LINKSHOP_OUTBOX_PORT", 8025),
+};
+// netlify dev reads .env itself; it is read here only to know which services have real credentials.
+const dotenvPath = join(root, ".env");
+const env: Env = {
+  ...(existsSync(dotenvPath) ? parseEnv(readFileSync(dotenvPath, "utf8")) : {}),
+  ...process.env,
+};
+if (/^(sk|rk)_live_/.test(env.STRIPE_SECRET_KEY?.trim() ?? "")) {
+  fail("npm start refuses live-mode Stripe keys: put test-mode keys (sk_test_...) in .env for local work.");
+}
+
+let stack: Stack | undefined;
+let stopping = false;
+async function shutdown(signal: string) {
+  if (stopping) return;
+  stopping = true;
+  console.log(`\n${signal}: stopping the shop...`);
+  await stack?.stop();
+  process.exit(0);
+}
+process.on("SIGINT", () => void shutdown("SIGINT"));
+process.on("SIGTERM", () => void shutdown("SIGTERM"));
+
+try {
+  console.log("Starting Linkshop...");
+  stack = await startStack({
+    root,
+    ports,
+    env,
+    say: (line) => console.log(line),
+    showNetlifyOutput: !options.quiet,
+  });
+} catch (error) {
+  if (error instanceof PortInUseError) fail(error.message);
+  throw error;
+}
+if (stopping) await stack.stop();
+else console.log(banner(stack));
+
+function banner({ shopUrl, services }: Stack): string {
+  const { stripe, upstash, resend } = services;
+  const lines = [
+    "",
+    "  Linkshop is running",
+    "",
+    `  Shop      ${shopUrl}`,
+    resend.mode === "emulated"
+      ? `  Outbox    ${resend.outboxUrl}   (every email the shop sends)`
+      : "  Outbox    - (real Resend)",
+    "",
+    stripe.mode === "emulated"
+      ? `  Stripe    emulated at ${stripe.url} (checkout page, signed webhooks; deliveries: ${stripe.url}/_emulator/deliveries)`
+      : "  Stripe    REAL (test mode) from .env",
+    upstash.mode === "emulated"
+      ? `  Upstash   emulated (bridge over ${upstash.backend === "redis" ? "the local Redis" : "an in-memory store"})`
+      : "  Upstash   REAL from .env",
+    resend.mode === "emulated" ? "  Resend    emulated (outbox above)" : "  Resend    REAL from .env",
+    "",
+  ];
+  if (stripe.mode === "emulated") {
+    lines.push(
+      "  Try it: open the shop, click Buy, and pay on the emulated checkout page.",
+      "  Or send events: npm run trigger -- checkout.session.completed",
+    );
+  } else {
+    lines.push(
+      "  Forward Stripe's events to the function, in another terminal:",
+      `    stripe listen --forward-to localhost:${new URL(shopUrl).port}/api/stripe-webhook`,
+      "  and put the signing secret it prints in .env as STRIPE_WEBHOOK_SECRET (then restart).",
+      "  Then: stripe trigger checkout.session.completed",
+    );
+  }
+  lines.push("", "  Press Ctrl-C to stop.", "");
+  return lines.join("\n");
+}
