@@ -10,6 +10,8 @@ export interface NetlifyDevOptions {
   env?: Record<string, string>;
   /** Project root; default the repository this file belongs to. */
   cwd?: string;
+  /** Static files to serve instead of netlify.toml's `[dev] publish`. */
+  siteDir?: string;
   /** Receives netlify dev's output lines (it prints function logs there too). */
   onOutput?: (line: string) => void;
   /** Give up waiting for readiness after this long. Milliseconds. */
@@ -40,6 +42,7 @@ export async function startNetlifyDev(options: NetlifyDevOptions): Promise<Netli
       "--no-open",
       "--port",
       String(options.port),
+      ...(options.siteDir ? ["--dir", options.siteDir] : []),
     ],
     {
       cwd,

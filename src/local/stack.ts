@@ -37,6 +37,10 @@ export interface StackOptions {
   showNetlifyOutput?: boolean;
   /** Where the outbox keeps emails; default `<root>/.outbox`. */
   outboxDir?: string;
+  /** Where the built site goes; default `<root>/dist`. Tests use their own, so stacks can run side by side. */
+  outDir?: string;
+  /** Where local Payment Links are written; default `<root>/.linkshop`. */
+  workDir?: string;
   /** Backend of the Upstash bridge; "redis" makes a missing Redis an error (CI). Default "auto". */
   redisBackend?: "auto" | "redis" | "memory";
 }
@@ -158,8 +162,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         STRIPE_API_BASE: emulator.url,
       });
       // The shop's Buy buttons need Payment Links: create them in the emulator from the catalog.
-      await mkdir(join(root, ".linkshop"), { recursive: true });
-      linksFile = join(root, ".linkshop", "payment-links.local.json");
+      const workDir = options.workDir ?? join(root, ".linkshop");
+      await mkdir(workDir, { recursive: true });
+      linksFile = join(workDir, "payment-links.local.json");
       const code = await runCatalogSync(
         ["--out", linksFile, "--site-url", shopUrl],
         { STRIPE_SECRET_KEY: functionEnv.STRIPE_SECRET_KEY, STRIPE_API_BASE: emulator.url },
@@ -171,12 +176,14 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     }
     if (!set(env.SHOP_NAME)) functionEnv.SHOP_NAME = catalog.shop.name;
 
-    const build = await buildSite({ root, ...(linksFile && { linksFile }) });
+    const outDir = options.outDir ?? join(root, "dist");
+    const build = await buildSite({ root, outDir, ...(linksFile && { linksFile }) });
     for (const warning of build.warnings) say(`warning: ${warning}`);
 
     const netlify: NetlifyDev = await startNetlifyDev({
       port: ports.shop,
       cwd: root,
+      siteDir: outDir,
       env: functionEnv,
       ...(options.showNetlifyOutput !== false && { onOutput: (line: string) => say(line) }),
     });
