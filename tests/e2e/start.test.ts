@@ -1,0 +1,123 @@
+/** `npm start` as a newcomer runs it: no .env, everything emulated, one banner, and Ctrl-C leaves nothing behind. */
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import { createServer, type Server } from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
+import { freePort } from "../../src/local/ports.ts";
+
+const root = new URL("../../", import.meta.url).pathname;
+
+interface Started {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+/** Runs `npm start` in its own process group, as a terminal would, with ports chosen for this test. */
+function start(ports: Record<string, number>, extraEnv: Record<string, string> = {}): Started {
+  const child = spawn("npm", ["start", "--", "--quiet"], {
+    cwd: root,
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: {
+      ...process.env,
+      LINKSHOP_PORT: String(ports.shop),
+      LINKSHOP_STRIPE_PORT: String(ports.stripe),
+      LINKSHOP_UPSTASH_PORT: String(ports.upstash),
+      LINKSHOP_OUTBOX_PORT: String(ports.outbox),
+      ...extraEnv,
+    },
+  });
+  let text = "";
+  child.stdout?.on("data", (chunk) => {
+    text += chunk;
+  });
+  child.stderr?.on("data", (chunk) => {
+    text += chunk;
+  });
+  const exited = once(child, "exit").then(([code]) => code as number | null);
+  return { child, output: () => text, exited };
+}
+
+async function ports() {
+  return {
+    shop: await freePort(),
+    stripe: await freePort(),
+    upstash: await freePort(),
+    outbox: await freePort(),
+  };
+}
+
+/** True when nothing in the process group is alive any more. */
+function groupGone(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+let running: Started | undefined;
+let blocker: Server | undefined;
+
+afterEach(async () => {
+  if (running?.child.pid && !groupGone(running.child.pid)) process.kill(-running.child.pid, "SIGKILL");
+  running = undefined;
+  await new Promise<void>((resolve) => (blocker ? blocker.close(() => resolve()) : resolve()));
+  blocker = undefined;
+});
+
+describe("npm start", () => {
+  it("serves the shop with every service emulated, then stops everything on Ctrl-C", async () => {
+    const p = await ports();
+    running = start(p, { STRIPE_SECRET_KEY: "", UPSTASH_REDIS_REST_URL: "", RESEND_API_KEY: "" });
+    await expect
+      .poll(() => running?.output(), { timeout: 90_000, interval: 200 })
+      .toContain("Press Ctrl-C to stop.");
+    const banner = running.output();
+    expect(banner).toContain(`Shop      http://localhost:${p.shop}`);
+    expect(banner).toContain(`Outbox    http://127.0.0.1:${p.outbox}`);
+    expect(banner).toMatch(/Stripe {4}emulated at http:\/\/127\.0\.0\.1:\d+/);
+    expect(banner).toMatch(/Upstash {3}emulated/);
+    expect(banner).toContain("Resend    emulated");
+
+    const home = await fetch(`http://localhost:${p.shop}/`);
+    expect(home.status).toBe(200);
+    const html = await home.text();
+    // Buy buttons point at the emulator's hosted checkout pages.
+    expect(html).toContain(`http://127.0.0.1:${p.stripe}/pay/plink_`);
+    const outbox = await fetch(`http://127.0.0.1:${p.outbox}/`);
+    expect(outbox.status).toBe(200);
+
+    const pgid = running.child.pid ?? 0;
+    process.kill(-pgid, "SIGINT");
+    await running.exited;
+    await expect.poll(() => groupGone(pgid), { timeout: 15_000, interval: 100 }).toBe(true);
+    for (const port of Object.values(p)) {
+      const server = createServer();
+      await new Promise<void>((resolve, reject) => {
+        server.once("error", reject);
+        server.listen(port, () => server.close(() => resolve()));
+      });
+    }
+  });
+
+  it("names a taken port and how to choose another", async () => {
+    const p = await ports();
+    blocker = createServer();
+    await new Promise<void>((resolve) => blocker?.listen(p.outbox, resolve));
+    running = start(p);
+    const code = await running.exited;
+    expect(code).not.toBe(0);
+    expect(running.output()).toContain(
+      `Port ${p.outbox} (outbox) is already in use. Stop what is using it, or choose another port with --outbox-port (or LINKSHOP_OUTBOX_PORT).`,
+    );
+  });
+
+  it("refuses live-mode Stripe keys", async () => {
+    running = start(await ports(), { STRIPE_SECRET_KEY: "sk_live_abc" });
+    expect(await running.exited).toBe(1);
+    expect(running.output()).toContain("npm start refuses live-mode Stripe keys");
+  });
+});
