@@ -126,6 +126,30 @@ describe("webhook over real services", () => {
     expect(await redis.get(`linkshop:order:${sessionId}`)).toBe("done");
   });
 
+  it("lists an order of 100 items in one Stripe call, and 150 items in two", async () => {
+    const requests: string[] = [];
+    const counted = createStripeClient(apiKey, new URL(emulator.url));
+    counted.on("request", (event: { path: string }) => requests.push(event.path));
+    const source = stripeLineItems(counted);
+    for (const [count, calls] of [
+      [100, 1],
+      [150, 2],
+    ] as const) {
+      requests.length = 0;
+      const sessionId = await paidSession(
+        Array.from({ length: count }, (_, i) => ({ name: `Item ${i + 1}`, unitAmount: 100 + i })),
+      );
+      const items = await source.listLineItems(sessionId);
+      expect(items.map((item) => item.description)).toEqual(
+        Array.from({ length: count }, (_, i) => `Item ${i + 1}`),
+      );
+      expect(requests).toHaveLength(calls);
+      expect(requests.map((path) => path.split("?")[0])).toEqual(
+        Array(calls).fill(`/v1/checkout/sessions/${sessionId}/line_items`),
+      );
+    }
+  });
+
   it("formats a zero-decimal currency and escapes markup in product names", async () => {
     const sessionId = await paidSession([{ name: "<b>Matcha</b> & tin", unitAmount: 1200, quantity: 3 }], {
       currency: "jpy",
