@@ -1,8 +1,9 @@
 // The Upstash-REST bridge, spoken to over real HTTP by the real @upstash/redis SDK, against real Redis and in memory.
 import { randomUUID } from "node:crypto";
-import { connect, createServer } from "node:net";
+import { connect } from "node:net";
 import { errors, Redis, type RedisConfigNodejs } from "@upstash/redis";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { freePort } from "../../src/local/ports.ts";
 import { startUpstashBridge, type UpstashBridge } from "../../src/local/upstash-bridge.ts";
 
 const TOKEN = "bridge-test-token";
@@ -363,7 +364,7 @@ for (const backend of ["redis", "memory"] as const) {
 
 describe("upstash bridge startup and shutdown", () => {
   it('falls back to memory in "auto" mode, quickly and with one warning, when Redis is absent', async () => {
-    const url = `redis://127.0.0.1:${await closedPort()}`;
+    const url = `redis://127.0.0.1:${await freePort()}`;
     const warnings: string[] = [];
     const started = Date.now();
     const bridge = await startUpstashBridge({
@@ -385,7 +386,7 @@ describe("upstash bridge startup and shutdown", () => {
   });
 
   it('rejects in "redis" mode when Redis is absent, naming the URL but not its password', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const attempt = startUpstashBridge({
       token: TOKEN,
       backend: "redis",
@@ -445,18 +446,5 @@ function canConnect(url: string): Promise<boolean> {
     socket.setTimeout(500, () => done(false));
     socket.once("connect", () => done(true));
     socket.once("error", () => done(false));
-  });
-}
-
-/** A local port that nothing listens on: bind an ephemeral one, then let it go. */
-function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
   });
 }

@@ -77,20 +77,13 @@ function applyProductFields(product: ProductObject, params: Params): void {
   }
 }
 
-/** POST /v1/products */
-export function createProduct(state: EmulatorState, params: Params, request: RequestInfo): ProductObject {
-  params.allowOnly([...PRODUCT_FIELDS, "id", "type", "default_price_data"]);
-  const id = params.string("id") || newId("prod");
-  if (state.products.has(id)) {
-    throw new StripeError(400, `Product already exists.`, { param: "id", code: "resource_already_exists" });
-  }
+/** A product with Stripe's defaults for every field not given. */
+function newProduct(id: string, name: string, type: "good" | "service", active: boolean): ProductObject {
   const now = unixNow();
-  const type = params.string("type") ?? "service";
-  if (type !== "good" && type !== "service") throw invalidParam("type", `Invalid type: ${type}`);
-  const product: ProductObject = {
+  return {
     id,
     object: "product",
-    active: true,
+    active,
     created: now,
     default_price: null,
     description: null,
@@ -98,7 +91,7 @@ export function createProduct(state: EmulatorState, params: Params, request: Req
     livemode: false,
     marketing_features: [],
     metadata: {},
-    name: params.requiredString("name"),
+    name,
     package_dimensions: null,
     shippable: null,
     statement_descriptor: null,
@@ -108,6 +101,18 @@ export function createProduct(state: EmulatorState, params: Params, request: Req
     updated: now,
     url: null,
   };
+}
+
+/** POST /v1/products */
+export function createProduct(state: EmulatorState, params: Params, request: RequestInfo): ProductObject {
+  params.allowOnly([...PRODUCT_FIELDS, "id", "type", "default_price_data"]);
+  const id = params.string("id") || newId("prod");
+  if (state.products.has(id)) {
+    throw new StripeError(400, `Product already exists.`, { param: "id", code: "resource_already_exists" });
+  }
+  const type = params.string("type") ?? "service";
+  if (type !== "good" && type !== "service") throw invalidParam("type", `Invalid type: ${type}`);
+  const product = newProduct(id, params.requiredString("name"), type, true);
   applyProductFields(product, params);
   state.products.set(id, product);
   state.emit("product.created", product, request);
@@ -279,28 +284,7 @@ function buildInlineProduct(state: EmulatorState, params: Params, active: boolea
     "unit_label",
     "statement_descriptor",
   ]);
-  const now = unixNow();
-  const product: ProductObject = {
-    id: newId("prod"),
-    object: "product",
-    active,
-    created: now,
-    default_price: null,
-    description: null,
-    images: [],
-    livemode: false,
-    marketing_features: [],
-    metadata: {},
-    name: params.requiredString("name"),
-    package_dimensions: null,
-    shippable: null,
-    statement_descriptor: null,
-    tax_code: null,
-    type: "service",
-    unit_label: null,
-    updated: now,
-    url: null,
-  };
+  const product = newProduct(newId("prod"), params.requiredString("name"), "service", active);
   applyProductFields(product, params);
   state.products.set(product.id, product);
   return product;
