@@ -1,0 +1,559 @@
+/** `npm run trigger -- <event>`: a local `stripe trigger` for the Checkout events the webhook handles, run on the emulator. */
+import { parseArgs } from "node:util";
+import Stripe from "stripe";
+import * as v from "valibot";
+import { createStripeClient } from "../adapters/stripe.ts";
+import { CliError, describeError, type Env, type Io } from "../catalog/cli.ts";
+import { formatMoney, isKnownCurrency } from "../lib/money.ts";
+
+/** How each supported event is produced on the emulator; `payment` is the hosted page's choice, null expires. */
+const EVENTS = {
+  "checkout.session.completed": { payment: "card" },
+  "checkout.session.async_payment_succeeded": { payment: "delayed_success" },
+  "checkout.session.async_payment_failed": { payment: "delayed_failure" },
+  "checkout.session.expired": { payment: null },
+} as const;
+
+type SupportedEvent = keyof typeof EVENTS;
+const SUPPORTED = Object.keys(EVENTS) as SupportedEvent[];
+
+// What the Stripe CLI's fixtures create (../shared/stripe/cli-triggers): one price of 1500 minor units, quantity 2.
+/** Unit price in minor units of any currency: $15.00, €15.00, ¥1,500, KWD 1.500 (Stripe's exponents). */
+const UNIT_AMOUNT = 1500;
+const QUANTITY = 2;
+const DEFAULT_EMAIL = "stripe@example.com";
+const CUSTOMER_NAME = "Jenny Rosen";
+const MAX_ITEMS = 150;
+/** Real Stripe's cap on a Checkout Session's line items; the emulator allows more so pagination can be exercised. */
+const STRIPE_MAX_LINE_ITEMS = 100;
+const MAX_DUPLICATES = 500;
+/** The emulator accepts any sk_test_ key. */
+const LOCAL_KEY = "sk_test_linkshop_local";
+const DEFAULT_STRIPE_PORT = 12111;
+const DEFAULT_SHOP_PORT = 8888;
+const DEFAULT_OUTBOX_PORT = 8025;
+/** Products and prices created at once (each create also emits an event the emulator delivers). */
+const CREATE_BATCH = 10;
+
+const USAGE = `Usage: npm run trigger -- <event> [options]
+
+Makes the local Stripe emulator (started by npm start) send the shop's webhook a signed event, as
+\`stripe trigger <event>\` does on real Stripe: it creates a product and a price, a Checkout Session for 2 of
+each, pays it (or lets it expire), then waits until the webhook has accepted the event.
+
+Events:
+  checkout.session.completed                 paid by card
+  checkout.session.async_payment_succeeded   delayed payment method that succeeds (after the emulator's delay, ~5 s)
+  checkout.session.async_payment_failed      delayed payment method that fails (same delay)
+  checkout.session.expired                   an unpaid session expired
+
+Options:
+  --currency <code>    price currency (default usd). Every unit price is ${UNIT_AMOUNT} minor units, as in the Stripe
+                       CLI's fixture: ${formatMoney(UNIT_AMOUNT, "usd")}, ${formatMoney(UNIT_AMOUNT, "eur")}, ${formatMoney(UNIT_AMOUNT, "jpy")} (zero-decimal), ${formatMoney(UNIT_AMOUNT, "kwd")} (three-decimal)
+  --items <n>          distinct line items, 1-${MAX_ITEMS} (default 1), each quantity ${QUANTITY}; over 10 needs pagination
+  --email <addr>       customer email (default ${DEFAULT_EMAIL})
+  --duplicate <n>      then redeliver the same event n more times, one after another
+  --concurrent         with --duplicate: send all redeliveries at once
+  --stripe-url <url>   the emulator (default STRIPE_API_BASE, else http://127.0.0.1:<LINKSHOP_STRIPE_PORT or ${DEFAULT_STRIPE_PORT}>)
+  -h, --help           show this help
+
+With STRIPE_SECRET_KEY set and no STRIPE_API_BASE (the shop uses real Stripe), nothing is sent: the command
+prints the Stripe CLI commands to use instead.`;
+
+/** Waits of the command, in milliseconds; tests shorten them. */
+export interface TriggerTiming {
+  /** How long the event may take to appear (async results come after the emulator's delay, 5 s by default). */
+  eventTimeoutMs: number;
+  /** How long the webhook may take to accept the event, retries included. */
+  deliveryTimeoutMs: number;
+  /** Pause between two looks at the emulator. */
+  pollIntervalMs: number;
+}
+
+const DEFAULT_TIMING: TriggerTiming = {
+  eventTimeoutMs: 30_000,
+  deliveryTimeoutMs: 30_000,
+  pollIntervalMs: 100,
+};
+/** Emulator-only routes answer at once; a redelivery drill waits for every delivery and its retries. */
+const ROUTE_TIMEOUT_MS = 5_000;
+const RESEND_TIMEOUT_MS = 180_000;
+
+interface TriggerOptions {
+  event: SupportedEvent;
+  /** Lowercase ISO code, as Stripe writes it. */
+  currency: string;
+  items: number;
+  email: string;
+  duplicate: number;
+  concurrent: boolean;
+  stripeUrl: string | undefined;
+  /** Which options were given, for the Stripe CLI equivalent. */
+  given: { currency: boolean; email: boolean };
+}
+
+const usageError = (message: string) => new CliError(`${message}\n\n${USAGE}`, 2);
+
+function wholeNumber(raw: string | undefined, flag: string, min: number, max: number): number | undefined {
+  if (raw === undefined) return undefined;
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw.trim()) || value < min || value > max) {
+    throw usageError(`${flag} must be a whole number from ${min} to ${max}, got "${raw}"`);
+  }
+  return value;
+}
+
+function httpOrigin(raw: string, source: string, exitCode: number): string {
+  const value = raw.trim();
+  if (!URL.canParse(value) || !/^https?:$/.test(new URL(value).protocol)) {
+    throw new CliError(`${source} must be an http(s) URL, got "${raw}"`, exitCode);
+  }
+  return new URL(value).origin;
+}
+
+/** Parses the command line; undefined means --help. */
+function parse(argv: string[]): TriggerOptions | undefined {
+  let parsed: ReturnType<typeof parseWith>;
+  try {
+    parsed = parseWith(argv);
+  } catch (error) {
+    throw usageError(describeError(error));
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return undefined;
+  const [event, ...extra] = positionals;
+  if (event === undefined) throw usageError(`Which event? One of: ${SUPPORTED.join(", ")}`);
+  if (extra.length > 0) throw usageError(`One event at a time, got: ${positionals.join(" ")}`);
+  if (!(SUPPORTED as string[]).includes(event)) {
+    throw new CliError(
+      `Unsupported event "${event}". Supported events:\n${SUPPORTED.map((name) => `  ${name}`).join("\n")}\n\nRun npm run trigger -- --help for the options.`,
+      2,
+    );
+  }
+  const currency = (values.currency ?? "usd").trim().toLowerCase();
+  if (!/^[a-z]{3}$/.test(currency) || !isKnownCurrency(currency)) {
+    throw usageError(
+      `--currency must be a three-letter currency code such as usd, eur or jpy, got "${values.currency}"`,
+    );
+  }
+  const email = (values.email ?? DEFAULT_EMAIL).trim();
+  if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) {
+    throw usageError(`--email must be an email address, got "${values.email}"`);
+  }
+  const duplicate = wholeNumber(values.duplicate, "--duplicate", 1, MAX_DUPLICATES) ?? 0;
+  if (values.concurrent && duplicate === 0) throw usageError("--concurrent needs --duplicate <n>");
+  return {
+    event: event as SupportedEvent,
+    currency,
+    items: wholeNumber(values.items, "--items", 1, MAX_ITEMS) ?? 1,
+    email,
+    duplicate,
+    concurrent: values.concurrent,
+    stripeUrl:
+      values["stripe-url"] === undefined ? undefined : httpOrigin(values["stripe-url"], "--stripe-url", 2),
+    given: { currency: values.currency !== undefined, email: values.email !== undefined },
+  };
+}
+
+function parseWith(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    strict: true,
+    allowPositionals: true,
+    options: {
+      currency: { type: "string" },
+      items: { type: "string" },
+      email: { type: "string" },
+      duplicate: { type: "string" },
+      concurrent: { type: "boolean", default: false },
+      "stripe-url": { type: "string" },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+}
+
+const set = (value: string | undefined): value is string => value !== undefined && value.trim() !== "";
+
+function port(env: Env, variable: string, fallback: number): number {
+  const raw = env[variable]?.trim();
+  if (!raw) return fallback;
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw) || value < 1 || value > 65535)
+    throw new CliError(`Not a port: ${raw} (${variable})`, 2);
+  return value;
+}
+
+/** Where events come from: the emulator at `url`, or real Stripe (the same rule as npm start). */
+function resolveTarget(options: TriggerOptions, env: Env): { real: true } | { real: false; url: string } {
+  if (options.stripeUrl) return { real: false, url: options.stripeUrl };
+  if (set(env.STRIPE_API_BASE))
+    return { real: false, url: httpOrigin(env.STRIPE_API_BASE, "STRIPE_API_BASE", 1) };
+  if (set(env.STRIPE_SECRET_KEY)) return { real: true };
+  return { real: false, url: `http://127.0.0.1:${port(env, "LINKSHOP_STRIPE_PORT", DEFAULT_STRIPE_PORT)}` };
+}
+
+/** The Stripe CLI commands that do the same on real Stripe, and what they cannot mirror. */
+function stripeCliAdvice(options: TriggerOptions, env: Env): string[] {
+  const { event } = options;
+  const paid = EVENTS[event].payment !== null;
+  // The CLI's async fixtures pay by SEPA Direct Debit with a eur price (cli-triggers/*.json).
+  const sepa = event.startsWith("checkout.session.async_payment_");
+  const overrides: string[] = [];
+  const missing: string[] = [];
+  if (options.given.currency) {
+    if (!sepa) overrides.push(`--override price:currency=${options.currency}`);
+    else if (options.currency !== "eur") {
+      missing.push(
+        `--currency ${options.currency}: the CLI pays this event by SEPA Direct Debit, which takes eur only (its price is in eur).`,
+      );
+    }
+  }
+  if (options.given.email) {
+    if (paid) overrides.push(`--override payment_method:billing_details.email=${options.email}`);
+    else missing.push("--email: nobody pays an expired session, so there is no customer email to set.");
+  }
+  if (options.items > 1) {
+    missing.push(
+      `--items ${options.items}: the CLI's fixture has one line item; add more by editing its steps with \`stripe trigger ${event} --edit\`.`,
+    );
+  }
+  if (options.duplicate > 0) {
+    missing.push(
+      `--duplicate${options.concurrent ? " --concurrent" : ""}: redeliver with \`stripe events resend <evt_...>\` (the id is in the stripe listen output), one at a time${options.concurrent ? "; the CLI cannot send them concurrently" : ""}.`,
+    );
+  }
+  const shopPort = port(env, "LINKSHOP_PORT", DEFAULT_SHOP_PORT);
+  const lines = [
+    "STRIPE_SECRET_KEY is set and STRIPE_API_BASE is not, so the shop uses real Stripe: trigger events with the",
+    "Stripe CLI instead (https://docs.stripe.com/stripe-cli). Nothing was sent.",
+    "",
+    "  1. In another terminal, forward Stripe's events to the function, and put the signing secret it prints",
+    "     (whsec_...) in .env as STRIPE_WEBHOOK_SECRET, then restart the shop:",
+    `       stripe listen --forward-to localhost:${shopPort}/api/stripe-webhook`,
+    "  2. Then:",
+    `       ${["stripe trigger", event, ...overrides].join(" ")}`,
+  ];
+  if (missing.length > 0) {
+    lines.push("", "Not available in the Stripe CLI:", ...missing.map((line) => `  ${line}`));
+  }
+  if (/^(sk|rk)_live_/.test(env.STRIPE_SECRET_KEY?.trim() ?? "")) {
+    lines.push(
+      "",
+      "Note: STRIPE_SECRET_KEY is a live key, but stripe trigger creates test-mode objects the function cannot read with it; use a sk_test_ key locally.",
+    );
+  }
+  return lines;
+}
+
+const deliverySchema = v.object({
+  eventId: v.string(),
+  type: v.string(),
+  attempt: v.number(),
+  status: v.nullable(v.number()),
+  error: v.optional(v.string()),
+  url: v.string(),
+});
+type Delivery = v.InferOutput<typeof deliverySchema>;
+const deliveryLogSchema = v.object({ data: v.array(deliverySchema) });
+const resendSchema = v.object({ deliveries: v.array(deliverySchema) });
+const emulatorErrorSchema = v.object({ error: v.object({ message: v.string() }) });
+
+const noEmulator = (url: string) =>
+  `No Stripe emulator at ${url} — start the shop first with \`npm start\` (or pass --stripe-url).`;
+
+/** The emulator's own routes under /_emulator, which the Stripe SDK does not know. */
+class EmulatorRoutes {
+  constructor(readonly url: string) {}
+
+  async #request(path: string, init: RequestInit, timeoutMs: number): Promise<Response> {
+    try {
+      return await fetch(`${this.url}${path}`, {
+        ...init,
+        headers: { accept: "application/json", "content-type": "application/json" },
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+    } catch (error) {
+      if (error instanceof Error && error.name === "TimeoutError") {
+        throw new CliError(`The Stripe emulator at ${this.url} did not answer ${path} in time.`);
+      }
+      throw new CliError(noEmulator(this.url));
+    }
+  }
+
+  async #json<T>(
+    path: string,
+    init: RequestInit,
+    schema: v.GenericSchema<unknown, T>,
+    timeoutMs = ROUTE_TIMEOUT_MS,
+  ) {
+    const response = await this.#request(path, init, timeoutMs);
+    const body: unknown = await response.json().catch(() => undefined);
+    if (response.status === 404 && !v.is(emulatorErrorSchema, body)) {
+      throw new CliError(
+        `${this.url} answers, but it is not the Linkshop Stripe emulator (it has no ${path}). Point --stripe-url at the emulator npm start runs.`,
+      );
+    }
+    if (!response.ok) {
+      const reason = v.is(emulatorErrorSchema, body) ? body.error.message : `HTTP ${response.status}`;
+      throw new CliError(`The Stripe emulator refused ${path}: ${reason}`);
+    }
+    const result = v.safeParse(schema, body);
+    if (!result.success)
+      throw new CliError(`Unexpected answer from the Stripe emulator at ${this.url}${path}.`);
+    return result.output;
+  }
+
+  /** Every delivery attempt so far; also proves the emulator is there. */
+  async deliveries(): Promise<Delivery[]> {
+    return (await this.#json("/_emulator/deliveries", { method: "GET" }, deliveryLogSchema)).data;
+  }
+
+  async complete(sessionId: string, body: { email: string; name: string; payment: string }): Promise<void> {
+    await this.#json(
+      `/_emulator/checkout/sessions/${encodeURIComponent(sessionId)}/complete`,
+      { method: "POST", body: JSON.stringify(body) },
+      v.unknown(),
+    );
+  }
+
+  /** Redelivers an event and resolves with every attempt made, retries included, once all are done. */
+  async resend(eventId: string, times: number, concurrent: boolean): Promise<Delivery[]> {
+    const path = `/_emulator/events/${encodeURIComponent(eventId)}/resend`;
+    const init = { method: "POST", body: JSON.stringify({ times, concurrent }) };
+    return (await this.#json(path, init, resendSchema, RESEND_TIMEOUT_MS)).deliveries;
+  }
+}
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Runs `create` for 0..count-1, a batch at a time, keeping the order. */
+async function inBatches<T>(count: number, create: (index: number) => Promise<T>): Promise<T[]> {
+  const results: T[] = [];
+  for (let start = 0; start < count; start += CREATE_BATCH) {
+    const indexes = Array.from(
+      { length: Math.min(CREATE_BATCH, count - start) },
+      (_, offset) => start + offset,
+    );
+    results.push(...(await Promise.all(indexes.map(create))));
+  }
+  return results;
+}
+
+function describeAttempt(delivery: Delivery): string {
+  const outcome =
+    delivery.status === null ? `no response (${delivery.error ?? "unreachable"})` : String(delivery.status);
+  return `  attempt ${delivery.attempt}: ${outcome}  ${delivery.url}`;
+}
+
+const accepted = (delivery: Delivery) =>
+  delivery.status !== null && delivery.status >= 200 && delivery.status < 300;
+
+/** "5 x 200, 1 x 409" for a list of attempts, statuses in ascending order. */
+function countStatuses(deliveries: Delivery[]): string {
+  const counts = new Map<string, number>();
+  const sorted = [...deliveries].sort((a, b) => (a.status ?? 1000) - (b.status ?? 1000));
+  for (const { status } of sorted) {
+    const key = status === null ? "no response" : String(status);
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return [...counts].map(([status, count]) => `${count} x ${status}`).join(", ");
+}
+
+function emailHint(options: TriggerOptions, env: Env): string {
+  const outbox =
+    set(env.RESEND_API_KEY) && !set(env.RESEND_BASE_URL)
+      ? "your Resend dashboard (the shop sends through real Resend)"
+      : `the outbox, http://127.0.0.1:${port(env, "LINKSHOP_OUTBOX_PORT", DEFAULT_OUTBOX_PORT)}`;
+  switch (options.event) {
+    case "checkout.session.completed":
+    case "checkout.session.async_payment_succeeded":
+      return `Look for the receipt to ${options.email} and the merchant's notice in ${outbox}`;
+    case "checkout.session.async_payment_failed":
+      return `Look for the "payment failed" email to ${options.email} in ${outbox}`;
+    case "checkout.session.expired":
+      return `The webhook acknowledges and ignores ${options.event}: no email is expected (its log says outcome "ignored").`;
+  }
+}
+
+/** Creates and settles a session on the emulator at `url`, then follows the event's delivery. */
+async function triggerOnEmulator(
+  options: TriggerOptions,
+  url: string,
+  env: Env,
+  io: Io,
+  timing: TriggerTiming,
+): Promise<number> {
+  const routes = new EmulatorRoutes(url);
+  await routes.deliveries();
+  const stripe = createStripeClient(LOCAL_KEY, new URL(url));
+  const { event: type, currency, items } = options;
+  const payment = EVENTS[type].payment;
+  io.out(`Triggering ${type} on the Stripe emulator at ${url}`);
+  if (items > STRIPE_MAX_LINE_ITEMS) {
+    io.out(
+      `Note: real Stripe allows at most ${STRIPE_MAX_LINE_ITEMS} line items per session; the emulator allows more.`,
+    );
+  }
+
+  const prices = await inBatches(items, async (index) => {
+    const product = await stripe.products.create({
+      name: items === 1 ? "myproduct" : `myproduct ${index + 1}`,
+      description: "(created by npm run trigger)",
+    });
+    return stripe.prices.create({ product: product.id, unit_amount: UNIT_AMOUNT, currency });
+  });
+  const session = await stripe.checkout.sessions.create({
+    mode: "payment",
+    success_url: "https://example.com/success",
+    cancel_url: "https://example.com/cancel",
+    line_items: prices.map((price) => ({ price: price.id, quantity: QUANTITY })),
+    // As the CLI's fixture: shipping goes on the PaymentIntent, so the session collects none.
+    ...(payment !== null && {
+      payment_intent_data: {
+        shipping: {
+          name: CUSTOMER_NAME,
+          address: {
+            line1: "510 Townsend St",
+            postal_code: "94103",
+            city: "San Francisco",
+            state: "CA",
+            country: "US",
+          },
+        },
+      },
+    }),
+  });
+  io.out(
+    `Checkout Session ${session.id}: ${items} line item(s) x ${QUANTITY} at ${formatMoney(UNIT_AMOUNT, currency)}, total ${formatMoney(session.amount_total ?? 0, currency)}`,
+  );
+
+  if (payment === null) {
+    await stripe.checkout.sessions.expire(session.id);
+    io.out("Expired the session.");
+  } else {
+    await routes.complete(session.id, { email: options.email, name: CUSTOMER_NAME, payment });
+    io.out(
+      payment === "card"
+        ? `Paid by card as ${options.email}.`
+        : `Paid as ${options.email} with a delayed payment method: checkout.session.completed (unpaid) now, ${type} after the emulator's delay.`,
+    );
+  }
+
+  const event = await waitForEvent(stripe, type, session.id, timing);
+  io.out(`Event ${event.id} (${type})`);
+  const deliveries = await followDelivery(routes, stripe, event.id, io, timing);
+  if (!deliveries.some(accepted)) {
+    throw new CliError(
+      `The webhook has not accepted ${event.id} within ${timing.deliveryTimeoutMs / 1000} s; the emulator keeps retrying. ` +
+        `See the shop's output (netlify dev) and ${url}/_emulator/deliveries`,
+    );
+  }
+  io.out(emailHint(options, env));
+
+  if (options.duplicate > 0) {
+    io.out(
+      `Redelivering ${event.id} ${options.duplicate} more time(s)${options.concurrent ? ", all at once" : ", one after another"}...`,
+    );
+    const attempts = await routes.resend(event.id, options.duplicate, options.concurrent);
+    const firsts = attempts.filter((delivery) => delivery.attempt === 1);
+    const retries = attempts.filter((delivery) => delivery.attempt > 1);
+    io.out(`${firsts.length} redeliveries: ${countStatuses(firsts)}`);
+    if (retries.length > 0) io.out(`then ${retries.length} retries: ${countStatuses(retries)}`);
+    // Each redelivery stops at its first 2xx, so a shortfall of 2xx answers is a redelivery never accepted.
+    const refused = firsts.length - attempts.filter(accepted).length;
+    if (refused > 0) {
+      io.err(
+        `${refused} of the redeliveries were never accepted by the webhook, even after the emulator's retries.`,
+      );
+      return 1;
+    }
+  }
+  return 0;
+}
+
+/** Polls the Events API until `type` exists for the session. */
+async function waitForEvent(
+  stripe: Stripe,
+  type: SupportedEvent,
+  sessionId: string,
+  timing: TriggerTiming,
+): Promise<Stripe.Event> {
+  const deadline = Date.now() + timing.eventTimeoutMs;
+  for (;;) {
+    const { data } = await stripe.events.list({ type, limit: 100 });
+    const found = data.find((event) => (event.data.object as { id?: unknown }).id === sessionId);
+    if (found) return found;
+    if (Date.now() >= deadline) {
+      throw new CliError(
+        `No ${type} event for ${sessionId} after ${timing.eventTimeoutMs / 1000} s. Is the emulator's delayed-payment wait longer?`,
+      );
+    }
+    await pause(timing.pollIntervalMs);
+  }
+}
+
+/**
+ * Prints each delivery attempt of the event as it happens, until every endpoint accepted it (the event's
+ * `pending_webhooks` is back to 0) or the time is up; returns the attempts seen.
+ */
+async function followDelivery(
+  routes: EmulatorRoutes,
+  stripe: Stripe,
+  eventId: string,
+  io: Io,
+  timing: TriggerTiming,
+): Promise<Delivery[]> {
+  const deadline = Date.now() + timing.deliveryTimeoutMs;
+  let printed = 0;
+  for (;;) {
+    // The event first: an attempt logged after this read is still printed on the next round.
+    const { pending_webhooks: pending } = await stripe.events.retrieve(eventId);
+    const attempts = (await routes.deliveries()).filter((delivery) => delivery.eventId === eventId);
+    for (const delivery of attempts.slice(printed)) io.out(describeAttempt(delivery));
+    printed = attempts.length;
+    // pending_webhooks counts endpoints still to accept it, set when the event is created: 0 with no attempt means none.
+    if (pending === 0 && attempts.length === 0) {
+      throw new CliError(
+        `The emulator has no webhook endpoint, so ${eventId} was recorded but sent nowhere. Run the shop with \`npm start\`, which connects the emulator to the function.`,
+      );
+    }
+    if (pending === 0 || Date.now() >= deadline) return attempts;
+    await pause(timing.pollIntervalMs);
+  }
+}
+
+/**
+ * Runs `npm run trigger -- <event> [options]`: on the local Stripe emulator, creates what `stripe trigger` would
+ * create for `event`, settles the Checkout Session, waits until the webhook accepted the event and optionally
+ * redelivers it. With real Stripe configured it only prints the Stripe CLI equivalent. Resolves to the exit
+ * code: 0 done, 1 failed (message on `io.err`, no stack trace), 2 wrong usage.
+ */
+export async function runTrigger(
+  argv: string[],
+  env: Env,
+  io: Io,
+  timing: Partial<TriggerTiming> = {},
+): Promise<number> {
+  let emulatorUrl: string | undefined;
+  try {
+    const options = parse(argv);
+    if (!options) {
+      io.out(USAGE);
+      return 0;
+    }
+    const target = resolveTarget(options, env);
+    if (target.real) {
+      for (const line of stripeCliAdvice(options, env)) io.out(line);
+      return 0;
+    }
+    emulatorUrl = target.url;
+    return await triggerOnEmulator(options, target.url, env, io, { ...DEFAULT_TIMING, ...timing });
+  } catch (error) {
+    if (error instanceof Stripe.errors.StripeConnectionError && emulatorUrl) {
+      io.err(noEmulator(emulatorUrl));
+      return 1;
+    }
+    io.err(describeError(error));
+    return error instanceof CliError ? error.exitCode : 1;
+  }
+}

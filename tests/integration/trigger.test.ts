@@ -1,0 +1,335 @@
+// `npm run trigger` against a real Stripe emulator that delivers to a local receiver checking every signature.
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import Stripe from "stripe";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { type StripeEmulator, startStripeEmulator } from "../../src/local/stripe-emulator/index.ts";
+import { runTrigger, type TriggerTiming } from "../../src/local/trigger.ts";
+import { emulatorClient } from "./stripe-emulator-helpers.ts";
+
+const SECRET = "whsec_trigger_tests";
+// Ceilings for the command's own polling; the emulator settles delayed payments after 20 ms here.
+const TIMING: Partial<TriggerTiming> = {
+  eventTimeoutMs: 10_000,
+  deliveryTimeoutMs: 10_000,
+  pollIntervalMs: 10,
+};
+
+interface ReceivedEvent {
+  id: string;
+  type: string;
+  object: Stripe.Checkout.Session;
+}
+
+interface SigningReceiver {
+  url: string;
+  /** Events whose Stripe-Signature verified, in arrival order. */
+  events: ReceivedEvent[];
+  /** Requests refused for a missing or wrong signature. */
+  rejected: number;
+  close(): Promise<void>;
+}
+
+/** How the receiver answers a verified event; `earlier` counts previous arrivals of the same event id. */
+type Answer = (event: ReceivedEvent, earlier: number) => number;
+
+/** A webhook endpoint that verifies signatures with the stripe SDK: 400 when invalid, else what `answer` says. */
+async function startSigningReceiver(answer: Answer = () => 200): Promise<SigningReceiver> {
+  const verifier = new Stripe("sk_test_receiver");
+  const receiver: SigningReceiver = { url: "", events: [], rejected: 0, close: async () => {} };
+  const server: Server = createServer(async (request, response) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of request) chunks.push(chunk as Buffer);
+    try {
+      const event = await verifier.webhooks.constructEventAsync(
+        Buffer.concat(chunks).toString("utf8"),
+        request.headers["stripe-signature"] ?? "",
+        SECRET,
+      );
+      const received = {
+        id: event.id,
+        type: event.type,
+        object: event.data.object as Stripe.Checkout.Session,
+      };
+      const earlier = receiver.events.filter((other) => other.id === event.id).length;
+      receiver.events.push(received);
+      response.writeHead(answer(received, earlier)).end();
+    } catch {
+      receiver.rejected += 1;
+      response.writeHead(400).end();
+    }
+  });
+  await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
+  receiver.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/stripe-webhook`;
+  receiver.close = () =>
+    new Promise<void>((done) => {
+      server.close(() => done());
+      server.closeAllConnections();
+    });
+  return receiver;
+}
+
+interface Run {
+  code: number;
+  out: string;
+  err: string;
+}
+
+async function trigger(args: string[], env: Record<string, string | undefined>): Promise<Run> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await runTrigger(
+    args,
+    env,
+    { out: (line) => out.push(line), err: (line) => err.push(line) },
+    TIMING,
+  );
+  return { code, out: out.join("\n"), err: err.join("\n") };
+}
+
+/** A port nothing listens on: bound once by the OS, then released. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((done) => server.close(() => done()));
+  return port;
+}
+
+describe("npm run trigger on the Stripe emulator", () => {
+  let emulator: StripeEmulator;
+  let receiver: SigningReceiver;
+  let stripe: Stripe;
+  const env = () => ({ STRIPE_API_BASE: emulator.url });
+
+  beforeEach(async () => {
+    receiver = await startSigningReceiver();
+    emulator = await startStripeEmulator({
+      port: 0,
+      webhook: { url: receiver.url, secret: SECRET },
+      asyncPaymentDelayMs: 20,
+      retryDelaysMs: [10, 10],
+    });
+    stripe = emulatorClient(emulator.url);
+  });
+
+  afterEach(async () => {
+    await emulator.close();
+    await receiver.close();
+  });
+
+  it.each([
+    { event: "checkout.session.completed", args: ["--items", "12"], items: 12, currency: "usd" },
+    {
+      event: "checkout.session.async_payment_succeeded",
+      args: ["--currency", "JPY", "--email", "buyer@shop.example"],
+      items: 1,
+      currency: "jpy",
+    },
+    { event: "checkout.session.async_payment_failed", args: ["--items", "2"], items: 2, currency: "usd" },
+    {
+      event: "checkout.session.expired",
+      args: ["--items", "3", "--currency", "eur"],
+      items: 3,
+      currency: "eur",
+    },
+  ])("$event arrives signed, for a session of $items line item(s) x 2 in $currency", async (spec) => {
+    const run = await trigger([spec.event, ...spec.args], env());
+
+    expect(run.err).toBe("");
+    expect(run.code).toBe(0);
+    const delivered = receiver.events.filter((event) => event.type === spec.event);
+    expect(delivered).toHaveLength(1);
+    const [{ id: eventId, object: session }] = delivered as [ReceivedEvent];
+    expect(receiver.rejected).toBe(0);
+    expect(session.object).toBe("checkout.session");
+    expect(session.mode).toBe("payment");
+    expect(session.currency).toBe(spec.currency);
+    // 1500 minor units a unit, as the Stripe CLI's price: $15.00, ¥1,500, €15.00.
+    expect(session.amount_total).toBe(spec.items * 2 * 1500);
+
+    // The SDK's default page is 10 items: 12 only come back by following the cursor.
+    const items = await stripe.checkout.sessions.listLineItems(session.id).autoPagingToArray({ limit: 1000 });
+    expect(items).toHaveLength(spec.items);
+    for (const item of items) {
+      expect(item.quantity).toBe(2);
+      expect(item.price?.currency).toBe(spec.currency);
+    }
+
+    expect(run.out).toContain(`Checkout Session ${session.id}`);
+    expect(run.out).toContain(`Event ${eventId} (${spec.event})`);
+    expect(run.out).toMatch(/attempt 1: 200 {2}http:\/\/127\.0\.0\.1:\d+\/api\/stripe-webhook/);
+  });
+
+  it("pays as the given customer, after an unpaid checkout.session.completed for delayed methods", async () => {
+    const run = await trigger(
+      ["checkout.session.async_payment_succeeded", "--email", "buyer@shop.example"],
+      env(),
+    );
+
+    expect(run.code).toBe(0);
+    const checkout = receiver.events.filter((event) => event.type.startsWith("checkout.session."));
+    expect(checkout.map((event) => [event.type, event.object.payment_status])).toEqual([
+      ["checkout.session.completed", "unpaid"],
+      ["checkout.session.async_payment_succeeded", "paid"],
+    ]);
+    expect(checkout.map((event) => event.object.customer_details?.email)).toEqual([
+      "buyer@shop.example",
+      "buyer@shop.example",
+    ]);
+    expect(run.out).toContain("receipt to buyer@shop.example");
+    expect(run.out).toContain("http://127.0.0.1:8025");
+  });
+
+  it("--duplicate 5 --concurrent delivers the same event 6 times in all", async () => {
+    const run = await trigger(["checkout.session.completed", "--duplicate", "5", "--concurrent"], env());
+
+    expect(run.err).toBe("");
+    expect(run.code).toBe(0);
+    const completed = receiver.events.filter((event) => event.type === "checkout.session.completed");
+    expect(completed).toHaveLength(6);
+    expect(new Set(completed.map((event) => event.id)).size).toBe(1);
+    expect(run.out).toContain("5 redeliveries: 5 x 200");
+  });
+
+  it("--duplicate without --concurrent redelivers one after another", async () => {
+    const run = await trigger(
+      ["checkout.session.expired", "--duplicate", "2", "--stripe-url", emulator.url],
+      {},
+    );
+
+    expect(run.code).toBe(0);
+    const expired = receiver.events.filter((event) => event.type === "checkout.session.expired");
+    expect(expired).toHaveLength(3);
+    expect(new Set(expired.map((event) => event.id)).size).toBe(1);
+    expect(run.out).toContain("one after another");
+    expect(run.out).toContain("2 redeliveries: 2 x 200");
+  });
+
+  /** Replaces the receiver (and the emulator delivering to it) with one that answers as `answer` says. */
+  async function restartWith(answer: Answer): Promise<void> {
+    await emulator.close();
+    await receiver.close();
+    receiver = await startSigningReceiver(answer);
+    emulator = await startStripeEmulator({
+      webhook: { url: receiver.url, secret: SECRET },
+      retryDelaysMs: [5, 5],
+    });
+  }
+
+  it("waits through the emulator's retries until the webhook accepts the event", async () => {
+    await restartWith((event, earlier) =>
+      event.type === "checkout.session.completed" && earlier === 0 ? 503 : 200,
+    );
+
+    const run = await trigger(["checkout.session.completed"], env());
+
+    expect(run.code).toBe(0);
+    expect(run.out).toMatch(/attempt 1: 503 .*\n {2}attempt 2: 200 /);
+  });
+
+  it("fails, listing every attempt, when the webhook never accepts the event", async () => {
+    await restartWith((event) => (event.type === "checkout.session.completed" ? 500 : 200));
+
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await runTrigger(
+      ["checkout.session.completed"],
+      env(),
+      { out: (line) => out.push(line), err: (line) => err.push(line) },
+      { ...TIMING, deliveryTimeoutMs: 300 },
+    );
+
+    expect(code).toBe(1);
+    expect(out.filter((line) => /attempt \d: 500/.test(line))).toHaveLength(3);
+    expect(err.join("\n")).toMatch(/The webhook has not accepted evt_\w+ within 0\.3 s/);
+  });
+});
+
+describe("npm run trigger without an emulator", () => {
+  it("exits 1 with a clear message when nothing listens at the emulator's port", async () => {
+    const port = await freePort();
+
+    const run = await trigger(["checkout.session.completed"], { LINKSHOP_STRIPE_PORT: String(port) });
+
+    expect(run.code).toBe(1);
+    expect(run.err).toBe(
+      `No Stripe emulator at http://127.0.0.1:${port} — start the shop first with \`npm start\` (or pass --stripe-url).`,
+    );
+    expect(run.out).toBe("");
+  });
+
+  it("prints the Stripe CLI commands instead, without a request, when the shop uses real Stripe", async () => {
+    const requests: string[] = [];
+    const server = createServer((request, response) => {
+      requests.push(`${request.method} ${request.url}`);
+      response.writeHead(404).end();
+    });
+    await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const run = await trigger(
+        ["checkout.session.completed", "--currency", "jpy", "--items", "3", "--duplicate", "2"],
+        { STRIPE_SECRET_KEY: "sk_test_real_account", LINKSHOP_STRIPE_PORT: String(port) },
+      );
+
+      expect(run.code).toBe(0);
+      expect(run.out).toContain("stripe listen --forward-to localhost:8888/api/stripe-webhook");
+      expect(run.out).toContain("stripe trigger checkout.session.completed --override price:currency=jpy");
+      expect(run.out).toContain("--items 3: the CLI's fixture has one line item");
+      expect(run.out).toContain("stripe events resend");
+      expect(run.out).not.toContain("sk_test_real_account");
+      expect(requests).toEqual([]);
+    } finally {
+      await new Promise<void>((done) => server.close(() => done()));
+    }
+  });
+
+  it("says which options the Stripe CLI cannot mirror for delayed payments", async () => {
+    const run = await trigger(
+      ["checkout.session.async_payment_failed", "--currency", "usd", "--email", "a@b.example"],
+      { STRIPE_SECRET_KEY: "sk_test_real_account", LINKSHOP_PORT: "9999" },
+    );
+
+    expect(run.code).toBe(0);
+    expect(run.out).toContain("stripe listen --forward-to localhost:9999/api/stripe-webhook");
+    expect(run.out).toContain(
+      "stripe trigger checkout.session.async_payment_failed --override payment_method:billing_details.email=a@b.example",
+    );
+    expect(run.out).toContain(
+      "--currency usd: the CLI pays this event by SEPA Direct Debit, which takes eur only",
+    );
+  });
+
+  it.each([
+    [["charge.refunded"], 'Unsupported event "charge.refunded"'],
+    [[], "Which event?"],
+    [["checkout.session.completed", "--items", "0"], "--items must be a whole number from 1 to 150"],
+    [["checkout.session.completed", "--concurrent"], "--concurrent needs --duplicate <n>"],
+    [
+      ["checkout.session.completed", "--currency", "dollars"],
+      "--currency must be a three-letter currency code",
+    ],
+    [["checkout.session.completed", "--bogus"], "Unknown option '--bogus'"],
+  ])("exits 2 on wrong usage: %j", async (args, message) => {
+    const run = await trigger(args, {});
+
+    expect(run.code).toBe(2);
+    expect(run.err).toContain(message);
+    expect(run.out).toBe("");
+  });
+
+  it("lists the supported events when the event is unknown", async () => {
+    const run = await trigger(["payment_intent.succeeded"], {});
+
+    expect(run.code).toBe(2);
+    for (const event of [
+      "checkout.session.completed",
+      "checkout.session.async_payment_succeeded",
+      "checkout.session.async_payment_failed",
+      "checkout.session.expired",
+    ]) {
+      expect(run.err).toContain(`  ${event}`);
+    }
+  });
+});
