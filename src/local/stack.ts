@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { buildSite } from "../catalog/build.ts";
 import { loadCatalog } from "../catalog/schema.ts";
 import { runCatalogSync } from "../catalog/sync-command.ts";
+import { HANDLED_EVENTS } from "../webhook/route.ts";
 import { type NetlifyDev, startNetlifyDev } from "./netlify-dev.ts";
 import { type Outbox, startOutbox } from "./outbox.ts";
 import { type StripeEmulator, startStripeEmulator } from "./stripe-emulator/index.ts";
@@ -151,7 +152,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       const secret = `whsec_${randomBytes(24).toString("hex")}`;
       const emulator: StripeEmulator = await startStripeEmulator({
         port: ports.stripe,
-        webhook: { url: `${shopUrl}/api/stripe-webhook`, secret },
+        // What a Stripe webhook endpoint for this shop subscribes to, plus `expired` to show it being ignored.
+        webhook: {
+          url: `${shopUrl}/api/stripe-webhook`,
+          secret,
+          events: [...HANDLED_EVENTS, "checkout.session.expired"],
+        },
         ...options.stripeTiming,
       });
       stoppers.push(() => emulator.close());

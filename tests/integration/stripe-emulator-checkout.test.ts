@@ -273,6 +273,25 @@ describe("webhook delivery", () => {
     );
   });
 
+  it("forwards only the listed event types to the configured webhook, like stripe listen --events", async () => {
+    const receiver = await startReceiver();
+    running.push(receiver);
+    const emulator = await startStripeEmulator({
+      webhook: { url: receiver.url, secret: SECRET, events: ["checkout.session.completed"] },
+    });
+    running.push(emulator);
+    const stripe = emulatorClient(emulator.url);
+    const { price } = await linkFor(stripe);
+    const session = await stripe.checkout.sessions.create({
+      mode: "payment",
+      line_items: [{ price: price.id, quantity: 1 }],
+    });
+    emulator.completeSession(session.id, { email: "listen@example.com", payment: "card" });
+    await emulator.idle();
+    const types = receiver.received.map((request) => (JSON.parse(request.body) as { type: string }).type);
+    expect(types).toEqual(["checkout.session.completed"]);
+  });
+
   it("delivers only the event types an API-created endpoint enabled, signed with its own secret", async () => {
     const { emulator, stripe } = await setup();
     const endpointReceiver = await startReceiver();

@@ -30,8 +30,11 @@ export { signatureHeader } from "./webhooks.ts";
 export interface StripeEmulatorOptions {
   /** Port on 127.0.0.1; 0 (the default) picks a free one. */
   port?: number;
-  /** Where and how to deliver events. Optional: without it events are only recorded. */
-  webhook?: { url: string; secret: string /* whsec_... */ };
+  /**
+   * Where and how to deliver events, like `stripe listen --forward-to <url> [--events ...]`; `events` defaults to
+   * every type. Optional: without it events are only recorded.
+   */
+  webhook?: { url: string; secret: string /* whsec_... */; events?: readonly string[] };
   /** Waits before each retry of a failed delivery, ms; default [1000, 2000, 4000, 8000, 16000]. */
   retryDelaysMs?: number[];
   /** How long a "delayed payment method" session waits before its async result event, ms (default 5000). */
@@ -101,11 +104,13 @@ export async function startStripeEmulator(options: StripeEmulatorOptions = {}): 
 
   const targetsFor = (type: string): WebhookTarget[] => {
     const targets: WebhookTarget[] = [];
-    if (options.webhook) {
+    const listener = options.webhook;
+    const listenerEvents = [...(listener?.events ?? ["*"])];
+    if (listener && eventEnabled(listenerEvents, type)) {
       targets.push({
-        url: options.webhook.url,
-        secret: options.webhook.secret,
-        enabledEvents: ["*"],
+        url: listener.url,
+        secret: listener.secret,
+        enabledEvents: listenerEvents,
         apiVersion: null,
       });
     }
