@@ -86,13 +86,11 @@ async function respond(
       } catch (error) {
         // Another attempt holds the order, or a dependency failed: the webhook's retry finishes the job, and
         // the page asks again.
-        if (
-          !(
-            error instanceof InProgressError ||
-            error instanceof StoreUnavailableError ||
-            error instanceof UpstreamError
-          )
-        ) {
+        if (!(
+          error instanceof InProgressError ||
+          error instanceof StoreUnavailableError ||
+          error instanceof UpstreamError
+        )) {
           throw error;
         }
         status = "processing";
