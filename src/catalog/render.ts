@@ -22,32 +22,33 @@ interface LayoutOptions {
 
 function layout({ shop, title, description, assets, script, body }: LayoutOptions): string {
   return html`<!doctype html>
-    <html lang="${shop.locale}">
-      <head>
-        <meta charset="utf-8" />
-        <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <title>${title}</title>
-        <meta name="description" content="${description}" />
-        <link rel="icon" href="${assets.favicon}" type="image/svg+xml" />
-        <link rel="stylesheet" href="${assets.stylesheet}" />
-        <script src="${script}" defer></script>
-      </head>
-      <body>
-        <a class="skip-link" href="#main">Skip to main content</a>
-        <header class="site-header">
-          <div class="wrap">
-            <p class="brand"><a href="/">${shop.name}</a></p>
-          </div>
-        </header>
-        <main id="main">${body}</main>
-        <footer class="site-footer">
-          <div class="wrap">
-            <p>Questions about an order? <a href="mailto:${shop.supportEmail}">${shop.supportEmail}</a></p>
-            <p>Payments are processed securely by Stripe.</p>
-          </div>
-        </footer>
-      </body>
-    </html> `.value;
+<html lang="${shop.locale}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${title}</title>
+<meta name="description" content="${description}">
+<link rel="icon" href="${assets.favicon}" type="image/svg+xml">
+<link rel="stylesheet" href="${assets.stylesheet}">
+<script src="${script}" defer></script>
+</head>
+<body>
+<a class="skip-link" href="#main">Skip to main content</a>
+<header class="site-header">
+<div class="wrap"><p class="brand"><a href="/">${shop.name}</a></p></div>
+</header>
+<main id="main">
+${body}
+</main>
+<footer class="site-footer">
+<div class="wrap">
+<p>Questions about an order? <a href="mailto:${shop.supportEmail}">${shop.supportEmail}</a></p>
+<p>Payments are processed securely by Stripe.</p>
+</div>
+</footer>
+</body>
+</html>
+`.value;
 }
 
 /** "the United States, Canada and the United Kingdom" in the shop's language. */
@@ -73,39 +74,37 @@ function productCard(product: Product, link: string | undefined, locale: string,
   // The first row loads eagerly: it is on screen at once; the rest wait until scrolled near.
   const loading = index < 3 ? "eager" : "lazy";
   return html`<li>
-    <article class="card" aria-labelledby="${headingId}">
-      ${image && html`<img src="/${image.src}" alt="${image.alt}" loading="${loading}" decoding="async" />`}
-      <div class="card-body">
-        <h2 id="${headingId}">${product.name}</h2>
-        <p class="description">${product.description}</p>
-        ${note && html`<p class="note">${note}</p>`}
-        <div class="buy-row">
-          <p class="price"><span class="visually-hidden">Price: </span>${price}</p>
-          ${
-            link
-              ? html`<a class="button" href="${link}" data-payment-link
-                  >Buy<span class="visually-hidden"> ${product.name} for ${price}</span></a
-                >`
-              : html`<p class="unavailable">Unavailable</p>`
-          }
-        </div>
-      </div>
-    </article>
-  </li>`;
+<article class="card" aria-labelledby="${headingId}">
+${image && html`<img src="/${image.src}" alt="${image.alt}" loading="${loading}" decoding="async">`}
+<div class="card-body">
+<h2 id="${headingId}">${product.name}</h2>
+<p class="description">${product.description}</p>
+${note && html`<p class="note">${note}</p>`}
+<div class="buy-row">
+<p class="price"><span class="visually-hidden">Price: </span>${price}</p>
+${
+  link
+    ? html`<a class="button" href="${link}" data-payment-link>Buy<span class="visually-hidden"> ${product.name} for ${price}</span></a>`
+    : html`<p class="unavailable">Unavailable</p>`
+}
+</div>
+</div>
+</article>
+</li>`;
 }
 
 /** The home page: one card per product; a product without a Payment Link shows "Unavailable" instead of Buy. */
 export function renderShopPage(catalog: Catalog, links: Record<string, string>, assets: AssetPaths): string {
   const { shop } = catalog;
   const body = html`<div class="wrap">
-    <div class="intro">
-      <h1>${shop.name}</h1>
-      <p>Pick something you like and pay securely with Stripe. You'll get a receipt by email.</p>
-    </div>
-    <ul class="products">
-      ${catalog.products.map((product, index) => productCard(product, links[product.id], shop.locale, index))}
-    </ul>
-  </div>`;
+<div class="intro">
+<h1>${shop.name}</h1>
+<p>Pick something you like and pay securely with Stripe. You'll get a receipt by email.</p>
+</div>
+<ul class="products">
+${catalog.products.map((product, index) => productCard(product, links[product.id], shop.locale, index))}
+</ul>
+</div>`;
   return layout({
     shop,
     title: shop.name,
@@ -123,20 +122,17 @@ export function renderShopPage(catalog: Catalog, links: Record<string, string>, 
 export function renderThanksPage(catalog: Catalog, assets: AssetPaths): string {
   const { shop } = catalog;
   const body = html`<div class="wrap narrow status">
-    <div id="order-status" role="status" hidden>
-      <h1>Checking your order…</h1>
-      <p>This takes a moment.</p>
-    </div>
-    <noscript>
-      <h1>Thank you for your order</h1>
-      <p>
-        Turn on JavaScript to see your order's status here. If your payment went through, a receipt is on its
-        way to your email.
-      </p>
-      <p>Questions? Write to <a href="mailto:${shop.supportEmail}">${shop.supportEmail}</a>.</p>
-    </noscript>
-    <p><a href="/">Back to the shop</a></p>
-  </div>`;
+<div id="order-status" role="status" hidden>
+<h1>Checking your order…</h1>
+<p>This takes a moment.</p>
+</div>
+<noscript>
+<h1>Thank you for your order</h1>
+<p>Turn on JavaScript to see your order's status here. If your payment went through, a receipt is on its way to your email.</p>
+<p>Questions? Write to <a href="mailto:${shop.supportEmail}">${shop.supportEmail}</a>.</p>
+</noscript>
+<p><a href="/">Back to the shop</a></p>
+</div>`;
   return layout({
     shop,
     title: `Your order · ${shop.name}`,

@@ -28,22 +28,20 @@ export interface PaymentFailedNotice {
 export function renderReceipt(order: Order, shop: ShopInfo): RenderedEmail {
   const money = (amount: number) => formatMoney(amount, order.currency);
   const downloads = order.items.filter((item) => item.deliveryUrl);
-  const body = html` <h1 style="font-size:20px">Thank you for your order</h1>
+  const body = html`
+    <h1 style="font-size:20px">Thank you for your order</h1>
     <p>We have received your payment. Here is your receipt.</p>
-    ${itemsTable(order.items, money)} ${totalsTable(order, money)}
+    ${itemsTable(order.items, money)}
+    ${totalsTable(order, money)}
     ${
       downloads.length > 0 &&
       html`<h2 style="font-size:16px">Your downloads</h2>
-        <ul>
-          ${downloads.map((item) => html`<li><a href="${item.deliveryUrl}">${item.name}</a></li>`)}
-        </ul>`
+    <ul>${downloads.map((item) => html`<li><a href="${item.deliveryUrl}">${item.name}</a></li>`)}</ul>`
     }
     ${
       order.shippingAddress &&
       html`<h2 style="font-size:16px">Shipping to</h2>
-        <p>
-          ${[order.shippingAddress.name, ...order.shippingAddress.lines].filter(Boolean).map((line) => html`${line}<br />`)}
-        </p>`
+    <p>${[order.shippingAddress.name, ...order.shippingAddress.lines].filter(Boolean).map((line) => html`${line}<br>`)}</p>`
     }
     <p style="color:#555">Order reference: ${order.sessionId}</p>`;
   const text = [
@@ -74,15 +72,15 @@ export function renderMerchantNotice(order: Order, shop: ShopInfo): RenderedEmai
   const money = (amount: number) => formatMoney(amount, order.currency);
   const customer =
     [order.customerName, order.customerEmail].filter(Boolean).join(" · ") || "No contact details";
-  const body = html` <h1 style="font-size:20px">New order${order.livemode ? "" : " (test mode)"}</h1>
+  const body = html`
+    <h1 style="font-size:20px">New order${order.livemode ? "" : " (test mode)"}</h1>
     <p>Customer: ${customer}</p>
-    ${itemsTable(order.items, money)} ${totalsTable(order, money)}
+    ${itemsTable(order.items, money)}
+    ${totalsTable(order, money)}
     ${
       order.shippingAddress &&
       html`<h2 style="font-size:16px">Ship to</h2>
-        <p>
-          ${[order.shippingAddress.name, ...order.shippingAddress.lines].filter(Boolean).map((line) => html`${line}<br />`)}
-        </p>`
+    <p>${[order.shippingAddress.name, ...order.shippingAddress.lines].filter(Boolean).map((line) => html`${line}<br>`)}</p>`
     }
     ${!order.customerEmail && html`<p><strong>The customer left no email address: no receipt was sent.</strong></p>`}
     <p style="color:#555">Checkout Session: ${order.sessionId}</p>`;
@@ -114,19 +112,14 @@ export function renderPaymentFailed(notice: PaymentFailedNotice, shop: ShopInfo)
   const retry = shop.siteUrl
     ? `You can place your order again at ${shop.siteUrl} and choose another payment method.`
     : "You can place your order again from our shop and choose another payment method.";
-  const body = html` <h1 style="font-size:20px">Your payment did not go through</h1>
-    <p>
-      Your payment of ${amount} to ${shop.name} could not be completed, so your order was not placed and you
-      have not been charged.
-    </p>
-    <p>
-      ${
-        shop.siteUrl
-          ? html`You can <a href="${shop.siteUrl}">place your order again</a> and choose another payment
-              method.`
-          : retry
-      }
-    </p>
+  const body = html`
+    <h1 style="font-size:20px">Your payment did not go through</h1>
+    <p>Your payment of ${amount} to ${shop.name} could not be completed, so your order was not placed and you have not been charged.</p>
+    <p>${
+      shop.siteUrl
+        ? html`You can <a href="${shop.siteUrl}">place your order again</a> and choose another payment method.`
+        : retry
+    }</p>
     <p style="color:#555">Reference: ${notice.sessionId}</p>`;
   const text = [
     "Your payment did not go through",
@@ -140,26 +133,14 @@ export function renderPaymentFailed(notice: PaymentFailedNotice, shop: ShopInfo)
 
 function itemsTable(items: OrderItem[], money: (amount: number) => string): SafeHtml {
   return html`<table role="presentation" cellpadding="6" style="border-collapse:collapse;width:100%">
-    <thead>
-      <tr>
-        <th align="left">Item</th>
-        <th align="right">Qty</th>
-        <th align="right">Unit</th>
-        <th align="right">Amount</th>
-      </tr>
-    </thead>
-    <tbody>
-      ${items.map(
+      <thead><tr><th align="left">Item</th><th align="right">Qty</th><th align="right">Unit</th><th align="right">Amount</th></tr></thead>
+      <tbody>${items.map(
         (item) =>
-          html` <tr>
-            <td>${item.name}</td>
-            <td align="right">${item.quantity}</td>
-            <td align="right">${money(item.unitAmount)}</td>
-            <td align="right">${money(item.amount)}</td>
-          </tr>`,
+          html`
+        <tr><td>${item.name}</td><td align="right">${item.quantity}</td><td align="right">${money(item.unitAmount)}</td><td align="right">${money(item.amount)}</td></tr>`,
       )}
-    </tbody>
-  </table>`;
+      </tbody>
+    </table>`;
 }
 
 function totalRows(order: Order): [label: string, amount: number][] {
@@ -173,19 +154,12 @@ function totalRows(order: Order): [label: string, amount: number][] {
 }
 
 function totalsTable(order: Order, money: (amount: number) => string): SafeHtml {
-  return html`<table role="presentation" cellpadding="6" style="margin-left:auto">
-    ${totalRows(order).map(([label, amount]) =>
+  return html`<table role="presentation" cellpadding="6" style="margin-left:auto">${totalRows(order).map(
+    ([label, amount]) =>
       label === "Total"
-        ? html`<tr>
-            <th align="left">${label}</th>
-            <th align="right">${money(amount)}</th>
-          </tr>`
-        : html`<tr>
-            <td>${label}</td>
-            <td align="right">${money(amount)}</td>
-          </tr>`,
-    )}
-  </table>`;
+        ? html`<tr><th align="left">${label}</th><th align="right">${money(amount)}</th></tr>`
+        : html`<tr><td>${label}</td><td align="right">${money(amount)}</td></tr>`,
+  )}</table>`;
 }
 
 function itemLines(items: OrderItem[], money: (amount: number) => string): string[] {
@@ -200,15 +174,10 @@ function totalLines(order: Order, money: (amount: number) => string): string[] {
 
 function finish(subject: string, shop: ShopInfo, body: SafeHtml, text: string[]): RenderedEmail {
   const page = html`<!doctype html>
-    <html lang="en">
-      <head>
-        <meta charset="utf-8" />
-        <title>${subject}</title>
-      </head>
-      <body style="font-family:system-ui,sans-serif;color:#1a1a1a;max-width:600px;margin:0 auto;padding:16px">
-        <p style="font-weight:bold">${shop.name}</p>
-        ${body}
-      </body>
-    </html>`;
+<html lang="en"><head><meta charset="utf-8"><title>${subject}</title></head>
+<body style="font-family:system-ui,sans-serif;color:#1a1a1a;max-width:600px;margin:0 auto;padding:16px">
+  <p style="font-weight:bold">${shop.name}</p>
+  ${body}
+</body></html>`;
   return { subject, html: page.value, text: [shop.name, "", ...text, ""].join("\n") };
 }

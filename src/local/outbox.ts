@@ -265,19 +265,17 @@ const PAGE_CSP =
 
 function page(title: string, body: unknown) {
   return html`<!doctype html>
-    <html lang="en">
-      <head>
-        <meta charset="utf-8" />
-        <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <title>${title}</title>
-        <style>
-          ${raw(STYLE)}
-        </style>
-      </head>
-      <body>
-        ${body}
-      </body>
-    </html>`;
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${title}</title>
+<style>${raw(STYLE)}</style>
+</head>
+<body>
+${body}
+</body>
+</html>`;
 }
 
 /** "2025-01-02 03:04:05 UTC": readable and unambiguous without knowing the viewer's zone. */
@@ -286,48 +284,31 @@ const readableTime = (iso: string): string => `${iso.slice(0, 10)} ${iso.slice(1
 function listPage(emails: StoredEmail[]) {
   const newestFirst = [...emails].reverse();
   const rows = newestFirst.map(
-    (email) =>
-      html`<tr>
-        <td><time datetime="${email.createdAt}">${readableTime(email.createdAt)}</time></td>
-        <td>${email.to.join(", ")}</td>
-        <td><a href="/emails/${encodeURIComponent(email.id)}/view">${email.subject}</a></td>
-      </tr>`,
+    (email) => html`<tr>
+<td><time datetime="${email.createdAt}">${readableTime(email.createdAt)}</time></td>
+<td>${email.to.join(", ")}</td>
+<td><a href="/emails/${encodeURIComponent(email.id)}/view">${email.subject}</a></td>
+</tr>`,
   );
   const count = emails.length === 1 ? "1 email" : `${emails.length} emails`;
   const content =
     emails.length === 0
       ? html`<p>No emails yet. Emails the shop sends appear here instead of being delivered.</p>`
       : html`<table>
-          <caption>
-            ${count}, newest first
-          </caption>
-          <thead>
-            <tr>
-              <th scope="col">Sent</th>
-              <th scope="col">To</th>
-              <th scope="col">Subject</th>
-            </tr>
-          </thead>
-          <tbody>
-            ${rows}
-          </tbody>
-        </table>`;
+<caption>${count}, newest first</caption>
+<thead><tr><th scope="col">Sent</th><th scope="col">To</th><th scope="col">Subject</th></tr></thead>
+<tbody>${rows}</tbody>
+</table>`;
   return page(
     "Outbox - Linkshop",
-    html`<header>
-        <h1>Outbox</h1>
-        <p>Emails captured locally; none of them left this machine.</p>
-      </header>
-      <main>${content}</main>`,
+    html`<header><h1>Outbox</h1><p>Emails captured locally; none of them left this machine.</p></header>
+<main>${content}</main>`,
   );
 }
 
 function viewPage(email: StoredEmail) {
   const detail = (label: string, value: string | undefined) =>
-    value === undefined || value === ""
-      ? ""
-      : html`<dt>${label}</dt>
-          <dd>${value}</dd>`;
+    value === undefined || value === "" ? "" : html`<dt>${label}</dt><dd>${value}</dd>`;
   const tags = email.tags?.map((tag) => `${tag.name}=${tag.value}`).join(", ");
   // srcdoc holds the email's HTML as an attribute value: escaping it once makes the browser decode it back to
   // exactly the original markup, and the empty sandbox keeps its scripts, forms and same-origin access off.
@@ -340,31 +321,34 @@ function viewPage(email: StoredEmail) {
   return page(
     `${email.subject} - Outbox - Linkshop`,
     html`<header>
-        <nav aria-label="Outbox"><a href="/">Back to the outbox</a></nav>
-        <h1>${email.subject}</h1>
-      </header>
-      <main>
-        <section aria-labelledby="headers-heading">
-          <h2 id="headers-heading">Headers</h2>
-          <dl>
-            ${detail("From", email.from)} ${detail("To", email.to.join(", "))}
-            ${detail("Cc", email.cc?.join(", "))} ${detail("Bcc", email.bcc?.join(", "))}
-            ${detail("Reply-To", email.replyTo?.join(", "))} ${detail("Subject", email.subject)}
-            <dt>Sent</dt>
-            <dd><time datetime="${email.createdAt}">${readableTime(email.createdAt)}</time></dd>
-            ${detail("Tags", tags)} ${detail("Idempotency key", email.idempotencyKey)}
-            ${detail("Email ID", email.id)}
-          </dl>
-        </section>
-        <section aria-labelledby="html-heading">
-          <h2 id="html-heading">HTML version</h2>
-          ${htmlPart}
-        </section>
-        <section aria-labelledby="text-heading">
-          <h2 id="text-heading">Text version</h2>
-          ${textPart}
-        </section>
-      </main>`,
+<nav aria-label="Outbox"><a href="/">Back to the outbox</a></nav>
+<h1>${email.subject}</h1>
+</header>
+<main>
+<section aria-labelledby="headers-heading">
+<h2 id="headers-heading">Headers</h2>
+<dl>
+${detail("From", email.from)}
+${detail("To", email.to.join(", "))}
+${detail("Cc", email.cc?.join(", "))}
+${detail("Bcc", email.bcc?.join(", "))}
+${detail("Reply-To", email.replyTo?.join(", "))}
+${detail("Subject", email.subject)}
+<dt>Sent</dt><dd><time datetime="${email.createdAt}">${readableTime(email.createdAt)}</time></dd>
+${detail("Tags", tags)}
+${detail("Idempotency key", email.idempotencyKey)}
+${detail("Email ID", email.id)}
+</dl>
+</section>
+<section aria-labelledby="html-heading">
+<h2 id="html-heading">HTML version</h2>
+${htmlPart}
+</section>
+<section aria-labelledby="text-heading">
+<h2 id="text-heading">Text version</h2>
+${textPart}
+</section>
+</main>`,
   );
 }
 
@@ -611,10 +595,7 @@ export async function startOutbox(options: OutboxOptions = {}): Promise<Outbox> 
       return c.html(
         page(
           "Email not found - Outbox - Linkshop",
-          html`<main>
-            <h1>Email not found</h1>
-            <p><a href="/">Back to the outbox</a></p>
-          </main>`,
+          html`<main><h1>Email not found</h1><p><a href="/">Back to the outbox</a></p></main>`,
         ),
         404,
       );

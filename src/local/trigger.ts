@@ -17,7 +17,7 @@ const EVENTS = {
 type SupportedEvent = keyof typeof EVENTS;
 const SUPPORTED = Object.keys(EVENTS) as SupportedEvent[];
 
-// What the Stripe CLI's fixtures create (../shared/stripe/cli-triggers): one price of 1500 minor units, quantity 2.
+// What the Stripe CLI's fixtures create (tests/fixtures/stripe/cli-triggers): one price of 1500 minor units, quantity 2.
 /** Unit price in minor units of any currency: $15.00, €15.00, ¥1,500, KWD 1.500 (Stripe's exponents). */
 const UNIT_AMOUNT = 1500;
 const QUANTITY = 2;

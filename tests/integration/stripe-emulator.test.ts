@@ -1,18 +1,12 @@
 // The Stripe emulator's REST API, driven through the real stripe SDK over HTTP.
-import { readFileSync } from "node:fs";
 import Stripe from "stripe";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type StripeEmulator, startStripeEmulator } from "../../src/local/stripe-emulator/index.ts";
+import { example } from "../support/stripe-payloads.ts";
 import { emulatorClient } from "./stripe-emulator-helpers.ts";
 
-const fixtures = JSON.parse(
-  readFileSync(new URL("../../../shared/stripe/fixtures3.json", import.meta.url), "utf8"),
-) as { resources: Record<string, Record<string, unknown>> };
-
 function fixtureKeys(resource: string): string[] {
-  const example = fixtures.resources[resource];
-  if (!example) throw new Error(`fixtures3.json has no ${resource}`);
-  return Object.keys(example).sort();
+  return Object.keys(example(resource)).sort();
 }
 
 function keys(value: object): string[] {

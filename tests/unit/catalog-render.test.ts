@@ -42,9 +42,7 @@ describe("html", () => {
 
   it("joins arrays and drops null, undefined and false", () => {
     expect(
-      html`<ul>
-        ${["a&", "b"].map((x) => html`<li>${x}</li>`)}${null}${undefined}${false}
-      </ul>`.value,
+      html`<ul>${["a&", "b"].map((x) => html`<li>${x}</li>`)}${null}${undefined}${false}</ul>`.value,
     ).toBe("<ul><li>a&amp;</li><li>b</li></ul>");
     expect(escapeHtml("0")).toBe("0");
   });

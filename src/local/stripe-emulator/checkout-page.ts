@@ -70,25 +70,21 @@ const STYLESHEET = new SafeHtml(STYLES);
 /** A complete page: lang, title, banner, main landmark, footer. */
 export function page(title: string, body: HtmlValue): SafeHtml {
   return html`<!doctype html>
-    <html lang="en">
-      <head>
-        <meta charset="utf-8" />
-        <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <title>${title} · Stripe emulator</title>
-        <style>
-          ${STYLESHEET}
-        </style>
-      </head>
-      <body>
-        <header class="banner">
-          <p><strong>Stripe emulator</strong> — test mode, no real money moves.</p>
-        </header>
-        <main id="main">${body}</main>
-        <footer>
-          <p>Served by the local Stripe emulator. <a href="/">Emulator home</a></p>
-        </footer>
-      </body>
-    </html>`;
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${title} · Stripe emulator</title>
+<style>${STYLESHEET}</style>
+</head>
+<body>
+<header class="banner"><p><strong>Stripe emulator</strong> — test mode, no real money moves.</p></header>
+<main id="main">
+${body}
+</main>
+<footer><p>Served by the local Stripe emulator. <a href="/">Emulator home</a></p></footer>
+</body>
+</html>`;
 }
 
 /** Submitted form values, re-shown when the form comes back with errors. */
@@ -159,18 +155,9 @@ interface FieldOptions {
 function textField(options: FieldOptions): SafeHtml {
   const error = options.errors[options.errorKey];
   const errorId = `${options.id}-error`;
-  return html`<label for="${options.id}"
-      >${options.label}${options.required ? "" : html` <span class="hint">(optional)</span>`}</label
-    >
-    <input
-      id="${options.id}"
-      name="${options.name}"
-      type="${options.type ?? "text"}"
-      value="${options.value}"
-      autocomplete="${options.autocomplete}"
-      ${options.required ? html` required aria-required="true"` : ""}${error ? html` aria-invalid="true" aria-describedby="${errorId}"` : ""}
-    />
-    ${error ? html`<p class="field-error" id="${errorId}">${error}</p>` : ""}`;
+  return html`<label for="${options.id}">${options.label}${options.required ? "" : html` <span class="hint">(optional)</span>`}</label>
+<input id="${options.id}" name="${options.name}" type="${options.type ?? "text"}" value="${options.value}" autocomplete="${options.autocomplete}"${options.required ? html` required aria-required="true"` : ""}${error ? html` aria-invalid="true" aria-describedby="${errorId}"` : ""}>
+${error ? html`<p class="field-error" id="${errorId}">${error}</p>` : ""}`;
 }
 
 function summaryRow(item: LineItemObject, values: FormValues, errors: Record<string, string>): SafeHtml {
@@ -180,23 +167,10 @@ function summaryRow(item: LineItemObject, values: FormValues, errors: Record<str
   const error = errors[`quantities.${item.id}`];
   const quantity = adjustable
     ? html`<label class="visually-hidden" for="${id}">Quantity of ${item.description}</label>
-        <input
-          id="${id}"
-          name="quantity_${item.id}"
-          type="number"
-          inputmode="numeric"
-          min="${adjustable.minimum ?? 0}"
-          max="${adjustable.maximum ?? 99}"
-          value="${values.quantities[item.id] ?? String(item.quantity)}"
-          ${error ? html` aria-invalid="true" aria-describedby="${id}-error"` : ""}
-        />
-        ${error ? html`<p class="field-error" id="${id}-error">${error}</p>` : ""}`
+<input id="${id}" name="quantity_${item.id}" type="number" inputmode="numeric" min="${adjustable.minimum ?? 0}" max="${adjustable.maximum ?? 99}" value="${values.quantities[item.id] ?? String(item.quantity)}"${error ? html` aria-invalid="true" aria-describedby="${id}-error"` : ""}>
+${error ? html`<p class="field-error" id="${id}-error">${error}</p>` : ""}`
     : html`${item.quantity}`;
-  return html`<tr>
-    <th scope="row">${item.description}<span class="unit">${unit} each</span></th>
-    <td>${quantity}</td>
-    <td class="amount">${formatMoney(item.amount_total, item.currency)}</td>
-  </tr>`;
+  return html`<tr><th scope="row">${item.description}<span class="unit">${unit} each</span></th><td>${quantity}</td><td class="amount">${formatMoney(item.amount_total, item.currency)}</td></tr>`;
 }
 
 /** The checkout form for an open session, with any errors and the values entered so far. */
@@ -216,102 +190,64 @@ function checkoutForm(
   const summary =
     errorEntries.length > 0
       ? html`<div class="error-summary" role="alert" aria-labelledby="error-heading">
-          <h2 id="error-heading">
-            Please correct ${errorEntries.length === 1 ? "this problem" : "these problems"}
-          </h2>
-          <ul>
-            ${errorEntries.map(([path, message]) => html`<li><a href="#${fieldId(path)}">${message}</a></li>`)}
-          </ul>
-        </div>`
+<h2 id="error-heading">Please correct ${errorEntries.length === 1 ? "this problem" : "these problems"}</h2>
+<ul>${errorEntries.map(([path, message]) => html`<li><a href="#${fieldId(path)}">${message}</a></li>`)}</ul>
+</div>`
       : "";
   const countries = shipping?.allowed_countries ?? [];
   return page(
     "Checkout",
     html`<h1>Checkout</h1>
-      ${summary}${notice ? html`<p role="status">${notice}</p>` : ""}
-      <form method="post" action="/c/pay/${session.id}">
-        <section aria-labelledby="summary-heading">
-          <h2 id="summary-heading">Order summary</h2>
-          <table>
-            <caption class="visually-hidden">
-              Items in this order
-            </caption>
-            <thead>
-              <tr>
-                <th scope="col">Item</th>
-                <th scope="col">Quantity</th>
-                <th scope="col" class="amount">Amount</th>
-              </tr>
-            </thead>
-            <tbody>
-              ${items.map((item) => summaryRow(item, values, errors))}
-            </tbody>
-            <tfoot>
-              <tr>
-                <th scope="row" colspan="2">Total</th>
-                <td class="amount" id="total">${total}</td>
-              </tr>
-            </tfoot>
-          </table>
-          ${adjustable ? html`<button class="secondary" type="submit" name="intent" value="update" formnovalidate>Update total</button>` : ""}
-        </section>
-        <fieldset>
-          <legend>Contact information</legend>
-          ${textField({ id: "email", name: "email", label: "Email", value: values.email || (session.customer_email ?? ""), errors, errorKey: "email", autocomplete: "email", type: "email", required: true })}
-          ${textField({ id: "name", name: "name", label: "Full name", value: values.name, errors, errorKey: "name", autocomplete: "name" })}
-        </fieldset>
-        ${
-          shipping
-            ? html`<fieldset>
-                <legend>Shipping address</legend>
-                ${textField({ id: "shipping-name", name: "shipping_name", label: "Recipient name", value: values.shippingName, errors, errorKey: "shipping.name", autocomplete: "shipping name", required: true })}
-                ${textField({ id: "shipping-line1", name: "shipping_line1", label: "Address line 1", value: values.line1, errors, errorKey: "shipping.address.line1", autocomplete: "shipping address-line1", required: true })}
-                ${textField({ id: "shipping-line2", name: "shipping_line2", label: "Address line 2", value: values.line2, errors, errorKey: "shipping.address.line2", autocomplete: "shipping address-line2" })}
-                ${textField({ id: "shipping-city", name: "shipping_city", label: "City", value: values.city, errors, errorKey: "shipping.address.city", autocomplete: "shipping address-level2", required: true })}
-                ${textField({ id: "shipping-postal-code", name: "shipping_postal_code", label: "Postal code", value: values.postalCode, errors, errorKey: "shipping.address.postal_code", autocomplete: "shipping postal-code", required: true })}
-                ${textField({ id: "shipping-state", name: "shipping_state", label: "State, county or region", value: values.region, errors, errorKey: "shipping.address.state", autocomplete: "shipping address-level1" })}
-                <label for="shipping-country">Country</label>
-                <select
-                  id="shipping-country"
-                  name="shipping_country"
-                  autocomplete="shipping country"
-                  required
-                  aria-required="true"
-                  ${errors["shipping.address.country"] ? html` aria-invalid="true" aria-describedby="shipping-country-error"` : ""}
-                >
-                  ${countries.map((code) => html`<option value="${code}" ${(values.country || countries[0]) === code ? html` selected` : ""}>${regionName(code)}</option>`)}
-                </select>
-                ${errors["shipping.address.country"] ? html`<p class="field-error" id="shipping-country-error">${errors["shipping.address.country"]}</p>` : ""}
-              </fieldset>`
-            : ""
-        }
-        <fieldset>
-          <legend>Payment method</legend>
-          ${PAYMENT_CHOICES.map(
-            (choice) =>
-              html`<div class="radio">
-                <input
-                  type="radio"
-                  id="payment-${choice.replace("_", "-")}"
-                  name="payment"
-                  value="${choice}"
-                  ${values.payment === choice ? html` checked` : ""}
-                /><label for="payment-${choice.replace("_", "-")}">${PAYMENT_LABELS[choice]}</label>
-              </div>`,
-          )}
-        </fieldset>
-        <button class="primary" type="submit" name="intent" value="pay">Pay ${total}</button>
-      </form>
-      ${session.cancel_url ? html`<p><a href="${session.cancel_url}">Cancel and return to the shop</a></p>` : ""}`,
+${summary}${notice ? html`<p role="status">${notice}</p>` : ""}
+<form method="post" action="/c/pay/${session.id}">
+<section aria-labelledby="summary-heading">
+<h2 id="summary-heading">Order summary</h2>
+<table>
+<caption class="visually-hidden">Items in this order</caption>
+<thead><tr><th scope="col">Item</th><th scope="col">Quantity</th><th scope="col" class="amount">Amount</th></tr></thead>
+<tbody>${items.map((item) => summaryRow(item, values, errors))}</tbody>
+<tfoot><tr><th scope="row" colspan="2">Total</th><td class="amount" id="total">${total}</td></tr></tfoot>
+</table>
+${adjustable ? html`<button class="secondary" type="submit" name="intent" value="update" formnovalidate>Update total</button>` : ""}
+</section>
+<fieldset>
+<legend>Contact information</legend>
+${textField({ id: "email", name: "email", label: "Email", value: values.email || (session.customer_email ?? ""), errors, errorKey: "email", autocomplete: "email", type: "email", required: true })}
+${textField({ id: "name", name: "name", label: "Full name", value: values.name, errors, errorKey: "name", autocomplete: "name" })}
+</fieldset>
+${
+  shipping
+    ? html`<fieldset>
+<legend>Shipping address</legend>
+${textField({ id: "shipping-name", name: "shipping_name", label: "Recipient name", value: values.shippingName, errors, errorKey: "shipping.name", autocomplete: "shipping name", required: true })}
+${textField({ id: "shipping-line1", name: "shipping_line1", label: "Address line 1", value: values.line1, errors, errorKey: "shipping.address.line1", autocomplete: "shipping address-line1", required: true })}
+${textField({ id: "shipping-line2", name: "shipping_line2", label: "Address line 2", value: values.line2, errors, errorKey: "shipping.address.line2", autocomplete: "shipping address-line2" })}
+${textField({ id: "shipping-city", name: "shipping_city", label: "City", value: values.city, errors, errorKey: "shipping.address.city", autocomplete: "shipping address-level2", required: true })}
+${textField({ id: "shipping-postal-code", name: "shipping_postal_code", label: "Postal code", value: values.postalCode, errors, errorKey: "shipping.address.postal_code", autocomplete: "shipping postal-code", required: true })}
+${textField({ id: "shipping-state", name: "shipping_state", label: "State, county or region", value: values.region, errors, errorKey: "shipping.address.state", autocomplete: "shipping address-level1" })}
+<label for="shipping-country">Country</label>
+<select id="shipping-country" name="shipping_country" autocomplete="shipping country" required aria-required="true"${errors["shipping.address.country"] ? html` aria-invalid="true" aria-describedby="shipping-country-error"` : ""}>
+${countries.map((code) => html`<option value="${code}"${(values.country || countries[0]) === code ? html` selected` : ""}>${regionName(code)}</option>`)}
+</select>
+${errors["shipping.address.country"] ? html`<p class="field-error" id="shipping-country-error">${errors["shipping.address.country"]}</p>` : ""}
+</fieldset>`
+    : ""
+}
+<fieldset>
+<legend>Payment method</legend>
+${PAYMENT_CHOICES.map(
+  (choice) =>
+    html`<div class="radio"><input type="radio" id="payment-${choice.replace("_", "-")}" name="payment" value="${choice}"${values.payment === choice ? html` checked` : ""}><label for="payment-${choice.replace("_", "-")}">${PAYMENT_LABELS[choice]}</label></div>`,
+)}
+</fieldset>
+<button class="primary" type="submit" name="intent" value="pay">Pay ${total}</button>
+</form>
+${session.cancel_url ? html`<p><a href="${session.cancel_url}">Cancel and return to the shop</a></p>` : ""}`,
   );
 }
 
 function messagePage(title: string, message: HtmlValue): SafeHtml {
-  return page(
-    title,
-    html`<h1>${title}</h1>
-      <section><p>${message}</p></section>`,
-  );
+  return page(title, html`<h1>${title}</h1><section><p>${message}</p></section>`);
 }
 
 /** What a finished session shows: the payment's state, and the link's custom message if it has one. */
@@ -328,14 +264,12 @@ function completedPage(state: EmulatorState, record: SessionRecord): SafeHtml {
   return page(
     "Thanks for your order",
     html`<h1>Thanks for your order</h1>
-      <section aria-labelledby="status-heading">
-        <h2 id="status-heading">Payment status</h2>
-        <p role="status">${status}</p>
-        ${custom ? html`<p>${custom}</p>` : ""}
-        <p>
-          Total: ${formatMoney(session.amount_total, session.currency)}. Reference: <code>${session.id}</code>
-        </p>
-      </section>`,
+<section aria-labelledby="status-heading">
+<h2 id="status-heading">Payment status</h2>
+<p role="status">${status}</p>
+${custom ? html`<p>${custom}</p>` : ""}
+<p>Total: ${formatMoney(session.amount_total, session.currency)}. Reference: <code>${session.id}</code></p>
+</section>`,
   );
 }
 

@@ -88,42 +88,22 @@ function deliveriesPage(deliveries: Delivery[]): string {
     .reverse()
     .map(
       (delivery) =>
-        html`<tr>
-          <td>${delivery.at}</td>
-          <td><code>${delivery.eventId}</code></td>
-          <td>${delivery.type}</td>
-          <td>${delivery.attempt}</td>
-          <td>${delivery.status ?? "—"}</td>
-          <td>${delivery.error ?? "delivered"}</td>
-          <td>${delivery.url}</td>
-        </tr>`,
+        html`<tr><td>${delivery.at}</td><td><code>${delivery.eventId}</code></td><td>${delivery.type}</td><td>${delivery.attempt}</td><td>${delivery.status ?? "—"}</td><td>${delivery.error ?? "delivered"}</td><td>${delivery.url}</td></tr>`,
     );
   return page(
     "Webhook deliveries",
     html`<h1>Webhook deliveries</h1>
-      <section aria-labelledby="log-heading">
-        <h2 id="log-heading">Delivery log, newest first</h2>
-        ${
-          deliveries.length === 0
-            ? html`<p>No deliveries yet.</p>`
-            : html`<table>
-                <thead>
-                  <tr>
-                    <th scope="col">Time</th>
-                    <th scope="col">Event</th>
-                    <th scope="col">Type</th>
-                    <th scope="col">Attempt</th>
-                    <th scope="col">Status</th>
-                    <th scope="col">Result</th>
-                    <th scope="col">Endpoint</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  ${rows}
-                </tbody>
-              </table>`
-        }
-      </section>`,
+<section aria-labelledby="log-heading">
+<h2 id="log-heading">Delivery log, newest first</h2>
+${
+  deliveries.length === 0
+    ? html`<p>No deliveries yet.</p>`
+    : html`<table>
+<thead><tr><th scope="col">Time</th><th scope="col">Event</th><th scope="col">Type</th><th scope="col">Attempt</th><th scope="col">Status</th><th scope="col">Result</th><th scope="col">Endpoint</th></tr></thead>
+<tbody>${rows}</tbody>
+</table>`
+}
+</section>`,
   ).value;
 }
 
@@ -133,58 +113,31 @@ function homePage(state: EmulatorState): string {
       const price = state.prices.get(item.price);
       return price ? (state.products.get(price.product)?.name ?? price.id) : item.price;
     });
-    return html`<li>
-      <a href="/pay/${link.id}">${names.join(", ") || link.id}</a> ${link.active ? "" : "(inactive)"}
-    </li>`;
+    return html`<li><a href="/pay/${link.id}">${names.join(", ") || link.id}</a> ${link.active ? "" : "(inactive)"}</li>`;
   });
   const sessions = [...state.sessions.values()]
     .reverse()
     .slice(0, 20)
     .map(
       ({ session }) =>
-        html`<tr>
-          <td>
-            <a href="/c/pay/${session.id}"><code>${session.id.slice(0, 20)}…</code></a>
-          </td>
-          <td>${session.status}</td>
-          <td>${session.payment_status}</td>
-          <td class="amount">${formatMoney(session.amount_total, session.currency)}</td>
-        </tr>`,
+        html`<tr><td><a href="/c/pay/${session.id}"><code>${session.id.slice(0, 20)}…</code></a></td><td>${session.status}</td><td>${session.payment_status}</td><td class="amount">${formatMoney(session.amount_total, session.currency)}</td></tr>`,
     );
   return page(
     "Stripe emulator",
     html`<h1>Stripe emulator</h1>
-      <section aria-labelledby="links-heading">
-        <h2 id="links-heading">Payment links</h2>
-        ${
-          links.length > 0
-            ? html`<ul>
-                ${links}
-              </ul>`
-            : html`<p>No payment links yet. Run the catalog sync against this emulator.</p>`
-        }
-      </section>
-      <section aria-labelledby="sessions-heading">
-        <h2 id="sessions-heading">Recent checkout sessions</h2>
-        ${
-          sessions.length > 0
-            ? html`<table>
-                <thead>
-                  <tr>
-                    <th scope="col">Session</th>
-                    <th scope="col">Status</th>
-                    <th scope="col">Payment</th>
-                    <th scope="col" class="amount">Total</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  ${sessions}
-                </tbody>
-              </table>`
-            : html`<p>No checkout sessions yet.</p>`
-        }
-      </section>
-      <p><a href="/_emulator/deliveries">Webhook deliveries</a> · ${state.events.size} events recorded</p>`,
+<section aria-labelledby="links-heading">
+<h2 id="links-heading">Payment links</h2>
+${links.length > 0 ? html`<ul>${links}</ul>` : html`<p>No payment links yet. Run the catalog sync against this emulator.</p>`}
+</section>
+<section aria-labelledby="sessions-heading">
+<h2 id="sessions-heading">Recent checkout sessions</h2>
+${
+  sessions.length > 0
+    ? html`<table><thead><tr><th scope="col">Session</th><th scope="col">Status</th><th scope="col">Payment</th><th scope="col" class="amount">Total</th></tr></thead><tbody>${sessions}</tbody></table>`
+    : html`<p>No checkout sessions yet.</p>`
+}
+</section>
+<p><a href="/_emulator/deliveries">Webhook deliveries</a> · ${state.events.size} events recorded</p>`,
   ).value;
 }
 
