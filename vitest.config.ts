@@ -1,10 +1,25 @@
-import { defineConfig } from "vitest/config";
+import { configDefaults, defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
-    include: ["tests/**/*.test.ts"],
     // Integration and end-to-end suites start local servers and `netlify dev`; these are ceilings, not timings.
     testTimeout: 30_000,
     hookTimeout: 90_000,
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: "default",
+          include: ["tests/**/*.test.ts"],
+          exclude: [...configDefaults.exclude, "tests/e2e/**"],
+        },
+      },
+      {
+        extends: true,
+        // Each e2e file runs `netlify dev` in the project folder, and every start of it empties the shared
+        // `.netlify/functions-serve` there, breaking the functions of one already running: one file at a time.
+        test: { name: "e2e", include: ["tests/e2e/**/*.test.ts"], fileParallelism: false },
+      },
+    ],
   },
 });

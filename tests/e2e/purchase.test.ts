@@ -1,0 +1,330 @@
+/**
+ * A customer's whole purchase in headless Chromium: the shop under `netlify dev`, the emulated Stripe checkout, the
+ * webhook, Redis claims and the email outbox, with delayed payments, duplicate storms and an email outage.
+ */
+import type { Browser, BrowserContextOptions, Page } from "playwright-core";
+import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFailed } from "vitest";
+import { launchBrowser, runAxe, screenshot, skipBrowserTests } from "../support/browser.ts";
+import {
+  clickBuy,
+  type E2eShop,
+  emailsAbout,
+  eventFor,
+  fillCheckout,
+  fulfilments,
+  functionLogs,
+  PAYMENT,
+  pay,
+  startE2eShop,
+  thanksState,
+} from "../support/e2e.ts";
+
+const MERCHANT = "merchant@shop.localhost";
+const SHOP_NAME = "Trailhead Goods";
+/**
+ * The delayed payment result arrives this long after Pay. Long enough that the page has landed and the first
+ * webhook was answered well before it, so "no email yet" is checked while the payment is really still pending.
+ */
+const ASYNC_PAYMENT_DELAY_MS = 3_000;
+
+let shop: E2eShop;
+let browser: Browser;
+
+describe.skipIf(skipBrowserTests)("a purchase end to end (Chromium, netlify dev, emulated services)", () => {
+  beforeAll(async () => {
+    [shop, browser] = await Promise.all([
+      startE2eShop({
+        retryDelaysMs: [200, 400, 800, 1600, 3200],
+        asyncPaymentDelayMs: ASYNC_PAYMENT_DELAY_MS,
+      }),
+      launchBrowser(),
+    ]);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await shop?.stop();
+  });
+
+  beforeEach(() => {
+    // The function logs hold ids, outcomes and statuses only; their tail says what the server side was doing.
+    onTestFailed(() => {
+      console.error(`Last lines of the stack's output:\n${shop.output.slice(-60).join("\n")}`);
+    });
+  });
+
+  /** A fresh browser context whose console errors (CSP violations included) are collected. */
+  async function open(options: BrowserContextOptions = {}) {
+    const context = await browser.newContext(options);
+    // Every step takes well under a second; failing fast leaves the test time to report what it saw.
+    context.setDefaultTimeout(10_000);
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on("console", (message) => {
+      // The emulator's pages have no icon, so Chromium's own /favicon.ico request there is an expected 404.
+      if (message.type() !== "error" || message.location().url.endsWith("/favicon.ico")) return;
+      errors.push(`${message.text()} (${message.location().url})`);
+    });
+    return { page, errors, close: () => context.close() };
+  }
+
+  const statusRegion = (page: Page) => page.locator("#order-status");
+
+  /** Delivery attempts of one event, as status codes in order (null: not reachable). */
+  const statusesOf = (eventId: string) =>
+    shop.stripe
+      .deliveries()
+      .filter((delivery) => delivery.eventId === eventId)
+      .map((delivery) => delivery.status);
+
+  /**
+   * Waits until the function log holds a line for every webhook delivery about `sessionId` that got an answer, so
+   * counting outcomes in it is final (log lines travel through netlify dev's output, a little after the response).
+   */
+  async function logsSettled(sessionId: string): Promise<void> {
+    const events = new Set(
+      shop.stripe
+        .events()
+        .filter((event) => (event.data.object as { id?: unknown }).id === sessionId)
+        .map((event) => event.id),
+    );
+    const answered = shop.stripe
+      .deliveries()
+      .filter((delivery) => events.has(delivery.eventId) && delivery.status !== null).length;
+    await expect
+      .poll(() => functionLogs(shop, sessionId).filter((log) => log.event === "webhook.delivery").length)
+      .toBeGreaterThanOrEqual(answered);
+  }
+
+  it("card: pays on the hosted page, confirms on /thanks, and sends one receipt and one merchant notice", async () => {
+    // axe is injected as an inline script, which the site's CSP would block.
+    const { page, errors, close } = await open({ bypassCSP: true });
+    await page.goto(shop.shopUrl);
+    await screenshot(page, "e2e-card-1-shop");
+
+    await clickBuy(page, shop.shopUrl, "Field Notes & Pencil Set");
+    await expect(page.getByRole("heading", { level: 1 }).textContent()).resolves.toBe("Checkout");
+    await expect(runAxe(page)).resolves.toEqual([]);
+    await page.getByLabel("Quantity of Field Notes & Pencil Set").fill("2");
+    await page.getByRole("button", { name: "Update total" }).click();
+    await expect(page.locator("#total").textContent()).resolves.toBe("$36.00");
+    await screenshot(page, "e2e-card-2-checkout");
+
+    await fillCheckout(page, { email: "sam.rivera@example.com", payment: PAYMENT.card });
+    await screenshot(page, "e2e-card-3-checkout-filled");
+    const sessionId = await pay(page, shop.shopUrl);
+
+    await thanksState(page, "paid");
+    const region = statusRegion(page);
+    await expect(region.getByRole("heading", { level: 1 }).textContent()).resolves.toBe(
+      "Thank you, your order is confirmed",
+    );
+    await expect(region.locator("li").allInnerTexts()).resolves.toEqual(["2 × Field Notes & Pencil Set"]);
+    await expect(region.textContent()).resolves.toContain("Total: $36.00");
+    await expect(region.textContent()).resolves.toContain("A receipt is on its way to s***@example.com.");
+    await screenshot(page, "e2e-card-4-thanks-paid");
+    await expect(runAxe(page)).resolves.toEqual([]);
+
+    // Whatever got there first (the webhook or the page's status check), nothing more is on its way.
+    await shop.stripe.idle();
+    const emails = emailsAbout(shop.outbox, sessionId);
+    expect(emails.map((email) => [email.to, email.subject])).toEqual(
+      expect.arrayContaining([
+        [["sam.rivera@example.com"], `Your ${SHOP_NAME} order: $36.00`],
+        [[MERCHANT], "New order: $36.00, 2 items"],
+      ]),
+    );
+    expect(emails).toHaveLength(2);
+    const receipt = emails.find((email) => email.to.includes("sam.rivera@example.com"));
+    expect(receipt?.text).toContain("2 x Field Notes & Pencil Set @ $18.00 = $36.00");
+    expect(receipt?.text).toContain("12 Pine Street");
+
+    const completed = eventFor(shop.stripe, "checkout.session.completed", sessionId);
+    expect(completed).toBeDefined();
+    expect(statusesOf(completed ?? "").at(-1)).toBe(200);
+    // Exactly one of the webhook and the page's status check did the work; the other saw it done (or busy).
+    await logsSettled(sessionId);
+    expect(fulfilments(shop, sessionId)).toHaveLength(1);
+    expect(errors).toEqual([]);
+    await close();
+  });
+
+  it("delayed payment that succeeds: /thanks explains the wait, and the receipt comes only with the success event", async () => {
+    // The first email request of this test is held for a moment to record which events existed when it was sent.
+    let typesAtFirstSend: string[] | undefined;
+    const firstSend = shop.outbox.holdNext();
+    let sessionId = "";
+    void firstSend.arrived.then(() => {
+      typesAtFirstSend = shop.stripe
+        .events()
+        .filter((event) => (event.data.object as { id?: unknown }).id === sessionId)
+        .map((event) => event.type);
+      firstSend.release();
+    });
+
+    const { page, errors, close } = await open();
+    try {
+      const shopPage = await clickBuy(page, shop.shopUrl, "Printable Trail Maps");
+      // The site's own policy is in force here, so a script it blocked would show up in `errors`.
+      expect(shopPage?.headers()["content-security-policy"]).toContain("script-src 'self'");
+      await fillCheckout(page, { email: "dana.lee@example.com", payment: PAYMENT.delayedSuccess });
+      await screenshot(page, "e2e-delayed-1-checkout");
+      sessionId = await pay(page, shop.shopUrl);
+
+      await thanksState(page, "unpaid");
+      const region = statusRegion(page);
+      await expect(region.getByRole("heading", { level: 1 }).textContent()).resolves.toBe(
+        "Your payment is pending",
+      );
+      await expect(region.textContent()).resolves.toContain(
+        "We'll email your receipt as soon as the payment goes through.",
+      );
+      await screenshot(page, "e2e-delayed-2-thanks-pending");
+
+      // The completed (unpaid) event was acknowledged without sending anything, and the payment is still pending.
+      const completed = eventFor(shop.stripe, "checkout.session.completed", sessionId) ?? "";
+      await expect.poll(() => statusesOf(completed)).toEqual([200]);
+      expect(
+        eventFor(shop.stripe, "checkout.session.async_payment_succeeded", sessionId),
+        `the delayed payment settled before the check; raise ASYNC_PAYMENT_DELAY_MS (${ASYNC_PAYMENT_DELAY_MS} ms)`,
+      ).toBeUndefined();
+      expect(emailsAbout(shop.outbox, sessionId)).toEqual([]);
+
+      await shop.stripe.idle();
+      const succeeded = eventFor(shop.stripe, "checkout.session.async_payment_succeeded", sessionId);
+      expect(statusesOf(succeeded ?? "")).toEqual([200]);
+      expect(typesAtFirstSend).toContain("checkout.session.async_payment_succeeded");
+      const emails = emailsAbout(shop.outbox, sessionId);
+      expect(emails.map((email) => [email.to, email.subject])).toEqual(
+        expect.arrayContaining([
+          [["dana.lee@example.com"], `Your ${SHOP_NAME} order: $9.00`],
+          [[MERCHANT], "New order: $9.00, 1 item"],
+        ]),
+      );
+      expect(emails).toHaveLength(2);
+      expect(errors).toEqual([]);
+    } finally {
+      firstSend.release();
+      await close();
+    }
+  });
+
+  it("delayed payment that fails: one 'did not go through' email to the customer, no receipt, no merchant notice", async () => {
+    const { page, errors, close } = await open();
+    await clickBuy(page, shop.shopUrl, "Enamel Camp Mug");
+    await fillCheckout(page, { email: "alex.kim@example.com", payment: PAYMENT.delayedFailure });
+    const sessionId = await pay(page, shop.shopUrl);
+    await thanksState(page, "unpaid");
+    await screenshot(page, "e2e-failed-1-thanks-pending");
+
+    await shop.stripe.idle();
+    const failed = eventFor(shop.stripe, "checkout.session.async_payment_failed", sessionId);
+    expect(statusesOf(failed ?? "")).toEqual([200]);
+    const emails = emailsAbout(shop.outbox, sessionId);
+    expect(emails.map((email) => [email.to, email.subject])).toEqual([
+      [["alex.kim@example.com"], `Your ${SHOP_NAME} payment did not go through`],
+    ]);
+    expect(emails[0]?.text).toContain("you have not been charged");
+    expect(errors).toEqual([]);
+    await close();
+  });
+
+  it(
+    "duplicate storm: 50 concurrent redeliveries of checkout.session.completed still make one receipt",
+    // Under load one delivery can take 6 attempts of up to 10 s each; the test should end on its assertions.
+    { timeout: 90_000 },
+    async ({ annotate }) => {
+      const { page, errors, close } = await open();
+      await clickBuy(page, shop.shopUrl, "Canvas Studio Tote");
+      await fillCheckout(page, { email: "robin.cho@example.com", payment: PAYMENT.card });
+      const sessionId = await pay(page, shop.shopUrl);
+      const completed = eventFor(shop.stripe, "checkout.session.completed", sessionId);
+      expect(completed).toBeDefined();
+      const eventId = completed ?? "";
+
+      // Fired while the first delivery and the page's own status check may still be at work.
+      await shop.stripe.resend(eventId, { times: 50, concurrent: true });
+      await shop.stripe.idle();
+      await thanksState(page, "paid");
+
+      await logsSettled(sessionId);
+      const statuses = statusesOf(eventId);
+      const outcomes: Record<string, number> = {};
+      for (const log of functionLogs(shop, sessionId)) {
+        if (log.event !== "webhook.delivery" || log.eventId !== eventId) continue;
+        const key = `${log.status} ${log.outcome}`;
+        outcomes[key] = (outcomes[key] ?? 0) + 1;
+      }
+      const timeouts = statuses.filter((status) => status === null).length;
+      await annotate(
+        `${statuses.length} attempts (${timeouts} timed out); answers by status and outcome: ${JSON.stringify(outcomes)}`,
+      );
+
+      // A delivery stops at its first 2xx: the first delivery plus the 50 redeliveries all got one. Anything before
+      // that is "in progress, retry later" (409), or a timeout: netlify dev starts a worker per invocation, and 50 at
+      // once can keep some waiting past the emulator's 10 s delivery timeout; Stripe retries both alike.
+      expect(statuses.filter((status) => status === 200)).toHaveLength(51);
+      expect(statuses.filter((status) => status !== 200 && status !== 409 && status !== null)).toEqual([]);
+      // The claims, not only the email provider's idempotency key, kept it to one: one fulfilment in the log.
+      expect(fulfilments(shop, sessionId)).toHaveLength(1);
+
+      const emails = emailsAbout(shop.outbox, sessionId);
+      expect(emails.map((email) => email.to)).toEqual(
+        expect.arrayContaining([["robin.cho@example.com"], [MERCHANT]]),
+      );
+      expect(emails).toHaveLength(2);
+      expect(errors).toEqual([]);
+      await close();
+    },
+  );
+
+  it("email outage during checkout: Stripe's retries end in exactly one receipt", async () => {
+    shop.outbox.failNext(3, 503);
+    const { page, errors, close } = await open();
+    // The customer's page asks about the order only after Stripe's retries are over, so every refused send is a
+    // webhook attempt in the delivery log (the page can fulfil a paid order too; the first test covers that race).
+    let releasePage = () => {};
+    const pageMayAsk = new Promise<void>((resolve) => {
+      releasePage = resolve;
+    });
+    await page.route("**/api/order-status?*", async (route) => {
+      await pageMayAsk;
+      await route.continue();
+    });
+    try {
+      await clickBuy(page, shop.shopUrl, "Printable Trail Maps");
+      await fillCheckout(page, { email: "jo.park@example.com", payment: PAYMENT.card });
+      const sessionId = await pay(page, shop.shopUrl);
+      await shop.stripe.idle();
+
+      const completed = eventFor(shop.stripe, "checkout.session.completed", sessionId) ?? "";
+      // Three refused sends: three 502s from the webhook, then Stripe's fourth attempt goes through.
+      expect(statusesOf(completed)).toEqual([502, 502, 502, 200]);
+      await logsSettled(sessionId);
+      expect(
+        functionLogs(shop, sessionId)
+          .filter((log) => log.eventId === completed)
+          .map((log) => [log.status, log.outcome, log.reason]),
+      ).toEqual([
+        ...Array.from({ length: 3 }, () => [502, "failed", expect.stringMatching(/^resend:503:/)]),
+        [200, "fulfilled", "emails_sent"],
+      ]);
+      expect(emailsAbout(shop.outbox, sessionId).map((email) => [email.to, email.subject])).toEqual(
+        expect.arrayContaining([
+          [["jo.park@example.com"], `Your ${SHOP_NAME} order: $9.00`],
+          [[MERCHANT], "New order: $9.00, 1 item"],
+        ]),
+      );
+      expect(emailsAbout(shop.outbox, sessionId)).toHaveLength(2);
+
+      releasePage();
+      await thanksState(page, "paid");
+      await screenshot(page, "e2e-outage-1-thanks-paid");
+      expect(emailsAbout(shop.outbox, sessionId)).toHaveLength(2);
+      expect(errors).toEqual([]);
+    } finally {
+      releasePage();
+      await close();
+    }
+  });
+});

@@ -1,0 +1,206 @@
+/** End-to-end support: the whole local stack for one test file, and a customer's moves on the emulated checkout. */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Page, Response } from "playwright-core";
+import type { Outbox, StoredEmail } from "../../src/local/outbox.ts";
+import { freePort } from "../../src/local/ports.ts";
+import { type Stack, startStack } from "../../src/local/stack.ts";
+import type { StripeEmulator } from "../../src/local/stripe-emulator/index.ts";
+import { redisBackend } from "./redis.ts";
+
+/** A running stack with its local stand-ins unwrapped, and everything it said (for failure messages). */
+export interface E2eShop {
+  stack: Stack;
+  shopUrl: string;
+  stripe: StripeEmulator;
+  outbox: Outbox;
+  /** Progress and warning lines from the stack and netlify dev's output (function logs included), oldest first. */
+  output: string[];
+  /** Stops the stack and removes its temporary folder. */
+  stop(): Promise<void>;
+}
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+
+/** Delivery retry waits and the delayed-payment wait of the emulator. Milliseconds. */
+export interface E2eTiming {
+  retryDelaysMs: number[];
+  asyncPaymentDelayMs: number;
+}
+
+/**
+ * Starts the shop as `npm start` does, with no credentials (so Stripe, Upstash and Resend are all emulated), on free
+ * ports, with its built site, Payment Link file and outbox in a temporary folder. netlify dev's output is collected,
+ * not printed: its function logs are how tests see each delivery's outcome.
+ */
+export async function startE2eShop(timing: E2eTiming): Promise<E2eShop> {
+  const output: string[] = [];
+  const [shop, stripePort, upstash, outboxPort] = await Promise.all([
+    freePort(),
+    freePort(),
+    freePort(),
+    freePort(),
+  ]);
+  const work = await mkdtemp(join(tmpdir(), "linkshop-e2e-"));
+  let stack: Stack;
+  try {
+    stack = await startStack({
+      root: ROOT,
+      ports: { shop, stripe: stripePort, upstash, outbox: outboxPort },
+      env: {},
+      say: (line) => output.push(line),
+      showNetlifyOutput: true,
+      // Everything the stack writes goes to a folder of its own, so other stacks (npm start in another test,
+      // a developer's) can build their dist/ and Payment Link file at the same time.
+      outboxDir: join(work, "outbox"),
+      outDir: join(work, "dist"),
+      workDir: join(work, "linkshop"),
+      redisBackend,
+      stripeTiming: timing,
+    });
+  } catch (error) {
+    await rm(work, { recursive: true, force: true });
+    const message = error instanceof Error ? error.message : String(error);
+    throw new Error(`The stack did not start: ${message}\n${output.join("\n")}`, { cause: error });
+  }
+  const { stripe, outbox } = stack.local;
+  if (!stripe || !outbox) {
+    await stack.stop();
+    await rm(work, { recursive: true, force: true });
+    throw new Error("Expected the Stripe emulator and the outbox to run (no credentials were given)");
+  }
+  const stop = async () => {
+    await stack.stop();
+    await rm(work, { recursive: true, force: true });
+  };
+  return { stack, shopUrl: stack.shopUrl, stripe, outbox, output, stop };
+}
+
+/** Labels of the emulated checkout's payment choices, as a customer reads them. */
+export const PAYMENT = {
+  card: "Card (succeeds)",
+  delayedSuccess: "Delayed payment method — succeeds later",
+  delayedFailure: "Delayed payment method — fails later",
+} as const;
+
+/** What a customer types on the checkout page. The shipping address is used only when the page asks for one. */
+export interface CheckoutDetails {
+  email: string;
+  payment: (typeof PAYMENT)[keyof typeof PAYMENT];
+  shipping?: { name: string; line1: string; city: string; postalCode: string; country: string };
+}
+
+const DEFAULT_SHIPPING = {
+  name: "Sam Rivera",
+  line1: "12 Pine Street",
+  city: "Portland",
+  postalCode: "97201",
+  country: "US",
+};
+
+/**
+ * Opens the shop and clicks the Buy link of `productName`; resolves on the emulated checkout page with the shop
+ * page's response (for its headers).
+ */
+export async function clickBuy(page: Page, shopUrl: string, productName: string): Promise<Response | null> {
+  const response = await page.goto(shopUrl);
+  const card = page
+    .locator("article.card")
+    .filter({ has: page.getByRole("heading", { level: 2, name: productName, exact: true }) });
+  await card.getByRole("link", { name: /^Buy/ }).click();
+  await page.waitForURL(/\/c\/pay\/cs_test_/);
+  return response;
+}
+
+/** Fills the checkout form (email, shipping address when asked, payment choice) without paying yet. */
+export async function fillCheckout(page: Page, details: CheckoutDetails): Promise<void> {
+  await page.getByLabel("Email").fill(details.email);
+  if (await page.locator("#shipping-name").isVisible()) {
+    const shipping = details.shipping ?? DEFAULT_SHIPPING;
+    await page.getByLabel("Recipient name").fill(shipping.name);
+    await page.getByLabel("Address line 1").fill(shipping.line1);
+    await page.getByLabel("City").fill(shipping.city);
+    await page.getByLabel("Postal code").fill(shipping.postalCode);
+    await page.getByLabel("Country").selectOption(shipping.country);
+  }
+  await page.getByLabel(details.payment).check();
+}
+
+/** Clicks Pay and waits for the shop's thank-you page; returns the Checkout Session id from its URL. */
+export async function pay(page: Page, shopUrl: string): Promise<string> {
+  await page.getByRole("button", { name: /^Pay / }).click();
+  await page.waitForURL((url) => url.href.startsWith(`${shopUrl}/thanks?session_id=`));
+  const sessionId = new URL(page.url()).searchParams.get("session_id");
+  if (!sessionId?.startsWith("cs_test_")) throw new Error(`No Checkout Session id in ${page.url()}`);
+  return sessionId;
+}
+
+/**
+ * Waits until the thank-you page shows `state` (paid, unpaid, processing, ...); on timeout the error says what it
+ * shows instead.
+ */
+export async function thanksState(page: Page, state: string, timeoutMs = 10_000): Promise<void> {
+  try {
+    await page.waitForSelector(`#order-status[data-state="${state}"]`, { timeout: timeoutMs });
+  } catch (error) {
+    const region = page.locator("#order-status");
+    const shown = await region.getAttribute("data-state", { timeout: 1_000 }).catch(() => null);
+    const text = await region.innerText({ timeout: 1_000 }).catch(() => "");
+    throw new Error(
+      `The thank-you page did not show "${state}" within ${timeoutMs} ms; it shows "${shown}": ${text}`,
+      { cause: error },
+    );
+  }
+}
+
+/** The emails about one Checkout Session (every email the shop sends names the session). */
+export function emailsAbout(outbox: Outbox, sessionId: string): StoredEmail[] {
+  return outbox.emails().filter((email) => email.text?.includes(sessionId));
+}
+
+/** The id of the event of `type` that Stripe recorded for `sessionId`, once it exists. */
+export function eventFor(stripe: StripeEmulator, type: string, sessionId: string): string | undefined {
+  return stripe
+    .events()
+    .find(
+      (event) => event.type === type && (event.data.object as { id?: unknown } | undefined)?.id === sessionId,
+    )?.id;
+}
+
+/** One structured log line of the functions: ids, outcomes and statuses (they never log personal data). */
+export interface FunctionLog {
+  event: string;
+  eventId?: string;
+  type?: string;
+  sessionId?: string;
+  outcome?: string;
+  reason?: string;
+  /** order_status: how the page's check related to fulfilment (`fulfilled_here`, `already_fulfilled`, ...). */
+  note?: string;
+  status?: number;
+}
+
+/** The function log lines about one Checkout Session, oldest first. */
+export function functionLogs(shop: E2eShop, sessionId: string): FunctionLog[] {
+  const logs: FunctionLog[] = [];
+  for (const line of shop.output) {
+    if (!line.startsWith("{")) continue;
+    try {
+      const parsed = JSON.parse(line) as Partial<FunctionLog>;
+      if (typeof parsed.event === "string" && parsed.sessionId === sessionId)
+        logs.push(parsed as FunctionLog);
+    } catch {
+      // Not a log line of ours.
+    }
+  }
+  return logs;
+}
+
+/** Log lines that record the order being fulfilled (by the webhook or by the thank-you page's status check). */
+export function fulfilments(shop: E2eShop, sessionId: string): FunctionLog[] {
+  return functionLogs(shop, sessionId).filter(
+    (log) => log.outcome === "fulfilled" || log.note === "fulfilled_here",
+  );
+}
