@@ -305,7 +305,7 @@ describe("failing dependencies over real services", () => {
   });
 
   it("answers 503 when Redis cannot be reached at all", async () => {
-    const handle = webhookFromEnv({ ...env, UPSTASH_REDIS_REST_URL: "http://127.0.0.1:9" });
+    const handle = webhookFromEnv({ ...env, UPSTASH_REDIS_REST_URL: "http://127.0.0.1:9" }, () => {});
     const sessionId = await paidSession([{ name: "Mug", unitAmount: 1500 }]);
     expect((await post(handle, await eventFor(sessionId))).status).toBe(503);
     expect(outbox.emails()).toHaveLength(0);
