@@ -1,4 +1,7 @@
 /** The deployed shape: a signed event into `netlify dev` (offline), a captured email out. */
+import { join } from "node:path";
+import { rm } from "node:fs/promises";
+import { randomUUID } from "node:crypto";
 import { tmpdir } from "node:os";
 import Stripe from "stripe";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -14,13 +17,14 @@ const secret = "whsec_netlify_dev_e2e";
 const apiKey = "sk_test_netlify_dev_e2e";
 let emulator: StripeEmulator;
 let outbox: Outbox;
+const outboxDir = join(tmpdir(), `linkshop-outbox-${randomUUID()}`);
 let bridge: UpstashBridge;
 let netlify: NetlifyDev;
 
 beforeAll(async () => {
   [emulator, outbox, bridge] = await Promise.all([
     startStripeEmulator({ port: 0 }),
-    startOutbox({ port: 0, dir: `${tmpdir()}/linkshop-e2e-outbox-${process.pid}` }),
+    startOutbox({ port: 0, dir: outboxDir }),
     startUpstashBridge({ token: "e2e-token", port: 0, backend: redisBackend, onWarning: () => {} }),
   ]);
   netlify = await startNetlifyDev({
@@ -41,7 +45,11 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await netlify?.stop();
-  await Promise.all([emulator?.close(), outbox?.clear().then(() => outbox.close()), bridge?.close()]);
+  await Promise.all([
+    emulator?.close(),
+    outbox?.close().then(() => rm(outboxDir, { recursive: true, force: true })),
+    bridge?.close(),
+  ]);
 });
 
 describe("stripe-webhook under netlify dev", () => {

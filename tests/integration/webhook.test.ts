@@ -2,6 +2,10 @@
  * The webhook over real HTTP to its dependencies: the Stripe SDK against the local Stripe emulator, @upstash/redis
  * against the Upstash bridge in front of a real Redis, and Resend against the local outbox.
  */
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { rm } from "node:fs/promises";
+import { randomUUID } from "node:crypto";
 import { Redis } from "@upstash/redis";
 import type Stripe from "stripe";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -21,6 +25,7 @@ const secret = "whsec_integration_secret";
 const apiKey = "sk_test_integration";
 let emulator: StripeEmulator;
 let outbox: Outbox;
+const outboxDir = join(tmpdir(), `linkshop-outbox-${randomUUID()}`);
 let bridge: UpstashBridge;
 let stripe: Stripe;
 let redis: Redis;
@@ -29,7 +34,7 @@ let env: Record<string, string>;
 beforeAll(async () => {
   [emulator, outbox, bridge] = await Promise.all([
     startStripeEmulator({ port: 0, asyncPaymentDelayMs: 5 }),
-    startOutbox({ port: 0, dir: `${process.env.TMPDIR ?? "/tmp"}/linkshop-outbox-${process.pid}` }),
+    startOutbox({ port: 0, dir: outboxDir }),
     startUpstashBridge({ token: "bridge-token", port: 0, backend: redisBackend, onWarning: () => {} }),
   ]);
   stripe = createStripeClient(apiKey, new URL(emulator.url));
@@ -51,7 +56,11 @@ beforeAll(async () => {
 
 afterAll(async () => {
   delete process.env.RESEND_BASE_URL;
-  await Promise.all([emulator?.close(), outbox?.clear().then(() => outbox.close()), bridge?.close()]);
+  await Promise.all([
+    emulator?.close(),
+    outbox?.close().then(() => rm(outboxDir, { recursive: true, force: true })),
+    bridge?.close(),
+  ]);
 });
 
 beforeEach(async () => {
