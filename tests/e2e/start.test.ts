@@ -103,6 +103,27 @@ describe("npm start", () => {
     }
   });
 
+  it("uses real test-mode Stripe keys when given, and prints the stripe listen step instead", async () => {
+    const p = await ports();
+    running = start(p, {
+      STRIPE_SECRET_KEY: "sk_test_from_dotenv",
+      UPSTASH_REDIS_REST_URL: "",
+      RESEND_API_KEY: "",
+    });
+    await expect
+      .poll(() => running?.output(), { timeout: 90_000, interval: 200 })
+      .toContain("Press Ctrl-C to stop.");
+    const banner = running.output();
+    expect(banner).toContain("Stripe    REAL (test mode) from .env");
+    expect(banner).toContain(`stripe listen --forward-to localhost:${p.shop}/api/stripe-webhook`);
+    expect(banner).toContain("Upstash   emulated");
+    // No emulator was started on its port.
+    await expect(fetch(`http://127.0.0.1:${p.stripe}/`)).rejects.toThrow();
+    const pgid = running.child.pid ?? 0;
+    process.kill(-pgid, "SIGINT");
+    await running.exited;
+  });
+
   it("names a taken port and how to choose another", async () => {
     const p = await ports();
     blocker = createServer();
