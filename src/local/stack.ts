@@ -32,8 +32,13 @@ export interface StackOptions {
   env: Env;
   /** Progress and netlify dev output. */
   say: (line: string) => void;
-  /** Delivery retry schedule and delayed-payment wait of the Stripe emulator, for tests. Milliseconds. */
-  stripeTiming?: { retryDelaysMs?: number[]; asyncPaymentDelayMs?: number };
+  /** The Stripe emulator's delivery retries, attempt timeout, deliveries in flight and delayed-payment wait (ms). */
+  stripeTiming?: {
+    retryDelaysMs?: number[];
+    asyncPaymentDelayMs?: number;
+    deliveryTimeoutMs?: number;
+    maxInFlight?: number;
+  };
   /** Print netlify dev's own output (function logs included). Default true. */
   showNetlifyOutput?: boolean;
   /** Where the outbox keeps emails; default `<root>/.outbox`. */

@@ -72,7 +72,8 @@ export interface TriggerTiming {
 
 const DEFAULT_TIMING: TriggerTiming = {
   eventTimeoutMs: 30_000,
-  deliveryTimeoutMs: 30_000,
+  // A slow first answer (a busy laptop) is waited for: the emulator itself gives one attempt 45 s.
+  deliveryTimeoutMs: 120_000,
   pollIntervalMs: 100,
 };
 /** Emulator-only routes answer at once; a redelivery drill waits for every delivery and its retries. */
@@ -252,10 +253,12 @@ const deliverySchema = v.object({
   status: v.nullable(v.number()),
   error: v.optional(v.string()),
   url: v.string(),
+  queuedMs: v.number(),
+  retryInMs: v.nullable(v.number()),
 });
 type Delivery = v.InferOutput<typeof deliverySchema>;
 const deliveryLogSchema = v.object({ data: v.array(deliverySchema) });
-const resendSchema = v.object({ deliveries: v.array(deliverySchema) });
+const resendSchema = v.object({ deliveries: v.array(deliverySchema), max_in_flight: v.number() });
 const emulatorErrorSchema = v.object({ error: v.object({ message: v.string() }) });
 
 const noEmulator = (url: string) =>
@@ -316,11 +319,19 @@ class EmulatorRoutes {
     );
   }
 
-  /** Redelivers an event and resolves with every attempt made, retries included, once all are done. */
-  async resend(eventId: string, times: number, concurrent: boolean): Promise<Delivery[]> {
+  /**
+   * Redelivers an event and resolves, once all are done, with every attempt made (retries included) and the most
+   * the emulator sends to one endpoint at a time.
+   */
+  async resend(
+    eventId: string,
+    times: number,
+    concurrent: boolean,
+  ): Promise<{ deliveries: Delivery[]; maxInFlight: number }> {
     const path = `/_emulator/events/${encodeURIComponent(eventId)}/resend`;
     const init = { method: "POST", body: JSON.stringify({ times, concurrent }) };
-    return (await this.#json(path, init, resendSchema, RESEND_TIMEOUT_MS)).deliveries;
+    const answer = await this.#json(path, init, resendSchema, RESEND_TIMEOUT_MS);
+    return { deliveries: answer.deliveries, maxInFlight: answer.max_in_flight };
   }
 }
 
@@ -347,6 +358,13 @@ function describeAttempt(delivery: Delivery): string {
 
 const accepted = (delivery: Delivery) =>
   delivery.status !== null && delivery.status >= 200 && delivery.status < 300;
+
+/** Endpoints whose latest attempt failed with no retry to come: the emulator gave up on them. */
+function givenUp(attempts: Delivery[]): number {
+  const latest = new Map<string, Delivery>();
+  for (const delivery of attempts) latest.set(delivery.url, delivery);
+  return [...latest.values()].filter((delivery) => !accepted(delivery) && delivery.retryInMs === null).length;
+}
 
 /** "5 x 200, 1 x 409" for a list of attempts, statuses in ascending order. */
 function countStatuses(deliveries: Delivery[]): string {
@@ -442,6 +460,12 @@ async function triggerOnEmulator(
   const event = await waitForEvent(stripe, type, session.id, timing);
   io.out(`Event ${event.id} (${type})`);
   const deliveries = await followDelivery(routes, stripe, event.id, io, timing);
+  if (!deliveries.some(accepted) && givenUp(deliveries) > 0) {
+    throw new CliError(
+      `The webhook refused ${event.id} on all ${deliveries.length} attempts, and the emulator has stopped retrying. ` +
+        `See the shop's output (netlify dev) and ${url}/_emulator/deliveries`,
+    );
+  }
   if (!deliveries.some(accepted)) {
     throw new CliError(
       `The webhook has not accepted ${event.id} within ${timing.deliveryTimeoutMs / 1000} s; the emulator keeps retrying. ` +
@@ -454,7 +478,18 @@ async function triggerOnEmulator(
     io.out(
       `Redelivering ${event.id} ${options.duplicate} more time(s)${options.concurrent ? ", all at once" : ", one after another"}...`,
     );
-    const attempts = await routes.resend(event.id, options.duplicate, options.concurrent);
+    const { deliveries: attempts, maxInFlight } = await routes.resend(
+      event.id,
+      options.duplicate,
+      options.concurrent,
+    );
+    if (options.concurrent && options.duplicate > maxInFlight) {
+      const longest = Math.max(0, ...attempts.map((delivery) => delivery.queuedMs));
+      io.out(
+        `The emulator sent at most ${maxInFlight} at a time to the webhook and queued the rest (longest wait ${(longest / 1000).toFixed(1)} s): ` +
+          "netlify dev starts a worker per invocation on this one machine. Real Stripe sends them all at once, and Netlify runs each invocation on its own.",
+      );
+    }
     const firsts = attempts.filter((delivery) => delivery.attempt === 1);
     const retries = attempts.filter((delivery) => delivery.attempt > 1);
     io.out(`${firsts.length} redeliveries: ${countStatuses(firsts)}`);
@@ -517,7 +552,7 @@ async function followDelivery(
         `The emulator has no webhook endpoint, so ${eventId} was recorded but sent nowhere. Run the shop with \`npm start\`, which connects the emulator to the function.`,
       );
     }
-    if (pending === 0 || Date.now() >= deadline) return attempts;
+    if (pending === 0 || givenUp(attempts) >= pending || Date.now() >= deadline) return attempts;
     await pause(timing.pollIntervalMs);
   }
 }

@@ -24,7 +24,7 @@ export interface UpstashBridgeOptions {
   backend?: "auto" | "redis" | "memory";
   /** Key prefix isolation is NOT the bridge's job; tests use unique keys. Default: `console.warn`. */
   onWarning?: (message: string) => void;
-  /** How long to wait for Redis to accept a connection, in milliseconds. Default 500. */
+  /** How long to wait for Redis to accept a connection, in milliseconds. Default 5000. */
   connectTimeoutMs?: number;
 }
 
@@ -291,7 +291,8 @@ async function openStore(options: UpstashBridgeOptions, warn: (message: string) 
   if (backend === "memory") return memoryStore();
   const url = options.redisUrl ?? process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
   try {
-    return await redisStore(url, options.connectTimeoutMs ?? 500);
+    // A refused connection fails at once; the ceiling only matters for a host that never answers.
+    return await redisStore(url, options.connectTimeoutMs ?? 5_000);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     const message = `Redis is not reachable at ${redactUrl(url)} (${reason})`;

@@ -1,4 +1,6 @@
 // The emulator's hosted checkout and webhook delivery: pay a payment link, receive signed events, retries.
+import { createServer, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
 import Stripe from "stripe";
 import { afterEach, describe, expect, it } from "vitest";
 import { type StripeEmulator, startStripeEmulator } from "../../src/local/stripe-emulator/index.ts";
@@ -392,5 +394,57 @@ describe("webhook delivery", () => {
     expect(data.length).toBe(emulator.deliveries().length);
     const page = await fetch(`${emulator.url}/_emulator/deliveries`, { headers: { accept: "text/html" } });
     expect(await page.text()).toContain(original?.id ?? "missing");
+  });
+
+  it("sends at most maxInFlight deliveries to one endpoint at a time and queues the rest, in order", async () => {
+    // An endpoint that holds every request until the test lets it answer.
+    const held: ServerResponse[] = [];
+    const endpoint = createServer((request, response) => {
+      request.resume();
+      held.push(response);
+    });
+    await new Promise<void>((done) => endpoint.listen(0, "127.0.0.1", done));
+    const emulator = await startStripeEmulator({
+      webhook: {
+        url: `http://127.0.0.1:${(endpoint.address() as AddressInfo).port}/`,
+        secret: SECRET,
+        events: ["checkout.session.completed"],
+      },
+      maxInFlight: 3,
+    });
+    running.push(emulator, {
+      close: () => {
+        endpoint.closeAllConnections();
+        return new Promise<void>((done) => endpoint.close(() => done()));
+      },
+    });
+    const stripe = emulatorClient(emulator.url);
+    const { price } = await linkFor(stripe);
+    const session = await stripe.checkout.sessions.create({
+      mode: "payment",
+      line_items: [{ price: price.id, quantity: 1 }],
+    });
+    emulator.completeSession(session.id, { email: "queue@example.com", payment: "card" });
+    // The completed event is the one delivery so far; ten concurrent redeliveries join it.
+    await expect.poll(() => held.length, { timeout: 60_000 }).toBe(1);
+    const eventId = emulator.events().find((event) => event.type === "checkout.session.completed")?.id ?? "";
+    const redelivered = emulator.resend(eventId, { times: 10, concurrent: true });
+
+    // Three requests reach the endpoint; the other eight wait in the emulator.
+    await expect
+      .poll(() => ({ ...emulator.deliveryQueue(), atEndpoint: held.length }), { timeout: 60_000 })
+      .toEqual({ inFlight: 3, queued: 8, atEndpoint: 3 });
+
+    // Each answer frees a slot for the next waiting attempt, until all eleven were answered.
+    let answered = 0;
+    while (answered < 11) {
+      await expect.poll(() => held.length > answered, { timeout: 60_000 }).toBe(true);
+      held[answered]?.writeHead(200).end("{}");
+      answered += 1;
+    }
+    await redelivered;
+    const attempts = emulator.deliveries().filter((delivery) => delivery.eventId === eventId);
+    expect(attempts.map((delivery) => [delivery.attempt, delivery.status])).toEqual(Array(11).fill([1, 200]));
+    expect(emulator.deliveryQueue()).toEqual({ inFlight: 0, queued: 0 });
   });
 });

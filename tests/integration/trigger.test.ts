@@ -8,10 +8,11 @@ import { runTrigger, type TriggerTiming } from "../../src/local/trigger.ts";
 import { emulatorClient } from "./stripe-emulator-helpers.ts";
 
 const SECRET = "whsec_trigger_tests";
-// Ceilings for the command's own polling; the emulator settles delayed payments after 20 ms here.
+// Ceilings for the command's own polling, never reached when things work; the emulator settles delayed payments
+// after 20 ms here.
 const TIMING: Partial<TriggerTiming> = {
-  eventTimeoutMs: 10_000,
-  deliveryTimeoutMs: 10_000,
+  eventTimeoutMs: 60_000,
+  deliveryTimeoutMs: 60_000,
   pollIntervalMs: 10,
 };
 
@@ -228,21 +229,44 @@ describe("npm run trigger on the Stripe emulator", () => {
     expect(run.out).toMatch(/attempt 1: 503 .*\n {2}attempt 2: 200 /);
   });
 
-  it("fails, listing every attempt, when the webhook never accepts the event", async () => {
+  it("fails, listing every attempt, once the emulator gives up on a webhook that never accepts the event", async () => {
     await restartWith((event) => (event.type === "checkout.session.completed" ? 500 : 200));
 
-    const out: string[] = [];
-    const err: string[] = [];
-    const code = await runTrigger(
-      ["checkout.session.completed"],
-      env(),
-      { out: (line) => out.push(line), err: (line) => err.push(line) },
-      { ...TIMING, deliveryTimeoutMs: 300 },
-    );
+    const run = await trigger(["checkout.session.completed"], env());
 
-    expect(code).toBe(1);
-    expect(out.filter((line) => /attempt \d: 500/.test(line))).toHaveLength(3);
-    expect(err.join("\n")).toMatch(/The webhook has not accepted evt_\w+ within 0\.3 s/);
+    expect(run.code).toBe(1);
+    expect(run.out.split("\n").filter((line) => /attempt \d: 500/.test(line))).toHaveLength(3);
+    expect(run.err).toMatch(
+      /^The webhook refused evt_\w+ on all 3 attempts, and the emulator has stopped retrying\./,
+    );
+  });
+
+  it("stops waiting after its ceiling when the webhook never answers, saying the emulator keeps trying", async () => {
+    // A receiver that takes every request and never answers: the only way out is the command's own ceiling.
+    const silent = createServer(() => {});
+    await new Promise<void>((done) => silent.listen(0, "127.0.0.1", done));
+    await emulator.close();
+    emulator = await startStripeEmulator({
+      webhook: { url: `http://127.0.0.1:${(silent.address() as AddressInfo).port}/`, secret: SECRET },
+    });
+    try {
+      const out: string[] = [];
+      const err: string[] = [];
+      const code = await runTrigger(
+        ["checkout.session.completed"],
+        env(),
+        { out: (line) => out.push(line), err: (line) => err.push(line) },
+        { ...TIMING, deliveryTimeoutMs: 300 },
+      );
+
+      expect(code).toBe(1);
+      expect(out.filter((line) => line.includes("attempt"))).toEqual([]);
+      expect(err.join("\n")).toMatch(/The webhook has not accepted evt_\w+ within 0\.3 s; the emulator keeps retrying/);
+    } finally {
+      await emulator.close();
+      silent.closeAllConnections();
+      await new Promise<void>((done) => silent.close(() => done()));
+    }
   });
 });
 

@@ -21,6 +21,8 @@ export interface DevControls {
   completeSession(sessionId: string, input: CompletionInput): CompletionResult;
   resend(eventId: string, options?: { times?: number; concurrent?: boolean }): Promise<Delivery[]>;
   deliveries(): Delivery[];
+  /** The most deliveries in flight to one endpoint at a time. */
+  readonly maxInFlight: number;
 }
 
 function object(value: unknown): Record<string, unknown> {
@@ -172,7 +174,7 @@ export function devRoutes(controls: DevControls): Hono {
     const times = typeof body.times === "number" ? body.times : 1;
     const concurrent = body.concurrent === true;
     const deliveries = await controls.resend(c.req.param("id"), { times, concurrent });
-    return c.json({ deliveries });
+    return c.json({ deliveries, max_in_flight: controls.maxInFlight });
   });
 
   app.get("/_emulator/deliveries", (c) => {

@@ -39,8 +39,13 @@ export interface StripeEmulatorOptions {
   retryDelaysMs?: number[];
   /** How long a "delayed payment method" session waits before its async result event, ms (default 5000). */
   asyncPaymentDelayMs?: number;
-  /** How long one delivery attempt may take before it counts as failed, ms (default 10000). */
+  /**
+   * How long one delivery attempt may take before it counts as failed, ms (default 45000: longer than netlify dev's
+   * own 30 s function limit, so a slow local function is answered by netlify dev rather than cut off here).
+   */
   deliveryTimeoutMs?: number;
+  /** Requests in flight per endpoint at most; the rest wait their turn (default 4). See DelivererOptions. */
+  maxInFlight?: number;
   /** Called after every delivery attempt, e.g. to print progress. */
   onDelivery?: (delivery: Delivery) => void;
 }
@@ -70,11 +75,21 @@ export interface StripeEmulator {
   resend(eventId: string, options?: ResendOptions): Promise<Delivery[]>;
   /** Every recorded event, oldest first. */
   events(): EventObject[];
+  /** The most deliveries in flight to one endpoint at a time. */
+  readonly maxInFlight: number;
+  /** Delivery requests being sent now, and attempts waiting for a free slot. */
+  deliveryQueue(): { inFlight: number; queued: number };
+  /**
+   * Holds delayed payments: a "delayed payment method" session whose wait is over settles only once the returned
+   * function is called (tests use it to look at the pending state for as long as they need).
+   */
+  holdDelayedPayments(): () => void;
 }
 
 const DEFAULT_RETRY_DELAYS_MS = [1000, 2000, 4000, 8000, 16000];
 const DEFAULT_ASYNC_PAYMENT_DELAY_MS = 5000;
-const DEFAULT_DELIVERY_TIMEOUT_MS = 10_000;
+const DEFAULT_DELIVERY_TIMEOUT_MS = 45_000;
+const DEFAULT_MAX_IN_FLIGHT = 4;
 
 interface FailureRule {
   prefix: string;
@@ -97,6 +112,7 @@ export async function startStripeEmulator(options: StripeEmulatorOptions = {}): 
   const deliverer = new WebhookDeliverer(tasks, {
     retryDelaysMs: options.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS,
     timeoutMs: options.deliveryTimeoutMs ?? DEFAULT_DELIVERY_TIMEOUT_MS,
+    maxInFlight: options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT,
     ...(options.onDelivery ? { onDelivery: options.onDelivery } : {}),
   });
   const asyncDelayMs = options.asyncPaymentDelayMs ?? DEFAULT_ASYNC_PAYMENT_DELAY_MS;
@@ -135,9 +151,13 @@ export async function startStripeEmulator(options: StripeEmulatorOptions = {}): 
     });
   });
 
+  // Resolved while delayed payments may settle; replaced by a pending promise while a test holds them.
+  let delayedGate: Promise<void> = Promise.resolve();
   const onDelayed = (sessionId: string, succeeds: boolean): void => {
     void tasks.run(async () => {
-      if (await tasks.wait(asyncDelayMs)) settleDelayedPayment(state, sessionId, succeeds);
+      if (!(await tasks.wait(asyncDelayMs))) return;
+      await Promise.race([delayedGate, new Promise((resolve) => tasks.signal.addEventListener("abort", resolve, { once: true }))]);
+      if (!tasks.closed) settleDelayedPayment(state, sessionId, succeeds);
     });
   };
 
@@ -164,6 +184,15 @@ export async function startStripeEmulator(options: StripeEmulatorOptions = {}): 
         .filter((delivery) => delivery.eventId === eventId);
     },
     events: () => [...state.events.values()].map((event) => structuredClone(event)),
+    maxInFlight: deliverer.maxInFlight,
+    deliveryQueue: () => deliverer.queue(),
+    holdDelayedPayments() {
+      let release = () => {};
+      delayedGate = new Promise((resolve) => {
+        release = resolve;
+      });
+      return release;
+    },
   };
 
   const app = new Hono();

@@ -1,6 +1,7 @@
 // Webhook delivery as Stripe does it: signed JSON POSTs, retried on non-2xx or network errors, all logged.
 import { createHmac } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
+import pLimit, { type LimitFunction } from "p-limit";
 import type { EventObject } from "./objects.ts";
 
 /** One delivery attempt of one event to one endpoint. */
@@ -16,6 +17,10 @@ export interface Delivery {
   at: string;
   /** The endpoint's URL. */
   url: string;
+  /** How long the attempt waited for a free slot before it was sent (see `maxInFlight`). Milliseconds. */
+  queuedMs: number;
+  /** When the attempt failed: the wait before the next one, ms; null when none follows (accepted, or given up). */
+  retryInMs: number | null;
 }
 
 /** Where events go: the emulator's configured endpoint, or one created through the webhook_endpoints API. */
@@ -95,6 +100,12 @@ export interface DelivererOptions {
   retryDelaysMs: readonly number[];
   /** How long one attempt may take before it counts as failed, ms. */
   timeoutMs: number;
+  /**
+   * At most this many requests in flight per endpoint URL; further attempts wait in order for a free slot. Real
+   * Stripe sends many at once and Netlify runs each invocation in isolation; `netlify dev` starts a worker thread per
+   * invocation on one machine, so a bounded number keeps a large redelivery drill answerable on a laptop.
+   */
+  maxInFlight: number;
   /** Told about every attempt as it is logged (e.g. to print progress). */
   onDelivery?: (delivery: Delivery) => void;
 }
@@ -104,10 +115,28 @@ export class WebhookDeliverer {
   readonly #tasks: BackgroundTasks;
   readonly #options: DelivererOptions;
   readonly #log: Delivery[] = [];
+  /** One queue per endpoint URL. */
+  readonly #lanes = new Map<string, LimitFunction>();
 
   constructor(tasks: BackgroundTasks, options: DelivererOptions) {
     this.#tasks = tasks;
     this.#options = options;
+  }
+
+  /** The most requests in flight to one endpoint at a time. */
+  get maxInFlight(): number {
+    return this.#options.maxInFlight;
+  }
+
+  /** Requests being sent now and attempts waiting for a free slot, over all endpoints. */
+  queue(): { inFlight: number; queued: number } {
+    let inFlight = 0;
+    let queued = 0;
+    for (const lane of this.#lanes.values()) {
+      inFlight += lane.activeCount;
+      queued += lane.pendingCount;
+    }
+    return { inFlight, queued };
   }
 
   /** Every attempt so far, oldest first. */
@@ -135,8 +164,9 @@ export class WebhookDeliverer {
   /** Delivers to `target` until it answers 2xx or the retries run out; true on success. */
   async #deliverWithRetries(event: EventObject, target: WebhookTarget): Promise<boolean> {
     for (let attempt = 1; !this.#tasks.closed; attempt += 1) {
-      const outcome = await this.#attempt(event, target);
+      const outcome = await this.#queued(target.url, () => this.#attempt(event, target));
       if (this.#tasks.closed) return false;
+      const delay = outcome.error === undefined ? undefined : this.#options.retryDelaysMs[attempt - 1];
       const delivery: Delivery = {
         eventId: event.id,
         type: event.type,
@@ -144,20 +174,35 @@ export class WebhookDeliverer {
         at: new Date().toISOString(),
         url: target.url,
         ...outcome,
+        retryInMs: delay ?? null,
       };
       this.#log.push(delivery);
       this.#options.onDelivery?.({ ...delivery });
       if (outcome.error === undefined) return true;
-      const delay = this.#options.retryDelaysMs[attempt - 1];
       if (delay === undefined || !(await this.#tasks.wait(delay))) return false;
     }
     return false;
+  }
+
+  /** Runs `send` once a slot to `url` is free; reports how long it waited. */
+  async #queued<T extends object>(url: string, send: () => Promise<T>): Promise<T & { queuedMs: number }> {
+    let lane = this.#lanes.get(url);
+    if (!lane) {
+      lane = pLimit(this.#options.maxInFlight);
+      this.#lanes.set(url, lane);
+    }
+    const queuedAt = performance.now();
+    return lane(async () => {
+      const queuedMs = Math.round(performance.now() - queuedAt);
+      return { ...(await send()), queuedMs };
+    });
   }
 
   async #attempt(
     event: EventObject,
     target: WebhookTarget,
   ): Promise<{ status: number | null; error?: string }> {
+    if (this.#tasks.closed) return { status: null, error: "emulator closed" };
     // Stripe sends pretty-printed JSON; receivers must verify the raw bytes, not a re-serialisation.
     const payload = JSON.stringify(
       { ...event, api_version: target.apiVersion ?? event.api_version },
