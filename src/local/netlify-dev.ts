@@ -74,7 +74,7 @@ export async function startNetlifyDev(options: NetlifyDevOptions): Promise<Netli
       reject(new Error(`netlify dev exited (${code}) before it was ready:\n${output.slice(-30).join("\n")}`)),
     );
   });
-  const timeoutMs = options.readyTimeoutMs ?? 60_000;
+  const timeoutMs = options.readyTimeoutMs ?? 180_000;
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`netlify dev was not ready after ${timeoutMs} ms`)), timeoutMs);

@@ -41,7 +41,7 @@ beforeAll(async () => {
       SHOP_NAME: "Fern & Fig",
     },
   });
-}, 90_000);
+});
 
 afterAll(async () => {
   await netlify?.stop();

@@ -21,11 +21,8 @@ import {
 
 const MERCHANT = "merchant@shop.localhost";
 const SHOP_NAME = "Trailhead Goods";
-/**
- * The delayed payment result arrives this long after Pay. Long enough that the page has landed and the first
- * webhook was answered well before it, so "no email yet" is checked while the payment is really still pending.
- */
-const ASYNC_PAYMENT_DELAY_MS = 3_000;
+/** Redeliveries of one event sent to netlify dev at the same moment in the storm test. */
+const STORM = 20;
 
 let shop: E2eShop;
 let browser: Browser;
@@ -34,8 +31,12 @@ describe.skipIf(skipBrowserTests)("a purchase end to end (Chromium, netlify dev,
   beforeAll(async () => {
     [shop, browser] = await Promise.all([
       startE2eShop({
-        retryDelaysMs: [200, 400, 800, 1600, 3200],
-        asyncPaymentDelayMs: ASYNC_PAYMENT_DELAY_MS,
+        // Patient retries: on a loaded machine an attempt can outlast netlify dev's own 30 s limit.
+        retryDelaysMs: [250, 500, 1000, 2000, 4000, 8000, 16000],
+        // Delayed payments settle at once unless a test holds them (holdDelayedPayments) to look at the wait.
+        asyncPaymentDelayMs: 0,
+        // Room for the whole storm at once: it must reach netlify dev truly concurrently.
+        maxInFlight: STORM + 5,
       }),
       launchBrowser(),
     ]);
@@ -56,8 +57,8 @@ describe.skipIf(skipBrowserTests)("a purchase end to end (Chromium, netlify dev,
   /** A fresh browser context whose console errors (CSP violations included) are collected. */
   async function open(options: BrowserContextOptions = {}) {
     const context = await browser.newContext(options);
-    // Every step takes well under a second; failing fast leaves the test time to report what it saw.
-    context.setDefaultTimeout(10_000);
+    // Ceilings for a busy machine: every step is usually well under a second, and a stuck one still reports in time.
+    context.setDefaultTimeout(60_000);
     const page = await context.newPage();
     const errors: string[] = [];
     page.on("console", (message) => {
@@ -92,7 +93,9 @@ describe.skipIf(skipBrowserTests)("a purchase end to end (Chromium, netlify dev,
       .deliveries()
       .filter((delivery) => events.has(delivery.eventId) && delivery.status !== null).length;
     await expect
-      .poll(() => functionLogs(shop, sessionId).filter((log) => log.event === "webhook.delivery").length)
+      .poll(() => functionLogs(shop, sessionId).filter((log) => log.event === "webhook.delivery").length, {
+        timeout: 60_000,
+      })
       .toBeGreaterThanOrEqual(answered);
   }
 
@@ -150,6 +153,8 @@ describe.skipIf(skipBrowserTests)("a purchase end to end (Chromium, netlify dev,
   });
 
   it("delayed payment that succeeds: /thanks explains the wait, and the receipt comes only with the success event", async () => {
+    // The payment stays pending until the test has seen the wait from every side.
+    const settle = shop.stripe.holdDelayedPayments();
     // The first email request of this test is held for a moment to record which events existed when it was sent.
     let typesAtFirstSend: string[] | undefined;
     const firstSend = shop.outbox.holdNext();
@@ -183,13 +188,11 @@ describe.skipIf(skipBrowserTests)("a purchase end to end (Chromium, netlify dev,
 
       // The completed (unpaid) event was acknowledged without sending anything, and the payment is still pending.
       const completed = eventFor(shop.stripe, "checkout.session.completed", sessionId) ?? "";
-      await expect.poll(() => statusesOf(completed)).toEqual([200]);
-      expect(
-        eventFor(shop.stripe, "checkout.session.async_payment_succeeded", sessionId),
-        `the delayed payment settled before the check; raise ASYNC_PAYMENT_DELAY_MS (${ASYNC_PAYMENT_DELAY_MS} ms)`,
-      ).toBeUndefined();
+      await expect.poll(() => statusesOf(completed), { timeout: 60_000 }).toEqual([200]);
+      expect(eventFor(shop.stripe, "checkout.session.async_payment_succeeded", sessionId)).toBeUndefined();
       expect(emailsAbout(shop.outbox, sessionId)).toEqual([]);
 
+      settle();
       await shop.stripe.idle();
       const succeeded = eventFor(shop.stripe, "checkout.session.async_payment_succeeded", sessionId);
       expect(statusesOf(succeeded ?? "")).toEqual([200]);
@@ -204,79 +207,92 @@ describe.skipIf(skipBrowserTests)("a purchase end to end (Chromium, netlify dev,
       expect(emails).toHaveLength(2);
       expect(errors).toEqual([]);
     } finally {
+      settle();
       firstSend.release();
       await close();
     }
   });
 
   it("delayed payment that fails: one 'did not go through' email to the customer, no receipt, no merchant notice", async () => {
+    const settle = shop.stripe.holdDelayedPayments();
     const { page, errors, close } = await open();
-    await clickBuy(page, shop.shopUrl, "Enamel Camp Mug");
-    await fillCheckout(page, { email: "alex.kim@example.com", payment: PAYMENT.delayedFailure });
-    const sessionId = await pay(page, shop.shopUrl);
-    await thanksState(page, "unpaid");
-    await screenshot(page, "e2e-failed-1-thanks-pending");
+    try {
+      await clickBuy(page, shop.shopUrl, "Enamel Camp Mug");
+      await fillCheckout(page, { email: "alex.kim@example.com", payment: PAYMENT.delayedFailure });
+      const sessionId = await pay(page, shop.shopUrl);
+      await thanksState(page, "unpaid");
+      await screenshot(page, "e2e-failed-1-thanks-pending");
 
+      settle();
+      await shop.stripe.idle();
+      const failed = eventFor(shop.stripe, "checkout.session.async_payment_failed", sessionId);
+      expect(statusesOf(failed ?? "")).toEqual([200]);
+      const emails = emailsAbout(shop.outbox, sessionId);
+      expect(emails.map((email) => [email.to, email.subject])).toEqual([
+        [["alex.kim@example.com"], `Your ${SHOP_NAME} payment did not go through`],
+      ]);
+      expect(emails[0]?.text).toContain("you have not been charged");
+      expect(errors).toEqual([]);
+    } finally {
+      settle();
+      await close();
+    }
+  });
+
+  it(`duplicate storm: ${STORM} concurrent redeliveries of checkout.session.completed still make one receipt`, async ({
+    annotate,
+  }) => {
+    const { page, errors, close } = await open();
+    await clickBuy(page, shop.shopUrl, "Canvas Studio Tote");
+    await fillCheckout(page, { email: "robin.cho@example.com", payment: PAYMENT.card });
+    const sessionId = await pay(page, shop.shopUrl);
+    const completed = eventFor(shop.stripe, "checkout.session.completed", sessionId);
+    expect(completed).toBeDefined();
+    const eventId = completed ?? "";
+
+    // Fired while the first delivery and the page's own status check may still be at work; the emulator's limit
+    // leaves room for all of them at once, so netlify dev gets them truly concurrently.
+    expect(shop.stripe.maxInFlight).toBeGreaterThan(STORM);
+    await shop.stripe.resend(eventId, { times: STORM, concurrent: true });
     await shop.stripe.idle();
-    const failed = eventFor(shop.stripe, "checkout.session.async_payment_failed", sessionId);
-    expect(statusesOf(failed ?? "")).toEqual([200]);
+    expect(shop.stripe.deliveryQueue().peakInFlight).toBeGreaterThanOrEqual(STORM);
+
+    await logsSettled(sessionId);
+    const statuses = statusesOf(eventId);
+    const outcomes: Record<string, number> = {};
+    for (const log of functionLogs(shop, sessionId)) {
+      if (log.event !== "webhook.delivery" || log.eventId !== eventId) continue;
+      const key = `${log.status} ${log.outcome}`;
+      outcomes[key] = (outcomes[key] ?? 0) + 1;
+    }
+    const retried = statuses.filter((status) => status !== 200).length;
+    await annotate(
+      `${statuses.length} attempts (${retried} answered non-2xx or not at all, then retried); answers by status and outcome: ${JSON.stringify(outcomes)}`,
+    );
+
+    // A delivery stops at its first 2xx: the first delivery plus every redelivery got one in the end. Before that
+    // an attempt may be "in progress, retry later" (409), or, on a busy machine, cut off by netlify dev's own 30 s
+    // limit; Stripe retries both alike.
+    expect(statuses.filter((status) => status === 200)).toHaveLength(STORM + 1);
+    // Our function never answered anything else: every answer it logged is a 200 or a 409.
+    expect(
+      Object.keys(outcomes).filter((key) => !/^(200 (fulfilled|duplicate)|409 in_progress)$/.test(key)),
+    ).toEqual([]);
+    // The claims, not only the email provider's idempotency key, kept it to one: one fulfilment in the log.
+    expect(fulfilments(shop, sessionId)).toHaveLength(1);
+
     const emails = emailsAbout(shop.outbox, sessionId);
-    expect(emails.map((email) => [email.to, email.subject])).toEqual([
-      [["alex.kim@example.com"], `Your ${SHOP_NAME} payment did not go through`],
-    ]);
-    expect(emails[0]?.text).toContain("you have not been charged");
+    expect(emails.map((email) => email.to)).toEqual(
+      expect.arrayContaining([["robin.cho@example.com"], [MERCHANT]]),
+    );
+    expect(emails).toHaveLength(2);
+
+    // Once everything settled, the customer's page shows the order paid.
+    await page.reload();
+    await thanksState(page, "paid");
     expect(errors).toEqual([]);
     await close();
   });
-
-  it(
-    "duplicate storm: 50 concurrent redeliveries of checkout.session.completed still make one receipt",
-    // Under load one delivery can take 6 attempts of up to 10 s each; the test should end on its assertions.
-    { timeout: 90_000 },
-    async ({ annotate }) => {
-      const { page, errors, close } = await open();
-      await clickBuy(page, shop.shopUrl, "Canvas Studio Tote");
-      await fillCheckout(page, { email: "robin.cho@example.com", payment: PAYMENT.card });
-      const sessionId = await pay(page, shop.shopUrl);
-      const completed = eventFor(shop.stripe, "checkout.session.completed", sessionId);
-      expect(completed).toBeDefined();
-      const eventId = completed ?? "";
-
-      // Fired while the first delivery and the page's own status check may still be at work.
-      await shop.stripe.resend(eventId, { times: 50, concurrent: true });
-      await shop.stripe.idle();
-      await thanksState(page, "paid");
-
-      await logsSettled(sessionId);
-      const statuses = statusesOf(eventId);
-      const outcomes: Record<string, number> = {};
-      for (const log of functionLogs(shop, sessionId)) {
-        if (log.event !== "webhook.delivery" || log.eventId !== eventId) continue;
-        const key = `${log.status} ${log.outcome}`;
-        outcomes[key] = (outcomes[key] ?? 0) + 1;
-      }
-      const timeouts = statuses.filter((status) => status === null).length;
-      await annotate(
-        `${statuses.length} attempts (${timeouts} timed out); answers by status and outcome: ${JSON.stringify(outcomes)}`,
-      );
-
-      // A delivery stops at its first 2xx: the first delivery plus the 50 redeliveries all got one. Anything before
-      // that is "in progress, retry later" (409), or a timeout: netlify dev starts a worker per invocation, and 50 at
-      // once can keep some waiting past the emulator's 10 s delivery timeout; Stripe retries both alike.
-      expect(statuses.filter((status) => status === 200)).toHaveLength(51);
-      expect(statuses.filter((status) => status !== 200 && status !== 409 && status !== null)).toEqual([]);
-      // The claims, not only the email provider's idempotency key, kept it to one: one fulfilment in the log.
-      expect(fulfilments(shop, sessionId)).toHaveLength(1);
-
-      const emails = emailsAbout(shop.outbox, sessionId);
-      expect(emails.map((email) => email.to)).toEqual(
-        expect.arrayContaining([["robin.cho@example.com"], [MERCHANT]]),
-      );
-      expect(emails).toHaveLength(2);
-      expect(errors).toEqual([]);
-      await close();
-    },
-  );
 
   it("email outage during checkout: Stripe's retries end in exactly one receipt", async () => {
     shop.outbox.failNext(3, 503);

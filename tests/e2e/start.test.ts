@@ -93,7 +93,7 @@ describe("npm start", () => {
     const pgid = running.child.pid ?? 0;
     process.kill(-pgid, "SIGINT");
     await running.exited;
-    await expect.poll(() => groupGone(pgid), { timeout: 15_000, interval: 100 }).toBe(true);
+    await expect.poll(() => groupGone(pgid), { timeout: 60_000, interval: 100 }).toBe(true);
     for (const port of Object.values(p)) {
       const server = createServer();
       await new Promise<void>((resolve, reject) => {

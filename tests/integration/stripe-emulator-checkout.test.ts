@@ -433,7 +433,7 @@ describe("webhook delivery", () => {
     // Three requests reach the endpoint; the other eight wait in the emulator.
     await expect
       .poll(() => ({ ...emulator.deliveryQueue(), atEndpoint: held.length }), { timeout: 60_000 })
-      .toEqual({ inFlight: 3, queued: 8, atEndpoint: 3 });
+      .toEqual({ inFlight: 3, queued: 8, peakInFlight: 3, atEndpoint: 3 });
 
     // Each answer frees a slot for the next waiting attempt, until all eleven were answered.
     let answered = 0;
@@ -445,6 +445,6 @@ describe("webhook delivery", () => {
     await redelivered;
     const attempts = emulator.deliveries().filter((delivery) => delivery.eventId === eventId);
     expect(attempts.map((delivery) => [delivery.attempt, delivery.status])).toEqual(Array(11).fill([1, 200]));
-    expect(emulator.deliveryQueue()).toEqual({ inFlight: 0, queued: 0 });
+    expect(emulator.deliveryQueue()).toEqual({ inFlight: 0, queued: 0, peakInFlight: 3 });
   });
 });

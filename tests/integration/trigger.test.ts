@@ -261,7 +261,9 @@ describe("npm run trigger on the Stripe emulator", () => {
 
       expect(code).toBe(1);
       expect(out.filter((line) => line.includes("attempt"))).toEqual([]);
-      expect(err.join("\n")).toMatch(/The webhook has not accepted evt_\w+ within 0\.3 s; the emulator keeps retrying/);
+      expect(err.join("\n")).toMatch(
+        /The webhook has not accepted evt_\w+ within 0\.3 s; the emulator keeps retrying/,
+      );
     } finally {
       await emulator.close();
       silent.closeAllConnections();

@@ -24,10 +24,11 @@ export interface E2eShop {
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
-/** Delivery retry waits and the delayed-payment wait of the emulator. Milliseconds. */
+/** The emulator's delivery retries and delayed-payment wait (ms), and how many deliveries it sends at once. */
 export interface E2eTiming {
   retryDelaysMs: number[];
   asyncPaymentDelayMs: number;
+  maxInFlight: number;
 }
 
 /**
@@ -138,10 +139,10 @@ export async function pay(page: Page, shopUrl: string): Promise<string> {
 }
 
 /**
- * Waits until the thank-you page shows `state` (paid, unpaid, processing, ...); on timeout the error says what it
- * shows instead.
+ * Waits until the thank-you page shows `state` (paid, unpaid, processing, ...); the ceiling is generous for a busy
+ * machine, and on reaching it the error says what the page shows instead.
  */
-export async function thanksState(page: Page, state: string, timeoutMs = 10_000): Promise<void> {
+export async function thanksState(page: Page, state: string, timeoutMs = 60_000): Promise<void> {
   try {
     await page.waitForSelector(`#order-status[data-state="${state}"]`, { timeout: timeoutMs });
   } catch (error) {

@@ -77,8 +77,11 @@ export interface StripeEmulator {
   events(): EventObject[];
   /** The most deliveries in flight to one endpoint at a time. */
   readonly maxInFlight: number;
-  /** Delivery requests being sent now, and attempts waiting for a free slot. */
-  deliveryQueue(): { inFlight: number; queued: number };
+  /**
+   * Delivery requests being sent now, attempts waiting for a free slot, and the most requests ever in flight to one
+   * endpoint at the same moment.
+   */
+  deliveryQueue(): { inFlight: number; queued: number; peakInFlight: number };
   /**
    * Holds delayed payments: a "delayed payment method" session whose wait is over settles only once the returned
    * function is called (tests use it to look at the pending state for as long as they need).
@@ -156,7 +159,10 @@ export async function startStripeEmulator(options: StripeEmulatorOptions = {}): 
   const onDelayed = (sessionId: string, succeeds: boolean): void => {
     void tasks.run(async () => {
       if (!(await tasks.wait(asyncDelayMs))) return;
-      await Promise.race([delayedGate, new Promise((resolve) => tasks.signal.addEventListener("abort", resolve, { once: true }))]);
+      await Promise.race([
+        delayedGate,
+        new Promise((resolve) => tasks.signal.addEventListener("abort", resolve, { once: true })),
+      ]);
       if (!tasks.closed) settleDelayedPayment(state, sessionId, succeeds);
     });
   };

@@ -117,6 +117,7 @@ export class WebhookDeliverer {
   readonly #log: Delivery[] = [];
   /** One queue per endpoint URL. */
   readonly #lanes = new Map<string, LimitFunction>();
+  #peakInFlight = 0;
 
   constructor(tasks: BackgroundTasks, options: DelivererOptions) {
     this.#tasks = tasks;
@@ -128,15 +129,18 @@ export class WebhookDeliverer {
     return this.#options.maxInFlight;
   }
 
-  /** Requests being sent now and attempts waiting for a free slot, over all endpoints. */
-  queue(): { inFlight: number; queued: number } {
+  /**
+   * Requests being sent now and attempts waiting for a free slot, over all endpoints, and the most requests that
+   * were ever in flight to one endpoint at the same moment.
+   */
+  queue(): { inFlight: number; queued: number; peakInFlight: number } {
     let inFlight = 0;
     let queued = 0;
     for (const lane of this.#lanes.values()) {
       inFlight += lane.activeCount;
       queued += lane.pendingCount;
     }
-    return { inFlight, queued };
+    return { inFlight, queued, peakInFlight: this.#peakInFlight };
   }
 
   /** Every attempt so far, oldest first. */
@@ -192,7 +196,9 @@ export class WebhookDeliverer {
       this.#lanes.set(url, lane);
     }
     const queuedAt = performance.now();
+    const slots = lane;
     return lane(async () => {
+      this.#peakInFlight = Math.max(this.#peakInFlight, slots.activeCount);
       const queuedMs = Math.round(performance.now() - queuedAt);
       return { ...(await send()), queuedMs };
     });
