@@ -13,6 +13,7 @@ import { HANDLED_EVENTS } from "../webhook/route.ts";
 import { type NetlifyDev, startNetlifyDev } from "./netlify-dev.ts";
 import { type Outbox, startOutbox } from "./outbox.ts";
 import { type StripeEmulator, startStripeEmulator } from "./stripe-emulator/index.ts";
+import { removeStackRecord, writeStackRecord } from "./stack-record.ts";
 import { startUpstashBridge, type UpstashBridge } from "./upstash-bridge.ts";
 
 export type Env = Record<string, string | undefined>;
@@ -113,14 +114,19 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     if (realResend) {
       resend = { mode: "real" };
     } else {
+      const from = set(env.EMAIL_FROM) ? env.EMAIL_FROM : `${catalog.shop.name} <orders@shop.localhost>`;
+      const apiKey = `re_local_${randomBytes(16).toString("hex")}`;
       const outbox: Outbox = await startOutbox({
         port: ports.outbox,
         dir: options.outboxDir ?? join(root, ".outbox"),
+        apiKey,
+        // Like a Resend account whose sending domain is verified.
+        verifiedDomains: [domainOf(from)],
       });
       stoppers.push(() => outbox.close());
       local.outbox = outbox;
-      Object.assign(functionEnv, { RESEND_API_KEY: "re_local_outbox", RESEND_BASE_URL: outbox.url });
-      if (!set(env.EMAIL_FROM)) functionEnv.EMAIL_FROM = `${catalog.shop.name} <orders@shop.localhost>`;
+      Object.assign(functionEnv, { RESEND_API_KEY: apiKey, RESEND_BASE_URL: outbox.url });
+      if (!set(env.EMAIL_FROM)) functionEnv.EMAIL_FROM = from;
       if (!set(env.MERCHANT_EMAIL)) functionEnv.MERCHANT_EMAIL = "merchant@shop.localhost";
       resend = { mode: "emulated", outboxUrl: outbox.url };
     }
@@ -144,6 +150,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       upstash = { mode: "emulated", backend: bridge.backend };
     }
 
+    const workDir = options.workDir ?? join(root, ".linkshop");
+    await mkdir(workDir, { recursive: true });
     let linksFile: string | undefined;
     if (realStripe) {
       const live = /^(sk|rk)_live_/.test(env.STRIPE_SECRET_KEY?.trim() ?? "");
@@ -168,8 +176,6 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         STRIPE_API_BASE: emulator.url,
       });
       // The shop's Buy buttons need Payment Links: create them in the emulator from the catalog.
-      const workDir = options.workDir ?? join(root, ".linkshop");
-      await mkdir(workDir, { recursive: true });
       linksFile = join(workDir, "payment-links.local.json");
       const code = await runCatalogSync(
         ["--out", linksFile, "--site-url", shopUrl],
@@ -194,11 +200,28 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       ...(options.showNetlifyOutput !== false && { onOutput: (line: string) => say(line) }),
     });
     stoppers.push(() => netlify.stop());
+    // `npm run doctor` checks the configuration the functions of this stack run with.
+    await writeStackRecord(workDir, {
+      pid: process.pid,
+      shopUrl,
+      ...(linksFile && { linksFile }),
+      functionEnv,
+    });
+    stoppers.push(() => removeStackRecord(workDir));
     return { shopUrl, services: { stripe, upstash, resend }, functionEnv, local, stop };
   } catch (error) {
     await stop();
     throw error;
   }
+}
+
+/** `shop.example` from `Shop <orders@shop.example>` or `orders@shop.example`. */
+function domainOf(mailbox: string): string {
+  const address = /<([^>]+)>/.exec(mailbox)?.[1] ?? mailbox;
+  return address
+    .slice(address.lastIndexOf("@") + 1)
+    .trim()
+    .toLowerCase();
 }
 
 function portIsFree(port: number): Promise<boolean> {
