@@ -2,7 +2,7 @@
 import { createHash } from "node:crypto";
 import { access, cp, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { isAbsolute, join, relative, resolve } from "node:path";
-import { DEFAULT_LINKS_FILE, readPaymentLinks } from "./links-file.ts";
+import { DEFAULT_LINKS_FILE, formatPaymentLinks, readPaymentLinks } from "./links-file.ts";
 import { type AssetPaths, renderShopPage, renderThanksPage } from "./render.ts";
 import { type Catalog, CatalogError, loadCatalog } from "./schema.ts";
 
@@ -30,6 +30,9 @@ export interface BuildResult {
   /** Bytes of the home page HTML plus its stylesheet. */
   homeBytes: number;
 }
+
+/** Where the built site publishes the Payment Links its pages use. */
+export const DEPLOYED_LINKS_PATH = "payment-links.json";
 
 /** A problem that stops the build; the message lists everything wrong at once. */
 export class BuildError extends Error {
@@ -144,6 +147,10 @@ export async function buildSite(options: BuildOptions): Promise<BuildResult> {
     "index.html": home,
     "thanks/index.html": thanks,
     _headers: HEADERS,
+    // The links this deploy shows, so `catalog:sync --prune` knows which old links buyers may still meet.
+    [DEPLOYED_LINKS_PATH]: formatPaymentLinks(
+      Object.fromEntries(Object.entries(links).filter(([id]) => ids.has(id))),
+    ),
     [`assets/${assetFiles.stylesheet[0]}`]: assetFiles.stylesheet[1],
     [`assets/${assetFiles.shopScript[0]}`]: assetFiles.shopScript[1],
     [`assets/${assetFiles.thanksScript[0]}`]: assetFiles.thanksScript[1],
