@@ -1,6 +1,6 @@
 /** Static site build: catalog + Payment Link file + public/ sources -> dist/ (home page, thank-you page, assets). */
 import { createHash } from "node:crypto";
-import { access, cp, mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { cp, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { isAbsolute, join, relative, resolve } from "node:path";
 import { DEFAULT_LINKS_FILE, formatPaymentLinks, readPaymentLinks } from "./links-file.ts";
 import { type AssetPaths, renderShopPage, renderThanksPage } from "./render.ts";
@@ -48,29 +48,11 @@ const HEADERS = `/*
   Cache-Control: public, max-age=31536000, immutable
 `;
 
-const exists = (path: string) =>
-  access(path).then(
-    () => true,
-    () => false,
-  );
-
 /** `name.<8 hex of sha256>.ext`: a changed file gets a new URL, so assets can be cached forever. */
 function hashedName(name: string, content: string): string {
   const hash = createHash("sha256").update(content).digest("hex").slice(0, 8);
   const dot = name.lastIndexOf(".");
   return `${name.slice(0, dot)}.${hash}${name.slice(dot)}`;
-}
-
-async function checkImages(catalog: Catalog, siteDir: string): Promise<string[]> {
-  const problems: string[] = [];
-  for (const [index, product] of catalog.products.entries()) {
-    for (const [imageIndex, image] of product.images.entries()) {
-      if (!(await exists(join(siteDir, image.src)))) {
-        problems.push(`products[${index}].images[${imageIndex}].src: public/${image.src} does not exist`);
-      }
-    }
-  }
-  return problems;
 }
 
 /**
@@ -90,14 +72,11 @@ export async function buildSite(options: BuildOptions): Promise<BuildResult> {
 
   let catalog: Catalog;
   try {
-    catalog = await loadCatalog(at(options.catalog ?? "catalog.json"));
+    // Schema problems and missing pictures are reported together.
+    catalog = await loadCatalog(at(options.catalog ?? "catalog.json"), { siteDir });
   } catch (error) {
     if (error instanceof CatalogError) throw new BuildError(error.message);
     throw error;
-  }
-  const imageProblems = await checkImages(catalog, siteDir);
-  if (imageProblems.length > 0) {
-    throw new BuildError(`Missing product images:\n${imageProblems.map((p) => `  - ${p}`).join("\n")}`);
   }
 
   const warnings: string[] = [];

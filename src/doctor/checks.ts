@@ -3,6 +3,7 @@
  * says how to fix it when it does not. Checks never throw; they return a result.
  */
 import { randomBytes, randomUUID } from "node:crypto";
+import { dirname, join } from "node:path";
 import { Resend } from "resend";
 import Stripe from "stripe";
 import { createRedisClient } from "../adapters/upstash.ts";
@@ -83,7 +84,9 @@ export async function checkCatalog(
 ): Promise<{ result: CheckResult; catalog?: Catalog }> {
   const name = "Catalog";
   try {
-    const catalog = await loadCatalog(context.catalogPath);
+    const catalog = await loadCatalog(context.catalogPath, {
+      siteDir: join(dirname(context.catalogPath), "public"),
+    });
     return { result: ok(name, `${catalog.products.length} product(s) in catalog.json`), catalog };
   } catch (error) {
     const detail =

@@ -69,6 +69,11 @@ export class PortInUseError extends Error {
   override readonly name = "PortInUseError";
 }
 
+/** The stack cannot start for a reason its message explains (printed without a stack trace). */
+export class StackError extends Error {
+  override readonly name = "StackError";
+}
+
 const PORT_HINTS: Record<keyof StackPorts, string> = {
   shop: "--port (or LINKSHOP_PORT)",
   stripe: "--stripe-port (or LINKSHOP_STRIPE_PORT)",
@@ -99,7 +104,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   }
 
   const shopUrl = `http://localhost:${ports.shop}`;
-  const catalog = await loadCatalog(join(root, "catalog.json"));
+  const catalog = await loadCatalog(join(root, "catalog.json"), { siteDir: join(root, "public") });
   const stoppers: (() => Promise<void>)[] = [];
   const stop = async () => {
     for (const stopOne of stoppers.splice(0).reverse()) await stopOne().catch(() => {});
@@ -183,7 +188,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         { out: () => {}, err: (line) => say(line) },
         root,
       );
-      if (code !== 0) throw new Error("Could not sync the catalog into the Stripe emulator (see above).");
+      if (code !== 0)
+        throw new StackError("Could not sync the catalog into the Stripe emulator (see above).");
       stripe = { mode: "emulated", url: emulator.url };
     }
     if (!set(env.SHOP_NAME)) functionEnv.SHOP_NAME = catalog.shop.name;

@@ -109,7 +109,7 @@ describe("buildSite", () => {
     const missing = structuredClone(sample);
     missing.products[1]?.images.push({ src: "images/nope.png", alt: "Nothing" });
     await expect(build(missing)).rejects.toThrow(
-      "products[1].images[1].src: public/images/nope.png does not exist",
+      `product "${missing.products[1]?.id}", images[1].src: public/images/nope.png does not exist`,
     );
     await expect(build({ ...sample, products: [] })).rejects.toThrow(
       "products: must be a non-empty list of products",

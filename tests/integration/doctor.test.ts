@@ -2,7 +2,7 @@
  * npm run doctor against the local stand-ins over real HTTP: the Stripe emulator, the Upstash bridge, the outbox
  * and the webhook function served by a local HTTP server. Each check is shown passing and failing.
  */
-import { copyFile, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -283,6 +283,7 @@ describe("npm run doctor", () => {
   async function project(options: { dotenv?: Record<string, string>; stack?: Record<string, string> }) {
     const dir = await mkdtemp(join(work, "project-"));
     await copyFile(join(ROOT, "catalog.json"), join(dir, "catalog.json"));
+    await symlink(join(ROOT, "public"), join(dir, "public"));
     if (options.dotenv) {
       const lines = Object.entries(options.dotenv).map(([name, value]) => `${name}="${value}"`);
       await writeFile(join(dir, ".env"), `${lines.join("\n")}\n`);
