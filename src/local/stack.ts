@@ -6,13 +6,15 @@ import { randomBytes } from "node:crypto";
 import { mkdir } from "node:fs/promises";
 import { createServer } from "node:net";
 import { join } from "node:path";
-import { buildSite } from "../catalog/build.ts";
+import { BuildError, buildSite } from "../catalog/build.ts";
+import { DEFAULT_LINKS_FILE } from "../catalog/links-file.ts";
 import { loadCatalog } from "../catalog/schema.ts";
 import { runCatalogSync } from "../catalog/sync-command.ts";
 import { HANDLED_EVENTS } from "../webhook/route.ts";
 import { type NetlifyDev, startNetlifyDev } from "./netlify-dev.ts";
 import { type Outbox, startOutbox } from "./outbox.ts";
 import { type StripeEmulator, startStripeEmulator } from "./stripe-emulator/index.ts";
+import { watchSite } from "./site-watcher.ts";
 import { removeStackRecord, writeStackRecord } from "./stack-record.ts";
 import { startUpstashBridge, type UpstashBridge } from "./upstash-bridge.ts";
 
@@ -39,8 +41,13 @@ export interface StackOptions {
   showNetlifyOutput?: boolean;
   /** Where the outbox keeps emails; default `<root>/.outbox`. */
   outboxDir?: string;
-  /** Where the built site goes; default `<root>/dist`. Tests use their own, so stacks can run side by side. */
+  /**
+   * Where the built site goes; default `<workDir>/site`, apart from dist/ so `npm run build` cannot change what a
+   * running stack serves. Tests use their own, so stacks can run side by side.
+   */
   outDir?: string;
+  /** Rebuild the site when catalog.json, public/ or the links file change. Default true. */
+  watch?: boolean;
   /** Where local Payment Links are written; default `<root>/.linkshop`. */
   workDir?: string;
   /** Backend of the Upstash bridge; "redis" makes a missing Redis an error (CI). Default "auto". */
@@ -182,21 +189,29 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       });
       // The shop's Buy buttons need Payment Links: create them in the emulator from the catalog.
       linksFile = join(workDir, "payment-links.local.json");
-      const code = await runCatalogSync(
-        ["--out", linksFile, "--site-url", shopUrl],
-        { STRIPE_SECRET_KEY: functionEnv.STRIPE_SECRET_KEY, STRIPE_API_BASE: emulator.url },
-        { out: () => {}, err: (line) => say(line) },
-        root,
-      );
-      if (code !== 0)
-        throw new StackError("Could not sync the catalog into the Stripe emulator (see above).");
       stripe = { mode: "emulated", url: emulator.url };
     }
     if (!set(env.SHOP_NAME)) functionEnv.SHOP_NAME = catalog.shop.name;
 
-    const outDir = options.outDir ?? join(root, "dist");
-    const build = await buildSite({ root, outDir, ...(linksFile && { linksFile }) });
-    for (const warning of build.warnings) say(`warning: ${warning}`);
+    // The stack's own copy of the site, so `npm run build` (which writes dist/) cannot change what it serves.
+    const outDir = options.outDir ?? join(workDir, "site");
+    const emulatorUrl = local.stripe?.url;
+    const catalogPath = join(root, "catalog.json");
+    const buildLocalSite = async () => {
+      if (emulatorUrl && linksFile) {
+        const code = await runCatalogSync(
+          ["--out", linksFile, "--site-url", shopUrl],
+          { STRIPE_SECRET_KEY: "sk_test_linkshop_local", STRIPE_API_BASE: emulatorUrl },
+          { out: () => {}, err: (line) => say(line) },
+          root,
+        );
+        if (code !== 0)
+          throw new StackError("Could not sync the catalog into the Stripe emulator (see above).");
+      }
+      const build = await buildSite({ root, outDir, ...(linksFile && { linksFile }) });
+      for (const warning of build.warnings) say(`warning: ${warning}`);
+    };
+    await buildLocalSite();
 
     const netlify: NetlifyDev = await startNetlifyDev({
       port: ports.shop,
@@ -206,6 +221,24 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       ...(options.showNetlifyOutput !== false && { onOutput: (line: string) => say(line) }),
     });
     stoppers.push(() => netlify.stop());
+    if (options.watch !== false) {
+      // Edits to the catalog, the pictures and styles (or, with real Stripe, the links file) show on reload.
+      const watcher = watchSite({
+        files: [catalogPath, ...(linksFile ? [] : [join(root, DEFAULT_LINKS_FILE)])],
+        folders: [join(root, "public")],
+        rebuild: async () => {
+          await buildLocalSite();
+          say("Rebuilt the site from catalog.json and public/.");
+        },
+        onError: (error) =>
+          say(
+            error instanceof BuildError || error instanceof StackError
+              ? `The site was not rebuilt:\n${error.message}`
+              : `The site was not rebuilt: ${error instanceof Error ? error.message : String(error)}`,
+          ),
+      });
+      stoppers.push(() => watcher.close());
+    }
     // `npm run doctor` checks the configuration the functions of this stack run with.
     await writeStackRecord(workDir, {
       pid: process.pid,
