@@ -57,7 +57,9 @@ export async function doctorEnv(
     ...(stack ? [`the running npm start (${stack.shopUrl})`] : []),
     "the environment",
   ];
-  return { env: { ...dotenv, ...stack?.functionEnv, ...processEnv }, stack, sources };
+  // An empty variable counts as unset, so `NAME= npm run doctor` does not hide what .env or the stack provide.
+  const given = Object.fromEntries(Object.entries(processEnv).filter(([, value]) => value?.trim()));
+  return { env: { ...dotenv, ...stack?.functionEnv, ...given }, stack, sources };
 }
 
 function siteOrigin(raw: string, source: string): string {
