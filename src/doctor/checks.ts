@@ -9,7 +9,7 @@ import Stripe from "stripe";
 import { createRedisClient } from "../adapters/upstash.ts";
 import { createStripeClient } from "../adapters/stripe.ts";
 import { type PaymentLinks, readPaymentLinks } from "../catalog/links-file.ts";
-import { type Catalog, CatalogError, loadCatalog } from "../catalog/schema.ts";
+import { type Catalog, CatalogError, LINKSHOP_ID_KEY, loadCatalog } from "../catalog/schema.ts";
 import { WEBHOOK_EVENTS, WEBHOOK_PATH } from "../catalog/webhook-events.ts";
 import { ConfigError, readConfig } from "../config.ts";
 
@@ -282,6 +282,19 @@ export async function checkPaymentLinks(
       status: "warn",
       fix: "pass --url <your site> (or set URL) to check where customers land after paying",
     };
+  // Links catalog:sync made that the file no longer names: left active for the deployed site until a prune.
+  const named = new Set(Object.values(links));
+  const old = [...byUrl.values()].filter(
+    (link) => link.active && link.metadata?.[LINKSHOP_ID_KEY] && !named.has(link.url),
+  );
+  if (old.length > 0) {
+    return {
+      name,
+      status: "warn",
+      detail: `${count} link(s) exist, are active and return customers to ${thanks}; ${old.length} older link(s) of the shop are still active`,
+      fix: `once ${context.linksLabel} is deployed, retire them: npm run catalog:sync -- --prune --site-url ${context.siteUrl}`,
+    };
+  }
   return ok(name, `${count} link(s) exist, are active and return customers to ${thanks}`);
 }
 

@@ -65,6 +65,8 @@ describe("buildSite", () => {
     expect(await readFile(join(root, "dist", script), "utf8")).toBe(
       await readFile(join(SITE_DIR, "thanks.js"), "utf8"),
     );
+    // The links this deploy shows, for catalog:sync --prune.
+    expect(JSON.parse(await readFile(join(root, "dist/payment-links.json"), "utf8"))).toEqual(links);
     const headers = await readFile(join(root, "dist/_headers"), "utf8");
     expect(headers).toContain("Content-Security-Policy: default-src 'none'; script-src 'self'");
   });

@@ -174,6 +174,33 @@ describe("Links file and Payment Links", () => {
     }
   });
 
+  it("warns about older links of the shop that are still active, until a prune retires them", async () => {
+    const file = await checkLinksFile(context(), undefined);
+    const links = file.links ?? {};
+    const [firstId, firstUrl] = Object.entries(links)[0] ?? [];
+    if (!firstId || !firstUrl) throw new Error("the catalog sync wrote no links");
+    // As after a price change: the file names a new link, the old one is still active.
+    const stripe = createStripeClient(KEY, new URL(emulator.url));
+    const current = (await stripe.paymentLinks.list({ limit: 100 })).data.find((l) => l.url === firstUrl);
+    const [item] = (await stripe.paymentLinks.listLineItems(current?.id ?? "")).data;
+    const newer = await stripe.paymentLinks.create({
+      line_items: [{ price: item?.price?.id ?? "", quantity: 1 }],
+      after_completion: {
+        type: "redirect",
+        redirect: { url: `${functionSite}/thanks?session_id={CHECKOUT_SESSION_ID}` },
+      },
+      metadata: { linkshop_id: firstId },
+    });
+    try {
+      const result = await checkPaymentLinks(context(), { ...links, [firstId]: newer.url });
+      expect(result.status).toBe("warn");
+      expect(result.detail).toContain("1 older link(s) of the shop are still active");
+      expect(result.fix).toContain("--prune");
+    } finally {
+      await stripe.paymentLinks.update(newer.id, { active: false });
+    }
+  });
+
   it("fails for a missing file, local links without the emulator, and links of the other mode", async () => {
     const missing = await checkLinksFile(context({ linksPath: join(work, "nope.json") }), undefined);
     expect(missing.result.status).toBe("fail");
