@@ -1,5 +1,5 @@
 /** `npm run catalog:sync`: makes Stripe match catalog.json and writes the Payment Link file the site build reads. */
-import { isAbsolute, join, relative, resolve } from "node:path";
+import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { ApplyError, applyPlan, readStripeState } from "./apply.ts";
 import { DEPLOYED_LINKS_PATH } from "./build.ts";
@@ -71,10 +71,12 @@ export async function runCatalogSync(argv: string[], env: Env, io: Io, cwd = pro
       return 0;
     }
     const catalogPath = resolve(cwd, options.catalog);
-    const catalog = await loadCatalog(catalogPath).catch((error: unknown) => {
-      if (error instanceof CatalogError) throw new CliError(error.message);
-      throw new CliError(`Cannot read the catalog ${options.catalog}: ${describeError(error)}`);
-    });
+    const catalog = await loadCatalog(catalogPath, { siteDir: join(dirname(catalogPath), "public") }).catch(
+      (error: unknown) => {
+        if (error instanceof CatalogError) throw new CliError(error.message);
+        throw new CliError(`Cannot read the catalog ${options.catalog}: ${describeError(error)}`);
+      },
+    );
     const access = readStripeAccess(env, options.live);
     const siteUrl = resolveSiteUrl(options["site-url"], env, access.live);
     const stripe = stripeFor(access);

@@ -1,10 +1,10 @@
 /** catalog:sync and stripe:webhook against the Stripe emulator, through a proxy that counts what reaches it. */
 import { execFile } from "node:child_process";
-import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, symlink, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import Stripe from "stripe";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -131,6 +131,7 @@ beforeEach(async () => {
   proxy = await startCountingProxy(emulator.url);
   dir = await mkdtemp(join(tmpdir(), "linkshop-sync-"));
   await writeFile(join(dir, "catalog.json"), await readFile("catalog.json"));
+  await symlink(resolve("public"), join(dir, "public"));
   const base = new URL(emulator.url);
   stripe = new Stripe(KEY, { host: base.hostname, port: base.port, protocol: "http" });
 });
