@@ -147,7 +147,7 @@ export async function runCatalogSync(argv: string[], env: Env, io: Io, cwd = pro
         `Left active until the site no longer shows them: ${plan.retained.map((link) => `${link.catalogId} (${link.url})`).join(", ")}.`,
       );
       io.out(
-        `Once the new ${outFile} is deployed, run: npm run catalog:sync -- --prune --site-url ${siteUrl}`,
+        `Once the new ${outFile} is deployed, run: npm run catalog:sync -- --prune${access.live ? " --live" : ""} --site-url ${siteUrl}`,
       );
     }
     if (wrote && outFile === DEFAULT_LINKS_FILE) {

@@ -201,7 +201,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       if (emulatorUrl && linksFile) {
         const code = await runCatalogSync(
           ["--out", linksFile, "--site-url", shopUrl],
-          { STRIPE_SECRET_KEY: "sk_test_linkshop_local", STRIPE_API_BASE: emulatorUrl },
+          { STRIPE_SECRET_KEY: functionEnv.STRIPE_SECRET_KEY, STRIPE_API_BASE: emulatorUrl },
           { out: () => {}, err: (line) => say(line) },
           root,
         );
