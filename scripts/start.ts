@@ -2,7 +2,16 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs, parseEnv } from "node:util";
-import { type Env, PortInUseError, type Stack, type StackPorts, startStack } from "../src/local/stack.ts";
+import { BuildError } from "../src/catalog/build.ts";
+import { CatalogError } from "../src/catalog/schema.ts";
+import {
+  type Env,
+  PortInUseError,
+  type Stack,
+  StackError,
+  type StackPorts,
+  startStack,
+} from "../src/local/stack.ts";
 
 const USAGE = `Usage: npm start -- [options]
 
@@ -91,7 +100,10 @@ try {
     showNetlifyOutput: !options.quiet,
   });
 } catch (error) {
-  if (error instanceof PortInUseError) fail(error.message);
+  // Mistakes the developer can fix are explained, not shown as a stack trace.
+  if (error instanceof CatalogError) fail(`${error.message}\n\nFix catalog.json, then run npm start again.`);
+  const known = [PortInUseError, StackError, BuildError];
+  if (known.some((kind) => error instanceof kind)) fail((error as Error).message);
   throw error;
 }
 if (stopping) await stack.stop();

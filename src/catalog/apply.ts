@@ -162,9 +162,24 @@ function linkUpdateParams(update: LinkUpdate): Stripe.PaymentLinkUpdateParams {
 /** Result of applying a plan: Payment Link URL per catalog id (catalog order). */
 export type AppliedLinks = Record<string, string>;
 
+/** A step failed: the steps before it happened. `links` holds the link of every catalog id that has one now. */
+export class ApplyError extends Error {
+  override readonly name = "ApplyError";
+  constructor(
+    readonly step: SyncStep,
+    /** Steps that succeeded before the failure. */
+    readonly applied: number,
+    readonly links: AppliedLinks,
+    options: { cause: unknown },
+  ) {
+    super("a Stripe write failed", options);
+  }
+}
+
 /**
  * Runs the plan's steps in order. `onStep` hears about each step after it succeeded, with the id of the object it
- * created or changed. A failure stops the run; the next sync plans from whatever state Stripe is in, so it resumes.
+ * created or changed. A failure stops the run with an ApplyError; the next sync plans from whatever state Stripe
+ * is in, so it resumes.
  */
 export async function applyPlan(
   stripe: Stripe,
@@ -182,7 +197,35 @@ export async function applyPlan(
     return id;
   };
 
+  // Links the plan reactivates count only once that step is done.
+  const inactive = new Set(
+    plan.steps.flatMap((step) => (step.kind === "update_link" && step.update.active ? [step.catalogId] : [])),
+  );
+  /** Active link per catalog id as far as the plan got: known URLs and links created so far. */
+  const linksSoFar = (): AppliedLinks => {
+    const links: AppliedLinks = {};
+    for (const [catalogId, target] of Object.entries(plan.links)) {
+      if (inactive.has(catalogId)) continue;
+      const url = "url" in target ? target.url : createdLinks.get(target.createdFor);
+      if (url !== undefined) links[catalogId] = url;
+    }
+    return links;
+  };
+
+  let applied = 0;
   for (const step of plan.steps) {
+    try {
+      const objectId = await applyStep(step);
+      if (step.kind === "update_link") inactive.delete(step.catalogId);
+      onStep(step, objectId);
+    } catch (error) {
+      throw new ApplyError(step, applied, linksSoFar(), { cause: error });
+    }
+    applied += 1;
+  }
+  return linksSoFar();
+
+  async function applyStep(step: SyncStep): Promise<string> {
     let objectId: string;
     switch (step.kind) {
       case "create_product": {
@@ -253,12 +296,6 @@ export async function applyPlan(
         objectId = step.linkId;
         break;
     }
-    onStep(step, objectId);
+    return objectId;
   }
-
-  const links: AppliedLinks = {};
-  for (const [catalogId, target] of Object.entries(plan.links)) {
-    links[catalogId] = "url" in target ? target.url : resolve(target, createdLinks, "payment link");
-  }
-  return links;
 }

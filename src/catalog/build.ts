@@ -1,8 +1,8 @@
 /** Static site build: catalog + Payment Link file + public/ sources -> dist/ (home page, thank-you page, assets). */
-import { createHash } from "node:crypto";
-import { access, cp, mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { createHash, randomBytes } from "node:crypto";
+import { cp, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { isAbsolute, join, relative, resolve } from "node:path";
-import { DEFAULT_LINKS_FILE, readPaymentLinks } from "./links-file.ts";
+import { DEFAULT_LINKS_FILE, formatPaymentLinks, readPaymentLinks } from "./links-file.ts";
 import { type AssetPaths, renderShopPage, renderThanksPage } from "./render.ts";
 import { type Catalog, CatalogError, loadCatalog } from "./schema.ts";
 
@@ -31,6 +31,9 @@ export interface BuildResult {
   homeBytes: number;
 }
 
+/** Where the built site publishes the Payment Links its pages use. */
+export const DEPLOYED_LINKS_PATH = "payment-links.json";
+
 /** A problem that stops the build; the message lists everything wrong at once. */
 export class BuildError extends Error {
   override readonly name = "BuildError";
@@ -45,12 +48,6 @@ const HEADERS = `/*
   Cache-Control: public, max-age=31536000, immutable
 `;
 
-const exists = (path: string) =>
-  access(path).then(
-    () => true,
-    () => false,
-  );
-
 /** `name.<8 hex of sha256>.ext`: a changed file gets a new URL, so assets can be cached forever. */
 function hashedName(name: string, content: string): string {
   const hash = createHash("sha256").update(content).digest("hex").slice(0, 8);
@@ -58,16 +55,18 @@ function hashedName(name: string, content: string): string {
   return `${name.slice(0, dot)}.${hash}${name.slice(dot)}`;
 }
 
-async function checkImages(catalog: Catalog, siteDir: string): Promise<string[]> {
-  const problems: string[] = [];
-  for (const [index, product] of catalog.products.entries()) {
-    for (const [imageIndex, image] of product.images.entries()) {
-      if (!(await exists(join(siteDir, image.src)))) {
-        problems.push(`products[${index}].images[${imageIndex}].src: public/${image.src} does not exist`);
-      }
-    }
-  }
-  return problems;
+/** Replaces `target` with `fresh` by two renames; `target` is missing only between them. */
+async function swapIn(fresh: string, target: string): Promise<void> {
+  const old = `${fresh}.old`;
+  const hadTarget = await rename(target, old).then(
+    () => true,
+    (error: NodeJS.ErrnoException) => {
+      if (error.code === "ENOENT") return false;
+      throw error;
+    },
+  );
+  await rename(fresh, target);
+  if (hadTarget) await rm(old, { recursive: true, force: true });
 }
 
 /**
@@ -87,14 +86,11 @@ export async function buildSite(options: BuildOptions): Promise<BuildResult> {
 
   let catalog: Catalog;
   try {
-    catalog = await loadCatalog(at(options.catalog ?? "catalog.json"));
+    // Schema problems and missing pictures are reported together.
+    catalog = await loadCatalog(at(options.catalog ?? "catalog.json"), { siteDir });
   } catch (error) {
     if (error instanceof CatalogError) throw new BuildError(error.message);
     throw error;
-  }
-  const imageProblems = await checkImages(catalog, siteDir);
-  if (imageProblems.length > 0) {
-    throw new BuildError(`Missing product images:\n${imageProblems.map((p) => `  - ${p}`).join("\n")}`);
   }
 
   const warnings: string[] = [];
@@ -137,27 +133,42 @@ export async function buildSite(options: BuildOptions): Promise<BuildResult> {
   const home = renderShopPage(catalog, links, assets);
   const thanks = renderThanksPage(catalog, assets);
 
-  await rm(outDir, { recursive: true, force: true });
-  await mkdir(join(outDir, "assets"), { recursive: true });
-  await mkdir(join(outDir, "thanks"), { recursive: true });
-  const files: Record<string, string> = {
-    "index.html": home,
-    "thanks/index.html": thanks,
-    _headers: HEADERS,
-    [`assets/${assetFiles.stylesheet[0]}`]: assetFiles.stylesheet[1],
-    [`assets/${assetFiles.shopScript[0]}`]: assetFiles.shopScript[1],
-    [`assets/${assetFiles.thanksScript[0]}`]: assetFiles.thanksScript[1],
+  // Written next to outDir and swapped in at the end, so a server reading outDir never sees a half-built site.
+  const stagingDir = `${outDir}.next-${process.pid}-${randomBytes(4).toString("hex")}`;
+  const build = async (dir: string): Promise<string[]> => {
+    await mkdir(join(dir, "assets"), { recursive: true });
+    await mkdir(join(dir, "thanks"), { recursive: true });
+    const files: Record<string, string> = {
+      "index.html": home,
+      "thanks/index.html": thanks,
+      _headers: HEADERS,
+      // The links this deploy shows, so `catalog:sync --prune` knows which old links buyers may still meet.
+      [DEPLOYED_LINKS_PATH]: formatPaymentLinks(
+        Object.fromEntries(Object.entries(links).filter(([id]) => ids.has(id))),
+      ),
+      [`assets/${assetFiles.stylesheet[0]}`]: assetFiles.stylesheet[1],
+      [`assets/${assetFiles.shopScript[0]}`]: assetFiles.shopScript[1],
+      [`assets/${assetFiles.thanksScript[0]}`]: assetFiles.thanksScript[1],
+    };
+    for (const [name, content] of Object.entries(files)) await writeFile(join(dir, name), content);
+    await cp(join(siteDir, "favicon.svg"), join(dir, "favicon.svg"));
+    const written = Object.keys(files).concat("favicon.svg");
+    // Only the images the catalog uses are published.
+    for (const src of new Set(
+      catalog.products.flatMap((product) => product.images.map((image) => image.src)),
+    )) {
+      await mkdir(join(dir, src, ".."), { recursive: true });
+      await cp(join(siteDir, src), join(dir, src));
+      written.push(src);
+    }
+    return written;
   };
-  for (const [name, content] of Object.entries(files)) await writeFile(join(outDir, name), content);
-  await cp(join(siteDir, "favicon.svg"), join(outDir, "favicon.svg"));
-  const written = Object.keys(files).concat("favicon.svg");
-  // Only the images the catalog uses are published.
-  for (const src of new Set(
-    catalog.products.flatMap((product) => product.images.map((image) => image.src)),
-  )) {
-    await mkdir(join(outDir, src, ".."), { recursive: true });
-    await cp(join(siteDir, src), join(outDir, src));
-    written.push(src);
+  let written: string[];
+  try {
+    written = await build(stagingDir);
+    await swapIn(stagingDir, outDir);
+  } finally {
+    await rm(stagingDir, { recursive: true, force: true });
   }
 
   const homeBytes = Buffer.byteLength(home) + Buffer.byteLength(styles ?? "");

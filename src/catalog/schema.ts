@@ -1,5 +1,6 @@
 /** The shop's catalog file: its schema, the error messages people see, and the typed result. */
-import { readFile } from "node:fs/promises";
+import { access, readFile } from "node:fs/promises";
+import { join } from "node:path";
 import * as v from "valibot";
 import { isKnownCurrency, type Money } from "../lib/money.ts";
 
@@ -62,6 +63,9 @@ export class CatalogError extends Error {
   }
 }
 
+// A relative path under public/ with no `.` or `..` segments, to a picture.
+const IMAGE_SRC = /^(?!.*(?:^|\/)\.\.?(?:\/|$))[\w-][\w./-]*\.(?:png|jpe?g|webp|gif)$/i;
+
 const MESSAGES = {
   text: "must be a non-empty string",
   currency: 'must be a three-letter ISO 4217 currency code in lowercase, e.g. "usd"',
@@ -119,10 +123,7 @@ const shopSchema = v.strictObject(
 const imageSchema = v.strictObject(
   {
     // No "..", no leading slash: the path must stay inside public/ and is served from the site root.
-    src: v.pipe(
-      v.string(MESSAGES.src),
-      v.regex(/^(?!.*(?:^|\/)\.\.?(?:\/|$))[\w-][\w./-]*\.(?:png|jpe?g|webp|gif)$/i, MESSAGES.src),
-    ),
+    src: v.pipe(v.string(MESSAGES.src), v.regex(IMAGE_SRC, MESSAGES.src)),
     alt: text,
   },
   MESSAGES.image,
@@ -260,15 +261,73 @@ function crossChecks(input: unknown): string[] {
 }
 
 /**
- * Validates parsed JSON as a catalog. Throws one CatalogError listing every problem, each as
- * `products[2].price.amount: must be a positive amount in minor units`.
+ * How a problem inside a product is introduced: by its id (`product "camp-mug"`), which is how people know their
+ * products; by index when the id is missing, not text, or shared with another product.
  */
-export function parseCatalog(input: unknown, source = "catalog.json"): Catalog {
+function productLabels(input: unknown): (index: number) => string {
+  const products = (input as { products?: unknown } | null)?.products;
+  const ids = Array.isArray(products)
+    ? products.map((product: unknown) => {
+        const id = (product as { id?: unknown } | null)?.id;
+        return typeof id === "string" && id.trim() !== "" ? id : undefined;
+      })
+    : [];
+  return (index) => {
+    const id = ids[index];
+    const unique = id !== undefined && ids.indexOf(id) === ids.lastIndexOf(id);
+    return unique
+      ? `product ${JSON.stringify(id)}`
+      : `products[${index}]${id ? ` (${JSON.stringify(id)})` : ""}`;
+  };
+}
+
+/** `products[2].price.amount: ...` -> `product "camp-mug", price.amount: ...`. */
+function labelIssue(issue: string, label: (index: number) => string): string {
+  const match = /^products\[(\d+)\](?:\.(.*?)|(\[.*?))?: ([\s\S]*)$/.exec(issue);
+  if (!match) return issue;
+  const field = match[2] ?? match[3];
+  return `${label(Number(match[1]))}${field ? `, ${field}` : ""}: ${match[4]}`;
+}
+
+/** Image files a catalog names that are missing from `siteDir`, checked whatever else is wrong with it. */
+async function missingImages(input: unknown, siteDir: string): Promise<string[]> {
+  const products = (input as { products?: unknown } | null)?.products;
+  if (!Array.isArray(products)) return [];
+  const issues: string[] = [];
+  for (const [index, product] of products.entries()) {
+    const images = (product as { images?: unknown } | null)?.images;
+    if (!Array.isArray(images)) continue;
+    for (const [imageIndex, image] of images.entries()) {
+      const src = (image as { src?: unknown } | null)?.src;
+      if (typeof src !== "string" || !IMAGE_SRC.test(src)) continue;
+      const found = await access(join(siteDir, src)).then(
+        () => true,
+        () => false,
+      );
+      if (!found) issues.push(`products[${index}].images[${imageIndex}].src: public/${src} does not exist`);
+    }
+  }
+  return issues;
+}
+
+/** Options of parseCatalog and loadCatalog. */
+export interface CatalogCheckOptions {
+  /** Folder the image paths are relative to (`public/`); when set, missing images are reported too. */
+  siteDir?: string;
+}
+
+/**
+ * Validates parsed JSON as a catalog. Throws one CatalogError listing every problem, each named by product id,
+ * e.g. `product "camp-mug", price.amount: must be a positive amount in minor units`.
+ */
+export function parseCatalog(input: unknown, source = "catalog.json", extraIssues: string[] = []): Catalog {
   const result = v.safeParse(catalogSchema, input, { abortEarly: false });
+  const label = productLabels(input);
   const issues = [
     ...(result.issues ?? []).map((issue) => `${formatPath(issue.path)}: ${describeIssue(issue)}`),
     ...crossChecks(input),
-  ];
+    ...extraIssues,
+  ].map((issue) => labelIssue(issue, label));
   if (!result.success || issues.length > 0) throw new CatalogError(source, [...new Set(issues)]);
   const { shop, products } = result.output;
   return {
@@ -280,8 +339,11 @@ export function parseCatalog(input: unknown, source = "catalog.json"): Catalog {
   };
 }
 
-/** Reads and validates a catalog file; JSON syntax errors become a CatalogError too. */
-export async function loadCatalog(path: string): Promise<Catalog> {
+/**
+ * Reads and validates a catalog file; JSON syntax errors become a CatalogError too. With `siteDir`, missing image
+ * files are listed along with every other problem.
+ */
+export async function loadCatalog(path: string, options: CatalogCheckOptions = {}): Promise<Catalog> {
   const source = await readFile(path, "utf8");
   let json: unknown;
   try {
@@ -291,5 +353,6 @@ export async function loadCatalog(path: string): Promise<Catalog> {
       `not valid JSON (${error instanceof Error ? error.message : String(error)})`,
     ]);
   }
-  return parseCatalog(json, path);
+  const missing = options.siteDir === undefined ? [] : await missingImages(json, options.siteDir);
+  return parseCatalog(json, path, missing);
 }

@@ -1,7 +1,8 @@
 /** `npm run catalog:sync`: makes Stripe match catalog.json and writes the Payment Link file the site build reads. */
-import { resolve } from "node:path";
+import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { applyPlan, readStripeState } from "./apply.ts";
+import { ApplyError, applyPlan, readStripeState } from "./apply.ts";
+import { DEPLOYED_LINKS_PATH } from "./build.ts";
 import {
   CliError,
   describeError,
@@ -11,21 +12,31 @@ import {
   resolveSiteUrl,
   stripeFor,
 } from "./cli.ts";
-import { DEFAULT_LINKS_FILE, writePaymentLinks } from "./links-file.ts";
+import { DEFAULT_LINKS_FILE, type PaymentLinks, readPaymentLinks, writePaymentLinks } from "./links-file.ts";
 import { CatalogError, loadCatalog } from "./schema.ts";
 import { describeStep, planSync } from "./sync.ts";
+
+/** Where links of a local emulator go, so they never land in the committed file. */
+export const LOCAL_LINKS_FILE = ".linkshop/payment-links.local.json";
 
 const USAGE = `Usage: npm run catalog:sync -- [options]
 
 Makes Stripe's Products, Prices and Payment Links match the catalog, then writes the Payment Link URLs.
+Links the catalog no longer uses (after a price change, or for a removed product) stay active, because the
+deployed site still shows them until the new links file is deployed. Once it is, run again with --prune.
 
 Options:
-  --dry-run          print the plan; change nothing in Stripe and write no file
-  --live             allow a live key (sk_live_/rk_live_)
-  --site-url <url>   public site URL for the after-payment redirect (default: SITE_URL, URL, ${"http://localhost:8888"})
-  --catalog <file>   catalog to read (default: catalog.json)
-  --out <file>       where to write the links (default: ${DEFAULT_LINKS_FILE})
-  -h, --help         show this help
+  --dry-run           print the plan; change nothing in Stripe and write no file
+  --prune             also retire what the deployed site no longer shows: deactivate old links, then archive
+                      unused prices and removed products
+  --deployed <src>    for --prune: the deployed links file, a URL or a path
+                      (default: <site URL>/${DEPLOYED_LINKS_PATH}, published by the build)
+  --live              allow a live key (sk_live_/rk_live_)
+  --site-url <url>    public site URL for the after-payment redirect (default: SITE_URL, URL, ${"http://localhost:8888"})
+  --catalog <file>    catalog to read (default: catalog.json)
+  --out <file>        where to write the links (default: ${DEFAULT_LINKS_FILE}; ${LOCAL_LINKS_FILE} when
+                      STRIPE_API_BASE points at an emulator)
+  -h, --help          show this help
 
 Environment: STRIPE_SECRET_KEY (required), STRIPE_API_BASE (optional, e.g. a local emulator).`;
 
@@ -37,10 +48,12 @@ function parse(argv: string[]) {
       allowPositionals: false,
       options: {
         "dry-run": { type: "boolean", default: false },
+        prune: { type: "boolean", default: false },
+        deployed: { type: "string" },
         live: { type: "boolean", default: false },
         "site-url": { type: "string" },
         catalog: { type: "string", default: "catalog.json" },
-        out: { type: "string", default: DEFAULT_LINKS_FILE },
+        out: { type: "string" },
         help: { type: "boolean", short: "h", default: false },
       },
     }).values;
@@ -58,10 +71,12 @@ export async function runCatalogSync(argv: string[], env: Env, io: Io, cwd = pro
       return 0;
     }
     const catalogPath = resolve(cwd, options.catalog);
-    const catalog = await loadCatalog(catalogPath).catch((error: unknown) => {
-      if (error instanceof CatalogError) throw new CliError(error.message);
-      throw new CliError(`Cannot read the catalog ${options.catalog}: ${describeError(error)}`);
-    });
+    const catalog = await loadCatalog(catalogPath, { siteDir: join(dirname(catalogPath), "public") }).catch(
+      (error: unknown) => {
+        if (error instanceof CatalogError) throw new CliError(error.message);
+        throw new CliError(`Cannot read the catalog ${options.catalog}: ${describeError(error)}`);
+      },
+    );
     const access = readStripeAccess(env, options.live);
     const siteUrl = resolveSiteUrl(options["site-url"], env, access.live);
     const stripe = stripeFor(access);
@@ -73,8 +88,26 @@ export async function runCatalogSync(argv: string[], env: Env, io: Io, cwd = pro
     );
     io.out(`After payment, customers return to ${siteUrl}/thanks`);
 
+    const outFile = chooseOutFile(options.out, access.apiBase, cwd);
+    const outPath = resolve(cwd, outFile);
+    if (outFile !== (options.out ?? DEFAULT_LINKS_FILE)) {
+      io.out(
+        `Links of the emulator at ${access.apiBase?.origin} go to ${outFile}, not ${DEFAULT_LINKS_FILE}.`,
+      );
+    }
+    const previous = await readPaymentLinks(outPath).catch(() => undefined);
+    const prune = options.prune
+      ? {
+          keepUrls: await deployedUrls(
+            options.deployed ?? `${siteUrl}/${DEPLOYED_LINKS_PATH}`,
+            cwd,
+            previous,
+          ),
+        }
+      : undefined;
+
     const state = await readStripeState(stripe);
-    const plan = planSync(catalog, state, { siteUrl });
+    const plan = planSync(catalog, state, { siteUrl, ...(prune && { prune }) });
     for (const warning of plan.warnings) io.err(`warning: ${warning}`);
 
     if (plan.steps.length === 0) io.out(`Stripe already matches ${options.catalog}: nothing to change.`);
@@ -85,15 +118,39 @@ export async function runCatalogSync(argv: string[], env: Env, io: Io, cwd = pro
       return 0;
     }
 
-    const links = await applyPlan(stripe, plan, (step, objectId) =>
-      io.out(`${describeStep(step)} -> ${objectId}`),
-    );
-    if (plan.steps.length > 0) io.out(`Applied ${plan.steps.length} change(s).`);
-    const outPath = resolve(cwd, options.out);
+    let links: PaymentLinks;
+    let failure: ApplyError | undefined;
+    try {
+      links = await applyPlan(stripe, plan, (step, objectId) =>
+        io.out(`${describeStep(step)} -> ${objectId}`),
+      );
+    } catch (error) {
+      if (!(error instanceof ApplyError)) throw error;
+      failure = error;
+      // What exists now: the links created or kept so far, and for the rest the previous (still active) ones.
+      const kept = Object.entries(previous ?? {}).filter(([id]) => id in plan.links && !(id in error.links));
+      links = { ...Object.fromEntries(kept), ...error.links };
+    }
+    if (!failure && plan.steps.length > 0) io.out(`Applied ${plan.steps.length} change(s).`);
     const wrote = await writePaymentLinks(outPath, links);
     const count = Object.keys(links).length;
-    io.out(`${wrote ? "Wrote" : "Unchanged:"} ${count} payment link(s) in ${options.out}`);
-    if (wrote && options.out === DEFAULT_LINKS_FILE) {
+    io.out(`${wrote ? "Wrote" : "Unchanged:"} ${count} payment link(s) in ${outFile}`);
+    if (failure) {
+      io.err(
+        `Stopped after ${failure.applied} of ${plan.steps.length} change(s): ${describeStep(failure.step)} failed: ` +
+          `${describeError(failure.cause)}. ${outFile} names the links that exist; run the sync again to finish.`,
+      );
+      return 1;
+    }
+    if (plan.retained.length > 0) {
+      io.out(
+        `Left active until the site no longer shows them: ${plan.retained.map((link) => `${link.catalogId} (${link.url})`).join(", ")}.`,
+      );
+      io.out(
+        `Once the new ${outFile} is deployed, run: npm run catalog:sync -- --prune${access.live ? " --live" : ""} --site-url ${siteUrl}`,
+      );
+    }
+    if (wrote && outFile === DEFAULT_LINKS_FILE) {
       io.out(
         `Next: commit ${DEFAULT_LINKS_FILE}; the site build (npm run build) reads it, no Stripe key needed.`,
       );
@@ -103,4 +160,59 @@ export async function runCatalogSync(argv: string[], env: Env, io: Io, cwd = pro
     io.err(describeError(error));
     return error instanceof CliError ? error.exitCode : 1;
   }
+}
+
+/**
+ * The links file to write. A local emulator's links must never reach the committed file: by default they go to
+ * LOCAL_LINKS_FILE, and asking for the committed file explicitly is refused.
+ */
+function chooseOutFile(flag: string | undefined, apiBase: URL | undefined, cwd: string): string {
+  const local = apiBase !== undefined && /^(localhost|127\.|\[::1\])/.test(apiBase.hostname);
+  if (!local) return flag ?? DEFAULT_LINKS_FILE;
+  const committed = resolve(cwd, DEFAULT_LINKS_FILE);
+  if (flag === undefined) return LOCAL_LINKS_FILE;
+  if (resolve(cwd, flag) === committed) {
+    throw new CliError(
+      `Refusing to write links of the local emulator at ${apiBase.origin} into ${DEFAULT_LINKS_FILE}: deployed, ` +
+        `they would be broken Buy buttons. Leave out --out (they go to ${LOCAL_LINKS_FILE}) or pick another file.`,
+      2,
+    );
+  }
+  return flag;
+}
+
+/**
+ * URLs a prune must keep active: the deployed links file (fetched from the site, or read from a path) and the
+ * local links file. Without the deployed file there is no prune: it could retire a link buyers still click.
+ */
+async function deployedUrls(
+  source: string,
+  cwd: string,
+  local: PaymentLinks | undefined,
+): Promise<Set<string>> {
+  let deployed: unknown;
+  try {
+    if (/^https?:\/\//.test(source)) {
+      const response = await fetch(source, { signal: AbortSignal.timeout(15_000) });
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      deployed = await response.json();
+    } else {
+      const path = isAbsolute(source) ? source : join(cwd, source);
+      const links = await readPaymentLinks(path);
+      if (!links) throw new Error(`${relative(cwd, path)} does not exist`);
+      deployed = links;
+    }
+  } catch (error) {
+    throw new CliError(
+      `Cannot read the deployed links file at ${source} (${describeError(error)}), so nothing was pruned: ` +
+        "deploy the site first, or pass --deployed <url or file>.",
+    );
+  }
+  if (typeof deployed !== "object" || deployed === null || Array.isArray(deployed)) {
+    throw new CliError(
+      `The deployed links file at ${source} is not a map of catalog ids to links; nothing was pruned.`,
+    );
+  }
+  const urls = Object.values(deployed).filter((url): url is string => typeof url === "string");
+  return new Set([...urls, ...Object.values(local ?? {})]);
 }

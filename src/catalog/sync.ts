@@ -129,12 +129,26 @@ export interface SyncPlan {
   links: Record<string, LinkTarget>;
   /** Oddities found in Stripe that the sync leaves alone. */
   warnings: string[];
+  /** Active links the catalog no longer points to, left active because the deployed site may still show them. */
+  retained: RetainedLink[];
+}
+
+/** A superseded Payment Link kept active until a prune. */
+export interface RetainedLink {
+  catalogId: string;
+  url: string;
 }
 
 /** Inputs that are not in the catalog. */
 export interface PlanOptions {
   /** Public site origin without trailing slash, e.g. https://shop.example. */
   siteUrl: string;
+  /**
+   * Retire superseded links: deactivate every active link of ours that neither the catalog nor the deployed
+   * links file (`keepUrls`) names, then archive prices and Products nothing active sells any more. Without it
+   * the plan only adds and updates, so a Buy button of the deployed site never meets a deactivated link.
+   */
+  prune?: { keepUrls: ReadonlySet<string> };
 }
 
 /** Stable Price lookup key for a catalog price: `linkshop:<id>:<currency>:<amount>`. */
@@ -242,20 +256,22 @@ const LINK_UPDATE_LABELS: Record<keyof LinkUpdate, string> = {
 };
 
 // Payment Links cannot change their price (Stripe's update only adjusts quantities of existing line items),
-// so a link "belongs" to one price: a new price means a new link and the old link is deactivated.
+// so a link "belongs" to one price: a new price means a new link, and the old link is retired by a later prune.
 function linkUsesOnly(link: LinkState, priceId: string): boolean {
   return link.lineItems.length === 1 && link.lineItems[0]?.priceId === priceId;
 }
 
 /**
  * Plans the writes that make Stripe match the catalog. Pure: the same catalog and state give the same plan,
- * and a state that already matches gives no steps. Nothing is ever deleted: prices are archived, links
- * deactivated, and Products of removed catalog entries archived.
+ * and a state that already matches gives no steps. Nothing is ever deleted: with `prune`, old links are
+ * deactivated, old prices and the Products of removed catalog entries archived.
  */
 export function planSync(catalog: Catalog, state: StripeState, options: PlanOptions): SyncPlan {
   const steps: SyncStep[] = [];
   const links: Record<string, LinkTarget> = {};
   const warnings: string[] = [];
+  const retained: RetainedLink[] = [];
+  const prune = options.prune;
   const catalogIds = new Set(catalog.products.map((product) => product.id));
 
   for (const product of catalog.products) {
@@ -335,33 +351,59 @@ export function planSync(catalog: Catalog, state: StripeState, options: PlanOpti
       steps.push({ kind: "create_link", catalogId: id, price: priceRef, settings: wantLink });
       links[id] = { createdFor: id };
     }
-    for (const link of productLinks) {
-      if (link.active && link !== keep) {
+    // 4. Links this plan no longer points to stay active (the deployed site may still show them) until a prune
+    //    retires those the deployed links file does not name. Old prices go once no active link sells them.
+    const retiring = productLinks.filter((link) => link.active && link !== keep);
+    const retired = retiring.filter((link) => prune && !prune.keepUrls.has(link.url));
+    for (const link of retiring) {
+      if (retired.includes(link)) {
         steps.push({ kind: "deactivate_link", catalogId: id, linkId: link.id, url: link.url });
+      } else {
+        retained.push({ catalogId: id, url: link.url });
       }
     }
-
-    // 4. Old prices are archived last, once no active link of ours sells them.
+    const stillSold = new Set(
+      productLinks
+        .filter((link) => link.active && !retired.includes(link))
+        .flatMap((link) => link.lineItems.map((item) => item.priceId)),
+    );
     for (const old of productPrices) {
-      if (old.active && old !== price && old.lookupKey?.startsWith(`linkshop:${id}:`)) {
+      if (
+        prune &&
+        old.active &&
+        old !== price &&
+        !stillSold.has(old.id) &&
+        old.lookupKey?.startsWith(`linkshop:${id}:`)
+      ) {
         steps.push({ kind: "archive_price", catalogId: id, priceId: old.id, lookupKey: old.lookupKey });
       }
     }
   }
 
-  // Products removed from the catalog: stop selling (deactivate links), then archive the Product.
+  // Products removed from the catalog: the same two phases. Their links stay active until a prune finds them
+  // missing from the deployed links file; the Product is archived once none of its links is active.
+  const removedActive = new Set<string>();
   for (const link of state.links) {
-    if (link.active && !catalogIds.has(link.linkshopId)) {
+    if (!link.active || catalogIds.has(link.linkshopId)) continue;
+    if (prune && !prune.keepUrls.has(link.url)) {
       steps.push({ kind: "deactivate_link", catalogId: link.linkshopId, linkId: link.id, url: link.url });
+    } else {
+      retained.push({ catalogId: link.linkshopId, url: link.url });
+      removedActive.add(link.linkshopId);
     }
   }
   for (const product of [...state.products].sort(byAge)) {
-    if (product.active && !catalogIds.has(product.linkshopId)) {
+    if (
+      prune &&
+      product.active &&
+      !catalogIds.has(product.linkshopId) &&
+      !removedActive.has(product.linkshopId)
+    ) {
       steps.push({ kind: "archive_product", catalogId: product.linkshopId, productId: product.id });
     }
   }
 
-  return { steps, links, warnings };
+  return { steps, links, warnings, retained };
 }
 
 function describeRef(ref: Ref, what: string): string {

@@ -49,7 +49,15 @@ export async function startNetlifyDev(options: NetlifyDevOptions): Promise<Netli
       // Its own process group, so stop() reaches the static server and function runtimes it spawns.
       detached: true,
       stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, CI: "1", NETLIFY_TELEMETRY_DISABLED: "1", BROWSER: "none", ...options.env },
+      env: {
+        ...process.env,
+        CI: "1",
+        NETLIFY_TELEMETRY_DISABLED: "1",
+        BROWSER: "none",
+        // netlify.toml's dev command builds dist/ and watches; a caller serving its own site needs neither.
+        ...(options.siteDir && { LINKSHOP_STACK_SITE: options.siteDir }),
+        ...options.env,
+      },
     },
   );
   const output: string[] = [];

@@ -21,6 +21,11 @@ export interface OutboxOptions {
   apiKey?: string;
   /** Clock for `createdAt` and idempotency-key expiry; tests pass a fake one. Default: the system clock. */
   now?: () => Date;
+  /**
+   * Sending domains `GET /domains` lists as verified, as Resend does for a verified domain (the outbox itself
+   * accepts any sender). Default: none.
+   */
+  verifiedDomains?: string[];
 }
 
 /** One accepted email, as kept in memory and written to `<dir>/<createdAt>-<id>.json`. */
@@ -610,6 +615,23 @@ export async function startOutbox(options: OutboxOptions = {}): Promise<Outbox> 
   });
 
   app.get("/api/emails", (c) => c.json({ object: "list", data: stored }));
+
+  // Resend's domain list, so a setup check can ask whether the sender's domain is verified.
+  const domainsCreatedAt = now().toISOString();
+  app.get("/domains", requireKey, (c) =>
+    c.json({
+      object: "list",
+      has_more: false,
+      data: (options.verifiedDomains ?? []).map((name) => ({
+        id: createHash("sha256").update(name).digest("hex").slice(0, 32),
+        name,
+        status: "verified",
+        created_at: domainsCreatedAt,
+        region: "us-east-1",
+        capabilities: { sending: "enabled", receiving: "disabled" },
+      })),
+    }),
+  );
 
   app.get("/", (c) => {
     c.header("content-security-policy", PAGE_CSP);

@@ -6,13 +6,16 @@ import { randomBytes } from "node:crypto";
 import { mkdir } from "node:fs/promises";
 import { createServer } from "node:net";
 import { join } from "node:path";
-import { buildSite } from "../catalog/build.ts";
+import { BuildError, buildSite } from "../catalog/build.ts";
+import { DEFAULT_LINKS_FILE } from "../catalog/links-file.ts";
 import { loadCatalog } from "../catalog/schema.ts";
 import { runCatalogSync } from "../catalog/sync-command.ts";
 import { HANDLED_EVENTS } from "../webhook/route.ts";
 import { type NetlifyDev, startNetlifyDev } from "./netlify-dev.ts";
 import { type Outbox, startOutbox } from "./outbox.ts";
 import { type StripeEmulator, startStripeEmulator } from "./stripe-emulator/index.ts";
+import { watchSite } from "./site-watcher.ts";
+import { removeStackRecord, writeStackRecord } from "./stack-record.ts";
 import { startUpstashBridge, type UpstashBridge } from "./upstash-bridge.ts";
 
 export type Env = Record<string, string | undefined>;
@@ -43,8 +46,13 @@ export interface StackOptions {
   showNetlifyOutput?: boolean;
   /** Where the outbox keeps emails; default `<root>/.outbox`. */
   outboxDir?: string;
-  /** Where the built site goes; default `<root>/dist`. Tests use their own, so stacks can run side by side. */
+  /**
+   * Where the built site goes; default `<workDir>/site`, apart from dist/ so `npm run build` cannot change what a
+   * running stack serves. Tests use their own, so stacks can run side by side.
+   */
   outDir?: string;
+  /** Rebuild the site when catalog.json, public/ or the links file change. Default true. */
+  watch?: boolean;
   /** Where local Payment Links are written; default `<root>/.linkshop`. */
   workDir?: string;
   /** Backend of the Upstash bridge; "redis" makes a missing Redis an error (CI). Default "auto". */
@@ -71,6 +79,11 @@ export interface Stack {
 /** A port is taken: the message says which and how to pick another. */
 export class PortInUseError extends Error {
   override readonly name = "PortInUseError";
+}
+
+/** The stack cannot start for a reason its message explains (printed without a stack trace). */
+export class StackError extends Error {
+  override readonly name = "StackError";
 }
 
 const PORT_HINTS: Record<keyof StackPorts, string> = {
@@ -103,7 +116,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   }
 
   const shopUrl = `http://localhost:${ports.shop}`;
-  const catalog = await loadCatalog(join(root, "catalog.json"));
+  const catalog = await loadCatalog(join(root, "catalog.json"), { siteDir: join(root, "public") });
   const stoppers: (() => Promise<void>)[] = [];
   const stop = async () => {
     for (const stopOne of stoppers.splice(0).reverse()) await stopOne().catch(() => {});
@@ -118,14 +131,19 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     if (realResend) {
       resend = { mode: "real" };
     } else {
+      const from = set(env.EMAIL_FROM) ? env.EMAIL_FROM : `${catalog.shop.name} <orders@shop.localhost>`;
+      const apiKey = `re_local_${randomBytes(16).toString("hex")}`;
       const outbox: Outbox = await startOutbox({
         port: ports.outbox,
         dir: options.outboxDir ?? join(root, ".outbox"),
+        apiKey,
+        // Like a Resend account whose sending domain is verified.
+        verifiedDomains: [domainOf(from)],
       });
       stoppers.push(() => outbox.close());
       local.outbox = outbox;
-      Object.assign(functionEnv, { RESEND_API_KEY: "re_local_outbox", RESEND_BASE_URL: outbox.url });
-      if (!set(env.EMAIL_FROM)) functionEnv.EMAIL_FROM = `${catalog.shop.name} <orders@shop.localhost>`;
+      Object.assign(functionEnv, { RESEND_API_KEY: apiKey, RESEND_BASE_URL: outbox.url });
+      if (!set(env.EMAIL_FROM)) functionEnv.EMAIL_FROM = from;
       if (!set(env.MERCHANT_EMAIL)) functionEnv.MERCHANT_EMAIL = "merchant@shop.localhost";
       resend = { mode: "emulated", outboxUrl: outbox.url };
     }
@@ -149,6 +167,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       upstash = { mode: "emulated", backend: bridge.backend };
     }
 
+    const workDir = options.workDir ?? join(root, ".linkshop");
+    await mkdir(workDir, { recursive: true });
     let linksFile: string | undefined;
     if (realStripe) {
       const live = /^(sk|rk)_live_/.test(env.STRIPE_SECRET_KEY?.trim() ?? "");
@@ -173,23 +193,30 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         STRIPE_API_BASE: emulator.url,
       });
       // The shop's Buy buttons need Payment Links: create them in the emulator from the catalog.
-      const workDir = options.workDir ?? join(root, ".linkshop");
-      await mkdir(workDir, { recursive: true });
       linksFile = join(workDir, "payment-links.local.json");
-      const code = await runCatalogSync(
-        ["--out", linksFile, "--site-url", shopUrl],
-        { STRIPE_SECRET_KEY: functionEnv.STRIPE_SECRET_KEY, STRIPE_API_BASE: emulator.url },
-        { out: () => {}, err: (line) => say(line) },
-        root,
-      );
-      if (code !== 0) throw new Error("Could not sync the catalog into the Stripe emulator (see above).");
       stripe = { mode: "emulated", url: emulator.url };
     }
     if (!set(env.SHOP_NAME)) functionEnv.SHOP_NAME = catalog.shop.name;
 
-    const outDir = options.outDir ?? join(root, "dist");
-    const build = await buildSite({ root, outDir, ...(linksFile && { linksFile }) });
-    for (const warning of build.warnings) say(`warning: ${warning}`);
+    // The stack's own copy of the site, so `npm run build` (which writes dist/) cannot change what it serves.
+    const outDir = options.outDir ?? join(workDir, "site");
+    const emulatorUrl = local.stripe?.url;
+    const catalogPath = join(root, "catalog.json");
+    const buildLocalSite = async () => {
+      if (emulatorUrl && linksFile) {
+        const code = await runCatalogSync(
+          ["--out", linksFile, "--site-url", shopUrl],
+          { STRIPE_SECRET_KEY: functionEnv.STRIPE_SECRET_KEY, STRIPE_API_BASE: emulatorUrl },
+          { out: () => {}, err: (line) => say(line) },
+          root,
+        );
+        if (code !== 0)
+          throw new StackError("Could not sync the catalog into the Stripe emulator (see above).");
+      }
+      const build = await buildSite({ root, outDir, ...(linksFile && { linksFile }) });
+      for (const warning of build.warnings) say(`warning: ${warning}`);
+    };
+    await buildLocalSite();
 
     const netlify: NetlifyDev = await startNetlifyDev({
       port: ports.shop,
@@ -199,11 +226,46 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       ...(options.showNetlifyOutput !== false && { onOutput: (line: string) => say(line) }),
     });
     stoppers.push(() => netlify.stop());
+    if (options.watch !== false) {
+      // Edits to the catalog, the pictures and styles (or, with real Stripe, the links file) show on reload.
+      const watcher = watchSite({
+        files: [catalogPath, ...(linksFile ? [] : [join(root, DEFAULT_LINKS_FILE)])],
+        folders: [join(root, "public")],
+        rebuild: async () => {
+          await buildLocalSite();
+          say("Rebuilt the site from catalog.json and public/.");
+        },
+        onError: (error) =>
+          say(
+            error instanceof BuildError || error instanceof StackError
+              ? `The site was not rebuilt:\n${error.message}`
+              : `The site was not rebuilt: ${error instanceof Error ? error.message : String(error)}`,
+          ),
+      });
+      stoppers.push(() => watcher.close());
+    }
+    // `npm run doctor` checks the configuration the functions of this stack run with.
+    await writeStackRecord(workDir, {
+      pid: process.pid,
+      shopUrl,
+      ...(linksFile && { linksFile }),
+      functionEnv,
+    });
+    stoppers.push(() => removeStackRecord(workDir));
     return { shopUrl, services: { stripe, upstash, resend }, functionEnv, local, stop };
   } catch (error) {
     await stop();
     throw error;
   }
+}
+
+/** `shop.example` from `Shop <orders@shop.example>` or `orders@shop.example`. */
+function domainOf(mailbox: string): string {
+  const address = /<([^>]+)>/.exec(mailbox)?.[1] ?? mailbox;
+  return address
+    .slice(address.lastIndexOf("@") + 1)
+    .trim()
+    .toLowerCase();
 }
 
 function portIsFree(port: number): Promise<boolean> {

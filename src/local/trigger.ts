@@ -378,8 +378,10 @@ function countStatuses(deliveries: Delivery[]): string {
 }
 
 function emailHint(options: TriggerOptions, env: Env): string {
-  const outbox =
-    set(env.RESEND_API_KEY) && !set(env.RESEND_BASE_URL)
+  // A running npm start passes its outbox as RESEND_BASE_URL (scripts/trigger.ts reads its record).
+  const outbox = set(env.RESEND_BASE_URL)
+    ? `the outbox, ${env.RESEND_BASE_URL.trim()}`
+    : set(env.RESEND_API_KEY)
       ? "your Resend dashboard (the shop sends through real Resend)"
       : `the outbox, http://127.0.0.1:${port(env, "LINKSHOP_OUTBOX_PORT", DEFAULT_OUTBOX_PORT)}`;
   switch (options.event) {

@@ -1,5 +1,7 @@
 /** `npm start` as a newcomer runs it: no .env, everything emulated, one banner, and Ctrl-C leaves nothing behind. */
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { once } from "node:events";
 import { createServer, type Server } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
@@ -58,6 +60,19 @@ function groupGone(pgid: number): boolean {
   }
 }
 
+/** Runs a command in the project, as a developer would in a second terminal, and collects its output. */
+function run(
+  command: string,
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number; output: string }> {
+  return new Promise((resolve) => {
+    execFile(command, args, { cwd: root, env: { ...process.env, ...env } }, (error, stdout, stderr) =>
+      resolve({ code: error ? Number(error.code ?? 1) : 0, output: `${stdout}${stderr}` }),
+    );
+  });
+}
+
 let running: Started | undefined;
 let blocker: Server | undefined;
 
@@ -71,7 +86,8 @@ afterEach(async () => {
 describe("npm start", () => {
   it("serves the shop with every service emulated, then stops everything on Ctrl-C", async () => {
     const p = await ports();
-    running = start(p, { STRIPE_SECRET_KEY: "", UPSTASH_REDIS_REST_URL: "", RESEND_API_KEY: "" });
+    const blank = { STRIPE_SECRET_KEY: "", UPSTASH_REDIS_REST_URL: "", RESEND_API_KEY: "" };
+    running = start(p, blank);
     await expect
       .poll(() => running?.output(), { timeout: 90_000, interval: 200 })
       .toContain("Press Ctrl-C to stop.");
@@ -90,9 +106,26 @@ describe("npm start", () => {
     const outbox = await fetch(`http://127.0.0.1:${p.outbox}/`);
     expect(outbox.status).toBe(200);
 
+    // npm run build writes dist/ from payment-links.json; the running shop keeps serving its own build.
+    await run("npm", ["run", "build"], blank);
+    expect(await (await fetch(`http://localhost:${p.shop}/`)).text()).toBe(html);
+
+    // The doctor checks the running shop's configuration, and a variable in the environment wins over it.
+    const site = `http://localhost:${p.shop}`;
+    const healthy = await run("npm", ["run", "doctor", "--", "--url", site], blank);
+    expect(healthy.output).toContain("All checks passed.");
+    expect(healthy.code).toBe(0);
+    const wrong = await run("npm", ["run", "doctor", "--", "--url", site], {
+      ...blank,
+      STRIPE_WEBHOOK_SECRET: "whsec_wrong_secret",
+    });
+    expect(wrong.code).toBe(1);
+    expect(wrong.output).toContain("rejects events signed with this STRIPE_WEBHOOK_SECRET");
+
     const pgid = running.child.pid ?? 0;
     process.kill(-pgid, "SIGINT");
     await running.exited;
+    await expect(readFile(join(root, ".linkshop/stack.json"))).rejects.toThrow(/ENOENT/);
     await expect.poll(() => groupGone(pgid), { timeout: 60_000, interval: 100 }).toBe(true);
     for (const port of Object.values(p)) {
       const server = createServer();

@@ -65,6 +65,8 @@ describe("buildSite", () => {
     expect(await readFile(join(root, "dist", script), "utf8")).toBe(
       await readFile(join(SITE_DIR, "thanks.js"), "utf8"),
     );
+    // The links this deploy shows, for catalog:sync --prune.
+    expect(JSON.parse(await readFile(join(root, "dist/payment-links.json"), "utf8"))).toEqual(links);
     const headers = await readFile(join(root, "dist/_headers"), "utf8");
     expect(headers).toContain("Content-Security-Policy: default-src 'none'; script-src 'self'");
   });
@@ -109,7 +111,7 @@ describe("buildSite", () => {
     const missing = structuredClone(sample);
     missing.products[1]?.images.push({ src: "images/nope.png", alt: "Nothing" });
     await expect(build(missing)).rejects.toThrow(
-      "products[1].images[1].src: public/images/nope.png does not exist",
+      `product "${missing.products[1]?.id}", images[1].src: public/images/nope.png does not exist`,
     );
     await expect(build({ ...sample, products: [] })).rejects.toThrow(
       "products: must be a non-empty list of products",

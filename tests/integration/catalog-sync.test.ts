@@ -1,10 +1,10 @@
 /** catalog:sync and stripe:webhook against the Stripe emulator, through a proxy that counts what reaches it. */
 import { execFile } from "node:child_process";
-import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, symlink, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import Stripe from "stripe";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -17,12 +17,25 @@ const SITE = "https://shop.example";
 const KEY = "sk_test_catalog_sync";
 
 /** Forwards every request to `target` and records method and path, so tests can count writes. */
-async function startCountingProxy(
-  target: string,
-): Promise<{ url: string; requests: string[]; close(): Promise<void> }> {
+async function startCountingProxy(target: string): Promise<{
+  url: string;
+  requests: string[];
+  /** The next request whose `METHOD /path` starts with this is refused with a Stripe-shaped 400 (not retried). */
+  refuseNext: string | undefined;
+  close(): Promise<void>;
+}> {
   const requests: string[] = [];
   const server: Server = createServer(async (req, res) => {
-    requests.push(`${req.method} ${req.url?.split("?")[0]}`);
+    const request = `${req.method} ${req.url?.split("?")[0]}`;
+    if (proxy.refuseNext && request.startsWith(proxy.refuseNext)) {
+      proxy.refuseNext = undefined;
+      res.writeHead(400, { "content-type": "application/json" });
+      res.end(
+        JSON.stringify({ error: { type: "invalid_request_error", message: "Refused by the test proxy." } }),
+      );
+      return;
+    }
+    requests.push(request);
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const headers = new Headers();
@@ -43,15 +56,17 @@ async function startCountingProxy(
   });
   await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
   const { port } = server.address() as AddressInfo;
-  return {
+  const proxy = {
     url: `http://127.0.0.1:${port}`,
     requests,
+    refuseNext: undefined as string | undefined,
     close: () =>
       new Promise<void>((done) => {
         server.close(() => done());
         server.closeAllConnections();
       }),
   };
+  return proxy;
 }
 
 interface Run {
@@ -116,6 +131,7 @@ beforeEach(async () => {
   proxy = await startCountingProxy(emulator.url);
   dir = await mkdtemp(join(tmpdir(), "linkshop-sync-"));
   await writeFile(join(dir, "catalog.json"), await readFile("catalog.json"));
+  await symlink(resolve("public"), join(dir, "public"));
   const base = new URL(emulator.url);
   stripe = new Stripe(KEY, { host: base.hostname, port: base.port, protocol: "http" });
 });
@@ -187,8 +203,18 @@ describe("npm run catalog:sync", () => {
     await expect(readFile(join(dir, "links.json"))).rejects.toThrow(/ENOENT/);
   });
 
-  it("a price change creates a new Price, moves the product to a new link, deactivates the old one, archives the old Price", async () => {
+  /** Every link the file names is active in Stripe: what buyers of a site deployed with it can click. */
+  async function allActive(file: string): Promise<boolean> {
+    const links: Record<string, string> = JSON.parse(await readFile(join(dir, file), "utf8"));
+    const active = new Set<string>();
+    for await (const link of stripe.paymentLinks.list({ limit: 100 })) if (link.active) active.add(link.url);
+    return Object.values(links).every((url) => active.has(url));
+  }
+  const deploy = async () => writeFile(join(dir, "deployed.json"), await readFile(join(dir, "links.json")));
+
+  it("a price change adds a Price and a link, and the old link stays active until a prune after the deploy", async () => {
     await sync();
+    await deploy();
     const [oldLink] = await linkFor("trail-maps");
     const oldItems = await stripe.paymentLinks.listLineItems(oldLink?.id ?? "");
     const oldPriceId = oldItems.data[0]?.price?.id ?? "";
@@ -200,26 +226,71 @@ describe("npm run catalog:sync", () => {
     proxy.requests.length = 0;
     const run = await sync();
     expect(run.code).toBe(0);
-    expect(writes()).toHaveLength(4);
+    expect(writes()).toHaveLength(2);
+    expect(run.out).toContain(
+      `Left active until the site no longer shows them: trail-maps (${oldLink?.url})`,
+    );
+    expect(run.out).toContain("run: npm run catalog:sync -- --prune");
 
-    const [newLink] = await linkFor("trail-maps");
-    expect(newLink?.id).not.toBe(oldLink?.id);
+    const newLink = (await linkFor("trail-maps")).find((link) => link.id !== oldLink?.id);
     const [newItem] = (await stripe.paymentLinks.listLineItems(newLink?.id ?? "")).data;
-    expect(newItem?.price).toMatchObject({
-      unit_amount: 1200,
-      lookup_key: "linkshop:trail-maps:usd:1200",
-      active: true,
-    });
+    expect(newItem?.price).toMatchObject({ unit_amount: 1200, lookup_key: "linkshop:trail-maps:usd:1200" });
+    expect((await stripe.paymentLinks.retrieve(oldLink?.id ?? "")).active).toBe(true);
+    expect((await readLinks())["trail-maps"]).toBe(newLink?.url);
+    expect(await allActive("deployed.json")).toBe(true);
+    expect(await allActive("links.json")).toBe(true);
+
+    // Pruning before the deploy retires nothing: the deployed site still shows the old link.
+    proxy.requests.length = 0;
+    expect((await sync(["--prune", "--deployed", "deployed.json"])).code).toBe(0);
+    expect(writes()).toEqual([]);
+    expect(await allActive("deployed.json")).toBe(true);
+
+    await deploy();
+    const prune = await sync(["--prune", "--deployed", "deployed.json"]);
+    expect(prune.code).toBe(0);
+    expect(prune.out).toContain(`- deactivate payment link trail-maps (${oldLink?.id}`);
     expect((await stripe.paymentLinks.retrieve(oldLink?.id ?? "")).active).toBe(false);
     expect((await stripe.prices.retrieve(oldPriceId)).active).toBe(false);
-    expect((await readLinks())["trail-maps"]).toBe(newLink?.url);
+    expect(await allActive("deployed.json")).toBe(true);
 
     proxy.requests.length = 0;
-    expect((await sync()).code).toBe(0);
+    expect((await sync(["--prune", "--deployed", "deployed.json"])).code).toBe(0);
     expect(writes()).toEqual([]);
   });
 
-  it("a product removed from the catalog loses its link (deactivated) and is archived, not deleted", async () => {
+  it("--prune reads the deployed links file from the site, and prunes nothing when it cannot", async () => {
+    await sync();
+    const unreachable = await sync(["--prune", "--site-url", "http://127.0.0.1:9"]);
+    expect(unreachable.code).toBe(1);
+    expect(unreachable.err).toContain(
+      "Cannot read the deployed links file at http://127.0.0.1:9/payment-links.json",
+    );
+    expect(unreachable.err).toContain("nothing was pruned");
+
+    const catalog = await readCatalog();
+    await writeCatalog({ ...catalog, products: catalog.products.filter((p) => p.id !== "camp-mug") });
+    expect((await sync()).code).toBe(0);
+    // The site as deployed: the build publishes the links its pages use.
+    const site = createServer(async (_req, res) => {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(await readFile(join(dir, "links.json")));
+    });
+    await new Promise<void>((done) => site.listen(0, "127.0.0.1", done));
+    try {
+      const run = await sync([
+        "--prune",
+        "--deployed",
+        `http://127.0.0.1:${(site.address() as AddressInfo).port}/payment-links.json`,
+      ]);
+      expect(run.code).toBe(0);
+      expect(run.out).toContain("- deactivate payment link camp-mug");
+    } finally {
+      await new Promise<void>((done) => site.close(() => done()));
+    }
+  });
+
+  it("a product removed from the catalog keeps its link until a prune, then is archived, not deleted", async () => {
     await sync();
     const [link] = await linkFor("camp-mug");
     const catalog = await readCatalog();
@@ -230,12 +301,62 @@ describe("npm run catalog:sync", () => {
     proxy.requests.length = 0;
     const run = await sync();
     expect(run.code).toBe(0);
-    expect(run.out).toContain("- deactivate payment link camp-mug");
+    expect(writes()).toEqual([]);
+    expect((await stripe.paymentLinks.retrieve(link?.id ?? "")).active).toBe(true);
+    expect(Object.keys(await readLinks())).not.toContain("camp-mug");
+
+    await deploy();
+    const prune = await sync(["--prune", "--deployed", "deployed.json"]);
+    expect(prune.out).toContain("- deactivate payment link camp-mug");
     expect(writes().every((request) => request.startsWith("POST"))).toBe(true);
     expect((await stripe.paymentLinks.retrieve(link?.id ?? "")).active).toBe(false);
     const products = await stripe.products.list({ limit: 100 });
     expect(products.data.find((product) => product.metadata.linkshop_id === "camp-mug")?.active).toBe(false);
-    expect(Object.keys(await readLinks())).not.toContain("camp-mug");
+  });
+
+  it("a sync that fails halfway writes the links that exist, and the next run finishes it", async () => {
+    await sync();
+    const before = await readLinks();
+    const catalog = await readCatalog();
+    for (const product of catalog.products) product.price.amount += 100;
+    await writeCatalog(catalog);
+
+    proxy.refuseNext = "POST /v1/payment_links";
+    const failed = await sync();
+    expect(failed.code).toBe(1);
+    expect(failed.err).toContain("Stopped after 1 of");
+    expect(failed.err).toContain("run the sync again to finish");
+    // Nothing new exists yet, so the file still names the previous links, which are all still active.
+    expect(await readLinks()).toEqual(before);
+    expect(await allActive("links.json")).toBe(true);
+
+    const resumed = await sync();
+    expect(resumed.code).toBe(0);
+    const after = await readLinks();
+    expect(Object.keys(after)).toEqual(Object.keys(before));
+    for (const id of Object.keys(before)) expect(after[id]).not.toBe(before[id]);
+    expect(await allActive("links.json")).toBe(true);
+    proxy.requests.length = 0;
+    expect((await sync()).code).toBe(0);
+    expect(writes()).toEqual([]);
+  });
+
+  it("never writes a local emulator's links into the committed payment-links.json", async () => {
+    const out: string[] = [];
+    const io = { out: (line: string) => out.push(line), err: (line: string) => out.push(line) };
+    const code = await runCatalogSync(["--site-url", SITE], env(), io, dir);
+    expect(code).toBe(0);
+    expect(out.join("\n")).toContain("go to .linkshop/payment-links.local.json, not payment-links.json");
+    await expect(readFile(join(dir, "payment-links.json"))).rejects.toThrow(/ENOENT/);
+    expect(
+      Object.keys(JSON.parse(await readFile(join(dir, ".linkshop/payment-links.local.json"), "utf8"))),
+    ).toHaveLength(4);
+
+    out.length = 0;
+    const refused = await runCatalogSync(["--site-url", SITE, "--out", "payment-links.json"], env(), io, dir);
+    expect(refused).toBe(2);
+    expect(out.join("\n")).toContain("Refusing to write links of the local emulator");
+    await expect(readFile(join(dir, "payment-links.json"))).rejects.toThrow(/ENOENT/);
   });
 
   it("refuses a live key without --live before talking to Stripe", async () => {

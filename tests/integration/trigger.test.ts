@@ -182,6 +182,16 @@ describe("npm run trigger on the Stripe emulator", () => {
     expect(run.out).toContain("http://127.0.0.1:8025");
   });
 
+  it("names the outbox of the running shop, on whatever port it listens", async () => {
+    const run = await trigger(["checkout.session.completed"], {
+      ...env(),
+      RESEND_API_KEY: "re_local_key",
+      RESEND_BASE_URL: "http://127.0.0.1:41234",
+    });
+    expect(run.code).toBe(0);
+    expect(run.out).toContain("in the outbox, http://127.0.0.1:41234");
+  });
+
   it("--duplicate 5 --concurrent delivers the same event 6 times in all", async () => {
     const run = await trigger(["checkout.session.completed", "--duplicate", "5", "--concurrent"], env());
 

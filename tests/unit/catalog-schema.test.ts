@@ -1,5 +1,5 @@
 /** Catalog validation: every problem at once, each named by path and explained in words. */
-import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -52,10 +52,10 @@ describe("parseCatalog", () => {
     expect(catalog.products[1]?.price).toEqual({ amount: 500, currency: "jpy" });
   });
 
-  it("names the product index and field for a bad amount", () => {
+  it("names the product by its id and the field for a bad amount", () => {
     const products = [product({ id: "a" }), product({ id: "b" }), product({ id: "c", price: { amount: 0 } })];
     expect(issuesOf(catalogWith(products))).toEqual([
-      "products[2].price.amount: must be a positive amount in minor units",
+      'product "c", price.amount: must be a positive amount in minor units',
     ]);
   });
 
@@ -65,7 +65,7 @@ describe("parseCatalog", () => {
     ["a string", "18.00"],
   ])("rejects %s as an amount", (_label, amount) => {
     expect(issuesOf(catalogWith([product({ price: { amount } })]))).toEqual([
-      "products[0].price.amount: must be a positive amount in minor units",
+      'product "field-notes", price.amount: must be a positive amount in minor units',
     ]);
   });
 
@@ -83,14 +83,14 @@ describe("parseCatalog", () => {
       "shop.name: must be a non-empty string",
       'shop.currency: must be a three-letter ISO 4217 currency code in lowercase, e.g. "usd"',
       "shop.supportEmail: must be an email address",
-      'products[0].id: must be a slug of lowercase letters, digits and single hyphens, e.g. "field-notes"',
-      'products[0].price.currency: must be a three-letter ISO 4217 currency code in lowercase, e.g. "usd"',
-      "products[0].colour: is not a known field (check the spelling)",
-      "products[1].price: is required",
-      'products[2].images[0].src: must be a relative path under public/ to a .png, .jpg, .jpeg, .webp or .gif file, e.g. "images/notes.png"',
-      "products[2].images[0].alt: must be a non-empty string",
-      'products[3].id: "field-notes" is already used by products[2]',
-      "products[3].metadata.download_url: must be an https:// URL",
+      'product "Bad Id", id: must be a slug of lowercase letters, digits and single hyphens, e.g. "field-notes"',
+      'product "Bad Id", price.currency: must be a three-letter ISO 4217 currency code in lowercase, e.g. "usd"',
+      'product "Bad Id", colour: is not a known field (check the spelling)',
+      'product "no-price", price: is required',
+      'products[2] ("field-notes"), images[0].src: must be a relative path under public/ to a .png, .jpg, .jpeg, .webp or .gif file, e.g. "images/notes.png"',
+      'products[2] ("field-notes"), images[0].alt: must be a non-empty string',
+      'products[3] ("field-notes"), id: "field-notes" is already used by products[2]',
+      'products[3] ("field-notes"), metadata.download_url: must be an https:// URL',
     ]);
   });
 
@@ -106,18 +106,18 @@ describe("parseCatalog", () => {
       product({ id: "empty-countries", paymentLink: { collectShipping: { allowedCountries: [] } } }),
     ]);
     expect(issuesOf(input)).toEqual([
-      'products[0].paymentLink.collectShipping.allowedCountries[0]: must list two-letter country codes in uppercase, e.g. ["US", "GB"]',
-      "products[0].paymentLink.adjustableQuantity.maximum: must be a whole number from 2 to 999999",
-      "products[0].paymentLink.allowPromotionCodes: must be true or false",
-      'products[1].paymentLink.collectShipping.allowedCountries: must list two-letter country codes in uppercase, e.g. ["US", "GB"]',
+      'product "field-notes", paymentLink.collectShipping.allowedCountries[0]: must list two-letter country codes in uppercase, e.g. ["US", "GB"]',
+      'product "field-notes", paymentLink.adjustableQuantity.maximum: must be a whole number from 2 to 999999',
+      'product "field-notes", paymentLink.allowPromotionCodes: must be true or false',
+      'product "empty-countries", paymentLink.collectShipping.allowedCountries: must list two-letter country codes in uppercase, e.g. ["US", "GB"]',
     ]);
   });
 
   it("keeps linkshop_id for the sync and quotes odd metadata keys", () => {
     const input = catalogWith([product({ metadata: { linkshop_id: "x", "size-note": 3 } })]);
     expect(issuesOf(input)).toEqual([
-      'products[0].metadata["size-note"]: must be a string of at most 500 characters',
-      "products[0].metadata.linkshop_id: is reserved (catalog sync sets it from id)",
+      'product "field-notes", metadata["size-note"]: must be a string of at most 500 characters',
+      'product "field-notes", metadata.linkshop_id: is reserved (catalog sync sets it from id)',
     ]);
   });
 
@@ -132,12 +132,38 @@ describe("parseCatalog", () => {
 
   it("introduces the list with the file name", () => {
     expect(() => parseCatalog(catalogWith([product({ price: { amount: 0 } })]), "shop.json")).toThrow(
-      "shop.json is invalid:\n  - products[0].price.amount: must be a positive amount in minor units",
+      'shop.json is invalid:\n  - product "field-notes", price.amount: must be a positive amount in minor units',
     );
   });
 });
 
 describe("loadCatalog", () => {
+  it("lists missing pictures together with the schema problems, by product id", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "linkshop-catalog-"));
+    const path = join(dir, "catalog.json");
+    await writeFile(
+      path,
+      JSON.stringify(
+        catalogWith([
+          product({ images: [{ src: "images/missing.png", alt: "Gone" }] }),
+          product({ id: "mug", price: { amount: 0 } }),
+        ]),
+      ),
+    );
+    await expect(loadCatalog(path, { siteDir: dir })).rejects.toThrow(
+      `${path} is invalid:\n` +
+        '  - product "mug", price.amount: must be a positive amount in minor units\n' +
+        '  - product "field-notes", images[0].src: public/images/missing.png does not exist',
+    );
+    await mkdir(join(dir, "images"));
+    await writeFile(join(dir, "images/missing.png"), "");
+    const error: unknown = await loadCatalog(path, { siteDir: dir }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(CatalogError);
+    expect((error as CatalogError).issues).toEqual([
+      'product "mug", price.amount: must be a positive amount in minor units',
+    ]);
+  });
+
   it("turns a JSON syntax error into a CatalogError naming the file", async () => {
     const dir = await mkdtemp(join(tmpdir(), "linkshop-catalog-"));
     const path = join(dir, "catalog.json");

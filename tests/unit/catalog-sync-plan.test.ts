@@ -151,7 +151,7 @@ describe("planSync", () => {
     expect(plan.steps[0]).toMatchObject({ kind: "create_product", fields: { images: [] } });
   });
 
-  it("on a price change creates a price and a link, then deactivates the old link and archives the old price", () => {
+  it("on a price change creates a price and a link, and leaves the old link active for the deployed site", () => {
     const changed = {
       ...catalog,
       products: catalog.products.map((p) =>
@@ -179,6 +179,38 @@ describe("planSync", () => {
           maximumQuantity: null,
         },
       },
+    ]);
+    expect(plan.links.maps).toEqual({ createdFor: "maps" });
+    expect(plan.retained).toEqual([{ catalogId: "maps", url: "https://buy.stripe.com/test_maps" }]);
+  });
+
+  it("a prune retires the old link only once the deployed links file no longer names it", () => {
+    const changed = {
+      ...catalog,
+      products: catalog.products.map((p) =>
+        p.id === "maps" ? { ...p, price: { amount: 1200, currency: "usd" } } : p,
+      ),
+    };
+    // After the first phase: the new price and link exist, the old ones are still active.
+    const state = syncedState();
+    state.prices.push({
+      ...(state.prices[1] as PriceState),
+      id: "price_maps_1200",
+      unitAmount: 1200,
+      lookupKey: "linkshop:maps:usd:1200",
+    });
+    state.links.push({
+      ...(state.links[1] as LinkState),
+      id: "plink_maps_1200",
+      url: "https://buy.stripe.com/test_maps_1200",
+      lineItems: [{ id: "li_1200", priceId: "price_maps_1200", quantity: 1, adjustableQuantity: null }],
+    });
+    const stillDeployed = new Set(["https://buy.stripe.com/test_notes", "https://buy.stripe.com/test_maps"]);
+    expect(planSync(changed, state, { siteUrl: SITE, prune: { keepUrls: stillDeployed } }).steps).toEqual([]);
+
+    const deployed = new Set(["https://buy.stripe.com/test_notes", "https://buy.stripe.com/test_maps_1200"]);
+    const plan = planSync(changed, state, { siteUrl: SITE, prune: { keepUrls: deployed } });
+    expect(plan.steps).toEqual([
       {
         kind: "deactivate_link",
         catalogId: "maps",
@@ -187,7 +219,7 @@ describe("planSync", () => {
       },
       { kind: "archive_price", catalogId: "maps", priceId: "price_maps", lookupKey: "linkshop:maps:usd:900" },
     ]);
-    expect(plan.links.maps).toEqual({ createdFor: "maps" });
+    expect(plan.links.maps).toEqual({ url: "https://buy.stripe.com/test_maps_1200" });
   });
 
   it("going back to an earlier price reactivates that price and its old link instead of creating new ones", () => {
@@ -217,15 +249,20 @@ describe("planSync", () => {
     expect(plan.steps.map((step) => describeStep(step))).toEqual([
       "~ reactivate price maps (price_maps_1200, linkshop:maps:usd:1200)",
       "~ update payment link maps (plink_maps_old): active",
-      "- deactivate payment link maps (plink_maps, https://buy.stripe.com/test_maps)",
-      "- archive price maps (price_maps, linkshop:maps:usd:900)",
     ]);
+    expect(plan.retained).toEqual([{ catalogId: "maps", url: "https://buy.stripe.com/test_maps" }]);
     expect(plan.links.maps).toEqual({ url: "https://buy.stripe.com/test_maps_old" });
   });
 
-  it("for a product removed from the catalog deactivates its link and archives the Product, deleting nothing", () => {
+  it("for a product removed from the catalog keeps its link until a prune, then archives the Product", () => {
     const fewer = { ...catalog, products: catalog.products.filter((p) => p.id !== "notes") };
-    const plan = planSync(fewer, syncedState(), { siteUrl: SITE });
+    const first = planSync(fewer, syncedState(), { siteUrl: SITE });
+    expect(first.steps).toEqual([]);
+    expect(first.retained).toEqual([{ catalogId: "notes", url: "https://buy.stripe.com/test_notes" }]);
+    expect(Object.keys(first.links)).toEqual(["maps"]);
+
+    const deployed = new Set(["https://buy.stripe.com/test_maps"]);
+    const plan = planSync(fewer, syncedState(), { siteUrl: SITE, prune: { keepUrls: deployed } });
     expect(plan.steps).toEqual([
       {
         kind: "deactivate_link",
@@ -235,12 +272,11 @@ describe("planSync", () => {
       },
       { kind: "archive_product", catalogId: "notes", productId: "prod_notes" },
     ]);
-    expect(Object.keys(plan.links)).toEqual(["maps"]);
     // Once done, the next plan is empty.
     const after = syncedState();
     (after.links[0] as LinkState).active = false;
     (after.products[0] as ProductState).active = false;
-    expect(kinds(after, fewer)).toEqual([]);
+    expect(planSync(fewer, after, { siteUrl: SITE, prune: { keepUrls: deployed } }).steps).toEqual([]);
   });
 
   it("updates only the product fields that changed, removing metadata the catalog dropped", () => {
@@ -330,14 +366,16 @@ describe("planSync", () => {
     ]);
   });
 
-  it("deactivates extra active links for a product and keeps the oldest", () => {
+  it("keeps the oldest of several active links for a product, and a prune deactivates the others", () => {
     const state = syncedState();
     state.links.push({
       ...(state.links[0] as LinkState),
       id: "plink_notes_2",
       url: "https://buy.stripe.com/test_notes_2",
     });
-    expect(planSync(catalog, state, { siteUrl: SITE }).steps).toEqual([
+    expect(planSync(catalog, state, { siteUrl: SITE }).steps).toEqual([]);
+    const prune = { keepUrls: new Set<string>() };
+    expect(planSync(catalog, state, { siteUrl: SITE, prune }).steps).toEqual([
       {
         kind: "deactivate_link",
         catalogId: "notes",
