@@ -47,6 +47,16 @@ export interface CompletionInput {
   payment: PaymentChoice;
   /** New quantities for adjustable line items, by line item id. */
   quantities?: Record<string, number>;
+  /** The payer's billing address (a PaymentMethod's `billing_details`); shipping, when collected, wins. */
+  billingAddress?: Address | null;
+  phone?: string | null;
+  /**
+   * The method's type when paid through the API (`card`, `sepa_debit`); the session keeps the types it was created
+   * with. Without it (the hosted page), a delayed choice shows as a bank debit.
+   */
+  paymentMethodType?: string;
+  /** The total the customer was shown, minor units; payment is refused when the order now costs something else. */
+  expectedAmount?: number;
 }
 
 export interface CompletionResult {
@@ -402,6 +412,34 @@ function completionProblems(record: SessionRecord, input: CompletionInput): Reco
   return problems;
 }
 
+/** What the order costs with the submitted quantities, minor units. */
+export function amountFor(
+  state: EmulatorState,
+  record: SessionRecord,
+  quantities: Record<string, number> = {},
+): number {
+  return record.lineItems.reduce(
+    (sum, item) => sum + lineAmount(state.price(item.price), quantities[item.id] ?? item.quantity),
+    0,
+  );
+}
+
+/** Refused payment: the order's total is not the amount the customer agreed to. */
+export class AmountMismatchError extends StripeError {
+  /** The order's real total, minor units. */
+  readonly amount: number;
+
+  constructor(expected: number, amount: number) {
+    super(
+      400,
+      `The expected amount (${expected}) does not match the amount of this Checkout Session (${amount}).`,
+      { param: "expected_amount", code: "amount_mismatch" },
+    );
+    this.name = "AmountMismatchError";
+    this.amount = amount;
+  }
+}
+
 function trimmedOrNull(value: string | null | undefined): string | null {
   const trimmed = value?.trim();
   return trimmed ? trimmed : null;
@@ -429,6 +467,10 @@ export function completeSession(
   if (session.status !== "open") throw invalidState("This Checkout Session is already complete.");
   const problems = completionProblems(record, input);
   if (Object.keys(problems).length > 0) throw new CheckoutValidationError(problems);
+  if (input.expectedAmount !== undefined) {
+    const amount = amountFor(state, record, input.quantities);
+    if (amount !== input.expectedAmount) throw new AmountMismatchError(input.expectedAmount, amount);
+  }
 
   for (const item of record.lineItems) {
     const quantity = input.quantities?.[item.id];
@@ -450,15 +492,16 @@ export function completeSession(
       }
     : null;
   const email = input.email.trim();
+  const address = shippingAddress ?? input.billingAddress ?? null;
   session.customer_details = {
-    address: shippingAddress
-      ? { ...shippingAddress }
+    address: address
+      ? { ...address }
       : { city: null, country: null, line1: null, line2: null, postal_code: null, state: null },
     business_name: null,
     email,
     individual_name: null,
     name: trimmedOrNull(input.name) ?? (shipping ? shipping.name.trim() : null),
-    phone: null,
+    phone: trimmedOrNull(input.phone),
     tax_exempt: "none",
     tax_ids: [],
   };
@@ -474,7 +517,7 @@ export function completeSession(
   const delayed = input.payment !== "card";
   session.payment_status = delayed ? "unpaid" : "paid";
   if (delayed) {
-    session.payment_method_types = ["card", "us_bank_account"];
+    if (input.paymentMethodType === undefined) session.payment_method_types = ["card", "us_bank_account"];
     record.delayedPayment = "pending";
   }
 
