@@ -184,9 +184,14 @@ describe.skipIf(!cli)("the Stripe CLI against the emulator", () => {
       const completed = events[2] as EventObject;
       await listen.waitFor(new RegExp(`<--\\s+\\[200\\] POST ${receiver.url} \\[${completed.id}\\]`));
       expect(await receivedEvents(completed.id)).toHaveLength(1);
-      expect(emulator.deliveries().filter((delivery) => delivery.eventId === completed.id)).toEqual([
-        expect.objectContaining({ status: 200, url: receiver.url, attempt: 1 }),
-      ]);
+      // The CLI prints its line just before it reports the answer to the emulator.
+      await vi.waitFor(
+        () =>
+          expect(emulator.deliveries().filter((delivery) => delivery.eventId === completed.id)).toEqual([
+            expect.objectContaining({ status: 200, url: receiver.url, attempt: 1 }),
+          ]),
+        WAIT,
+      );
 
       // Outside --events: the CLI drops it, and the emulator does not deliver it behind the CLI's back.
       const expired = await trigger("checkout.session.expired", (caused) =>
@@ -197,6 +202,7 @@ describe.skipIf(!cli)("the Stripe CLI against the emulator", () => {
         types(caused).includes("checkout.session.completed"),
       );
       await listen.waitFor(new RegExp(`\\[200\\] POST \\S+ \\[${(later[2] as EventObject).id}\\]`));
+      await emulator.idle();
       expect(listen.output()).not.toContain(expiredEvent.id);
       expect(await receivedEvents(expiredEvent.id)).toHaveLength(0);
       expect(emulator.deliveries().filter((delivery) => delivery.eventId === expiredEvent.id)).toEqual([]);
