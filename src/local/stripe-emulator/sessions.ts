@@ -239,8 +239,21 @@ export function createSession(state: EmulatorState, params: Params): CheckoutSes
   return session;
 }
 
+/** What a payment link URL's query may carry (Stripe's `prefilled_email` and `client_reference_id`). */
+export interface LinkQuery {
+  prefilledEmail?: string | null;
+  clientReferenceId?: string | null;
+}
+
+/** Stripe's rule for `client_reference_id` on payment link URLs: up to 200 letters, digits, `-` and `_`. */
+const CLIENT_REFERENCE_PATTERN = /^[A-Za-z0-9_-]{1,200}$/;
+
 /** What opening a payment link does: a fresh session carrying the link's items and settings. */
-export function createSessionFromLink(state: EmulatorState, link: PaymentLinkObject): SessionRecord {
+export function createSessionFromLink(
+  state: EmulatorState,
+  link: PaymentLinkObject,
+  query: LinkQuery = {},
+): SessionRecord {
   if (!link.active) throw invalidState("This payment link is no longer active.");
   const source = state.paymentLink(link.id);
   const lineItems = source.lineItems.map((item) => ({
@@ -266,7 +279,13 @@ export function createSessionFromLink(state: EmulatorState, link: PaymentLinkObj
   if (link.after_completion.type === "redirect" && link.after_completion.redirect) {
     session.success_url = link.after_completion.redirect.url;
   }
+  // Malformed values are dropped rather than refused, so the link still opens.
+  if (query.clientReferenceId && CLIENT_REFERENCE_PATTERN.test(query.clientReferenceId)) {
+    session.client_reference_id = query.clientReferenceId;
+  }
   const record: SessionRecord = { session, lineItems };
+  const email = query.prefilledEmail?.trim();
+  if (email && email.length <= 254 && EMAIL_PATTERN.test(email)) record.prefilledEmail = email;
   recomputeTotals(state, record);
   state.sessions.set(session.id, record);
   return record;

@@ -35,6 +35,8 @@ export interface SessionRecord {
   lineItems: LineItemRecord[];
   /** For sessions paid with a delayed method: whether its result event has come yet, and which. */
   delayedPayment?: "pending" | "succeeded" | "failed";
+  /** The payment link's `?prefilled_email=`: what the hosted page's email field starts with (the customer may change it). */
+  prefilledEmail?: string;
 }
 
 export interface WebhookEndpointRecord {
