@@ -25,7 +25,7 @@ import { expand } from "./lists.ts";
 import { newId } from "./objects.ts";
 import type { ListenHub } from "./listen.ts";
 import { type Params, parseForm } from "./params.ts";
-import { confirmPaymentPage, createPaymentMethod, getPaymentPage } from "./payment-pages.ts";
+import { confirmPaymentPage, createPaymentMethod } from "./payment-pages.ts";
 import { createSession, expireSession, getSession, listSessionLineItems, listSessions } from "./sessions.ts";
 import type { EmulatorState, RequestInfo } from "./state.ts";
 
@@ -226,11 +226,11 @@ export function apiRoutes(state: EmulatorState, context: ApiContext): Hono<Env> 
       return method;
     }),
   );
-  app.get("/v1/payment_pages/:id", (c) => retrieve(c, () => getPaymentPage(state, id(c))));
+  // Stripe's payment pages API is internal; the emulator answers with the session the page shows.
+  app.get("/v1/payment_pages/:id", (c) => retrieve(c, () => getSession(state, id(c)).session));
   app.post("/v1/payment_pages/:id/confirm", async (c) => {
     const params = await body(c);
-    confirmPaymentPage(state, id(c), params, context.onDelayed);
-    return send(c, params, getPaymentPage(state, id(c)));
+    return send(c, params, confirmPaymentPage(state, id(c), params, context.onDelayed).session);
   });
 
   app.post("/v1/stripecli/sessions", async (c) => {

@@ -155,33 +155,6 @@ export function createPaymentMethod(state: EmulatorState, params: Params): Payme
   return method;
 }
 
-/** The hosted page's view of a session, as far as a client paying it through the API needs it. */
-export interface PaymentPageObject {
-  id: string;
-  object: "checkout.session";
-  amount_total: number;
-  currency: string;
-  customer_email: string | null;
-  payment_method_types: string[];
-  payment_status: string;
-  status: string;
-}
-
-/** GET /v1/payment_pages/:id: the session a hosted page would show. */
-export function getPaymentPage(state: EmulatorState, id: string): PaymentPageObject {
-  const { session } = getSession(state, id);
-  return {
-    id: session.id,
-    object: "checkout.session",
-    amount_total: session.amount_total,
-    currency: session.currency,
-    customer_email: session.customer_email,
-    payment_method_types: [...session.payment_method_types],
-    payment_status: session.payment_status,
-    status: session.status,
-  };
-}
-
 /**
  * POST /v1/payment_pages/:id/confirm: pays the session with a PaymentMethod, as the hosted page's Pay button does.
  * A card is paid at once; a SEPA debit completes unpaid and its result follows (`onDelayed`).
