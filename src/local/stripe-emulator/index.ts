@@ -153,12 +153,12 @@ export async function startStripeEmulator(options: StripeEmulatorOptions = {}): 
 
   state.onEvent((event) => {
     const targets = targetsFor(event.type);
-    const delivered = () => {
+    // `pending_webhooks` counts endpoints, as on Stripe; listen sessions are not endpoints.
+    event.pending_webhooks = targets.length;
+    listen.send(event);
+    void deliverer.deliver(event, targets, () => {
       event.pending_webhooks = Math.max(0, event.pending_webhooks - 1);
-    };
-    const cliCount = listen.send(event, delivered);
-    event.pending_webhooks = targets.length + cliCount;
-    void deliverer.deliver(event, targets, delivered);
+    });
   });
 
   const onDelayed = (sessionId: string, succeeds: boolean): void => {

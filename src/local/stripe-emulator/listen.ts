@@ -83,7 +83,7 @@ export class ListenHub {
     handleProtocols: (protocols) => (protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
   });
   /** webhook_id -> the event sent under it, to name the event in the delivery log when the answer comes. */
-  readonly #sent = new Map<string, { event: EventObject; onSuccess: () => void }>();
+  readonly #sent = new Map<string, EventObject>();
   #baseUrl = "";
 
   constructor(options: ListenHubOptions) {
@@ -143,15 +143,15 @@ export class ListenHub {
 
   /**
    * Sends `event` to every connected CLI, signed as Stripe signs for listen; returns how many got it. The CLI applies
-   * its own `--events` filter after this. `onSuccess` runs once per 2xx answer the CLI reports.
+   * its own `--events` filter after this.
    */
-  send(event: EventObject, onSuccess: () => void = () => {}): number {
+  send(event: EventObject): number {
     let count = 0;
     for (const session of this.#sessions.values()) {
       for (const socket of session.sockets) {
         const webhookId = newId("we_cli");
         const payload = JSON.stringify(event, null, 2);
-        this.#sent.set(webhookId, { event, onSuccess });
+        this.#sent.set(webhookId, event);
         // Events the CLI's --events filter drops are never answered: forget the oldest beyond a bound.
         if (this.#sent.size > MAX_UNANSWERED) this.#sent.delete(this.#sent.keys().next().value as string);
         socket.send(
@@ -220,14 +220,13 @@ export class ListenHub {
     const parsed = v.safeParse(WebhookResponse, message);
     if (!parsed.success) return;
     const response = parsed.output;
-    const sent = response.webhook_id === undefined ? undefined : this.#sent.get(response.webhook_id);
-    if (!sent) return;
+    const event = response.webhook_id === undefined ? undefined : this.#sent.get(response.webhook_id);
+    if (!event) return;
     this.#sent.delete(response.webhook_id as string);
     const ok = response.status >= 200 && response.status < 300;
-    if (ok) sent.onSuccess();
     this.#options.onDelivery({
-      eventId: sent.event.id,
-      type: sent.event.type,
+      eventId: event.id,
+      type: event.type,
       attempt: 1,
       status: response.status,
       ...(!ok && { error: `HTTP ${response.status}` }),
