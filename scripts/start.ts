@@ -133,6 +133,12 @@ function banner({ shopUrl, services }: Stack): string {
     lines.push(
       "  Try it: open the shop, click Buy, and pay on the emulated checkout page.",
       "  Or send events: npm run trigger -- checkout.session.completed",
+      "",
+      "  Or use the real Stripe CLI (npm install --no-save @stripe/cli; then npx stripe ...), no account needed:",
+      `    stripe ${stripe.cli.listen.join(" ")}`,
+      "  and in another terminal (also async_payment_succeeded, async_payment_failed, expired):",
+      `    stripe ${stripe.cli.trigger("checkout.session.completed").join(" ")}`,
+      "  While listen runs, it delivers the events to the shop instead of the emulator.",
     );
   } else {
     lines.push(

@@ -13,6 +13,7 @@ import { runCatalogSync } from "../catalog/sync-command.ts";
 import { HANDLED_EVENTS } from "../webhook/route.ts";
 import { type NetlifyDev, startNetlifyDev } from "./netlify-dev.ts";
 import { type Outbox, startOutbox } from "./outbox.ts";
+import { type StripeCliCommands, stripeCliCommands } from "./stripe-cli.ts";
 import { type StripeEmulator, startStripeEmulator } from "./stripe-emulator/index.ts";
 import { watchSite } from "./site-watcher.ts";
 import { removeStackRecord, writeStackRecord } from "./stack-record.ts";
@@ -61,7 +62,14 @@ export interface StackOptions {
 
 /** Which services are real and which are emulated, and where. */
 export interface StackServices {
-  stripe: { mode: "emulated"; url: string } | { mode: "real"; live: boolean };
+  stripe:
+    | {
+        mode: "emulated";
+        url: string;
+        /** The real Stripe CLI's `listen` and `trigger` against this emulator and shop. */
+        cli: StripeCliCommands;
+      }
+    | { mode: "real"; live: boolean };
   upstash: { mode: "emulated"; backend: "redis" | "memory" } | { mode: "real" };
   resend: { mode: "emulated"; outboxUrl: string } | { mode: "real" };
 }
@@ -75,6 +83,11 @@ export interface Stack {
   local: { stripe?: StripeEmulator; bridge?: UpstashBridge; outbox?: Outbox };
   stop(): Promise<void>;
 }
+
+/** Local key of the emulated Stripe account (any sk_test_ key works there; this one is not a secret). */
+const LOCAL_STRIPE_KEY = "sk_test_linkshop_local";
+/** What the shop's Stripe webhook endpoint subscribes to, plus `expired` to show it being acknowledged and ignored. */
+const LOCAL_WEBHOOK_EVENTS = [...HANDLED_EVENTS, "checkout.session.expired"];
 
 /** A port is taken: the message says which and how to pick another. */
 export class PortInUseError extends Error {
@@ -175,26 +188,33 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       stripe = { mode: "real", live };
     } else {
       const secret = `whsec_${randomBytes(24).toString("hex")}`;
+      const webhookUrl = `${shopUrl}/api/stripe-webhook`;
+      // `stripe listen` sessions get the same secret, so the function verifies the CLI's deliveries too; while one
+      // forwards to the shop, the emulator's own delivery to it stands down (see stripe-emulator/README.md).
       const emulator: StripeEmulator = await startStripeEmulator({
         port: ports.stripe,
-        // What a Stripe webhook endpoint for this shop subscribes to, plus `expired` to show it being ignored.
-        webhook: {
-          url: `${shopUrl}/api/stripe-webhook`,
-          secret,
-          events: [...HANDLED_EVENTS, "checkout.session.expired"],
-        },
+        webhook: { url: webhookUrl, secret, events: LOCAL_WEBHOOK_EVENTS },
         ...options.stripeTiming,
       });
       stoppers.push(() => emulator.close());
       local.stripe = emulator;
       Object.assign(functionEnv, {
-        STRIPE_SECRET_KEY: "sk_test_linkshop_local",
+        STRIPE_SECRET_KEY: LOCAL_STRIPE_KEY,
         STRIPE_WEBHOOK_SECRET: secret,
         STRIPE_API_BASE: emulator.url,
       });
       // The shop's Buy buttons need Payment Links: create them in the emulator from the catalog.
       linksFile = join(workDir, "payment-links.local.json");
-      stripe = { mode: "emulated", url: emulator.url };
+      stripe = {
+        mode: "emulated",
+        url: emulator.url,
+        cli: stripeCliCommands({
+          stripeUrl: emulator.url,
+          apiKey: LOCAL_STRIPE_KEY,
+          webhookUrl,
+          events: LOCAL_WEBHOOK_EVENTS,
+        }),
+      };
     }
     if (!set(env.SHOP_NAME)) functionEnv.SHOP_NAME = catalog.shop.name;
 

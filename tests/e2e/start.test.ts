@@ -97,6 +97,12 @@ describe("npm start", () => {
     expect(banner).toMatch(/Stripe {4}emulated at http:\/\/127\.0\.0\.1:\d+/);
     expect(banner).toMatch(/Upstash {3}emulated/);
     expect(banner).toContain("Resend    emulated");
+    // The two commands to paste for the real Stripe CLI, against this emulator and this shop.
+    const api = `--api-base http://127.0.0.1:${p.stripe} --api-key sk_test_linkshop_local`;
+    expect(banner).toContain(
+      `    stripe listen ${api} --events checkout.session.completed,checkout.session.async_payment_succeeded,checkout.session.async_payment_failed,checkout.session.expired --forward-to localhost:${p.shop}/api/stripe-webhook\n`,
+    );
+    expect(banner).toContain(`    stripe trigger checkout.session.completed ${api}\n`);
 
     const home = await fetch(`http://localhost:${p.shop}/`);
     expect(home.status).toBe(200);

@@ -448,3 +448,78 @@ describe("webhook delivery", () => {
     expect(emulator.deliveryQueue()).toEqual({ inFlight: 0, queued: 0, peakInFlight: 3 });
   });
 });
+
+describe("the hosted page charges what it showed", () => {
+  async function adjustableLink(stripe: Stripe) {
+    const { price } = await linkFor(stripe, { name: "Trail mug", amount: 1600 });
+    return stripe.paymentLinks.create({
+      line_items: [{ price: price.id, quantity: 1, adjustable_quantity: { enabled: true, maximum: 5 } }],
+    });
+  }
+
+  it("refuses a Pay whose quantities no longer match the total shown, and shows the new total to confirm", async () => {
+    const { emulator, stripe } = await setup();
+    const link = await adjustableLink(stripe);
+    const { sessionId, pageUrl, html } = await openLink(emulator, link);
+    expect(html).toContain('name="expected_amount" value="1600"');
+    const quantityField = /name="(quantity_li_[A-Za-z0-9]+)"/.exec(html)?.[1] ?? "";
+
+    // Quantity 3 typed, the page (without script) still showing $16.00 when Pay is pressed.
+    const stale = await post(pageUrl, {
+      [quantityField]: "3",
+      expected_amount: "1600",
+      email: "a@example.com",
+      payment: "card",
+      intent: "pay",
+    });
+    expect(stale.status).toBe(409);
+    const shown = await stale.text();
+    expect(shown).toContain("The total is now $48.00. Check your order, then press Pay again.");
+    expect(shown).toContain("Pay $48.00");
+    expect(shown).toContain('name="expected_amount" value="4800"');
+    expect(shown).toContain('value="a@example.com"');
+    expect((await stripe.checkout.sessions.retrieve(sessionId)).status).toBe("open");
+    expect(emulator.events().filter((event) => event.type === "checkout.session.completed")).toEqual([]);
+
+    const confirmed = await post(pageUrl, {
+      [quantityField]: "3",
+      expected_amount: "4800",
+      email: "a@example.com",
+      payment: "card",
+      intent: "pay",
+    });
+    expect(confirmed.status).toBe(303);
+    const session = await stripe.checkout.sessions.retrieve(sessionId);
+    expect(session).toMatchObject({ status: "complete", amount_total: 4800 });
+  });
+
+  it("carries the script that keeps the total, the Pay button and expected_amount in step with the quantities", async () => {
+    const { emulator, stripe } = await setup();
+    const { html } = await openLink(emulator, await adjustableLink(stripe));
+    expect(html).toMatch(/<table id="order-lines" data-currency="usd" data-exponent="2">/);
+    expect(html).toMatch(/<tr data-unit="1600" data-quantity="1">/);
+    expect(html).toContain('<button class="primary" id="pay"');
+    expect(html).toContain('table.addEventListener("input", update)');
+  });
+
+  it("fills the email field from ?prefilled_email= and keeps ?client_reference_id= on the session", async () => {
+    const { emulator, stripe } = await setup();
+    const { price } = await linkFor(stripe);
+    const link = await stripe.paymentLinks.create({ line_items: [{ price: price.id, quantity: 1 }] });
+    const url = new URL(link.url);
+    url.searchParams.set("prefilled_email", "ana@example.com");
+    url.searchParams.set("client_reference_id", "spring_news");
+    const { sessionId, html } = await openLink(emulator, { ...link, url: url.href });
+    expect(html).toMatch(/<input id="email" name="email" type="email" value="ana@example.com"/);
+    expect(html).not.toContain("<script>");
+    const session = await stripe.checkout.sessions.retrieve(sessionId);
+    expect(session.client_reference_id).toBe("spring_news");
+
+    const bad = new URL(link.url);
+    bad.searchParams.set("prefilled_email", "not an email");
+    bad.searchParams.set("client_reference_id", "has spaces");
+    const opened = await openLink(emulator, { ...link, url: bad.href });
+    expect(opened.html).toMatch(/<input id="email" name="email" type="email" value=""/);
+    expect((await stripe.checkout.sessions.retrieve(opened.sessionId)).client_reference_id).toBeNull();
+  });
+});

@@ -20,10 +20,12 @@ import {
   listWebhookEndpoints,
   updateWebhookEndpoint,
 } from "./endpoints.ts";
-import { StripeError } from "./errors.ts";
+import { resourceMissing, StripeError } from "./errors.ts";
 import { expand } from "./lists.ts";
 import { newId } from "./objects.ts";
+import type { ListenHub } from "./listen.ts";
 import { type Params, parseForm } from "./params.ts";
+import { confirmPaymentPage, createPaymentMethod } from "./payment-pages.ts";
 import { createSession, expireSession, getSession, listSessionLineItems, listSessions } from "./sessions.ts";
 import type { EmulatorState, RequestInfo } from "./state.ts";
 
@@ -56,8 +58,16 @@ interface StoredResponse {
   body: string;
 }
 
+/** What the routes need besides the state. */
+export interface ApiContext {
+  /** Schedules the result of a delayed payment method. */
+  onDelayed: (sessionId: string, succeeds: boolean) => void;
+  /** `stripe listen` sessions. */
+  listen: ListenHub;
+}
+
 /** Builds the /v1 routes over `state`. */
-export function apiRoutes(state: EmulatorState): Hono<Env> {
+export function apiRoutes(state: EmulatorState, context: ApiContext): Hono<Env> {
   const app = new Hono<Env>();
   // Idempotency-Key -> the first response, replayed for retries of the same request (the SDK keys every POST).
   const idempotent = new Map<string, StoredResponse>();
@@ -202,6 +212,30 @@ export function apiRoutes(state: EmulatorState): Hono<Env> {
   app.get("/v1/checkout/sessions/:id/line_items", (c) => {
     const params = query(c);
     return send(c, params, listSessionLineItems(state, id(c), params));
+  });
+
+  // What `stripe trigger` calls to pay a session the way the hosted page does.
+  app.post("/v1/payment_methods", async (c) => {
+    const params = await body(c);
+    return send(c, params, createPaymentMethod(state, params));
+  });
+  app.get("/v1/payment_methods/:id", (c) =>
+    retrieve(c, () => {
+      const method = state.paymentMethods.get(id(c));
+      if (!method) throw resourceMissing("payment_method", id(c));
+      return method;
+    }),
+  );
+  // Stripe's payment pages API is internal; the emulator answers with the session the page shows.
+  app.get("/v1/payment_pages/:id", (c) => retrieve(c, () => getSession(state, id(c)).session));
+  app.post("/v1/payment_pages/:id/confirm", async (c) => {
+    const params = await body(c);
+    return send(c, params, confirmPaymentPage(state, id(c), params, context.onDelayed).session);
+  });
+
+  app.post("/v1/stripecli/sessions", async (c) => {
+    const params = await body(c);
+    return c.json(context.listen.createSession(params));
   });
 
   app.get("/v1/events", (c) => {

@@ -1,10 +1,11 @@
 // The emulated hosted checkout: payment link -> session -> server-rendered form -> Pay -> redirect.
 import { Hono } from "hono";
 import { type HtmlValue, html, SafeHtml } from "../../lib/html.ts";
-import { formatMoney } from "../../lib/money.ts";
+import { formatMoney, stripeExponent } from "../../lib/money.ts";
 import { StripeError } from "./errors.ts";
 import type { LineItemObject } from "./objects.ts";
 import {
+  AmountMismatchError,
   CheckoutValidationError,
   type CompletionInput,
   completeSession,
@@ -67,6 +68,38 @@ a { color: #3d24b3; }
 // A constant of this module, so it needs no escaping (and escaping would break its quotes).
 const STYLESHEET = new SafeHtml(STYLES);
 
+/**
+ * Keeps the amounts, the total, the Pay button and `expected_amount` in step with the quantities as they are typed.
+ * Line amounts are rounded per line in minor units, as the server computes them. Without script, the server's
+ * `expected_amount` check still refuses to charge a total the page did not show.
+ */
+const LIVE_TOTAL_SCRIPT = new SafeHtml(`
+(() => {
+  const table = document.getElementById("order-lines");
+  const form = table && table.closest("form");
+  if (!form) return;
+  const currency = table.dataset.currency;
+  const exponent = Number(table.dataset.exponent);
+  const format = new Intl.NumberFormat("en-US", { style: "currency", currency: currency.toUpperCase() });
+  const money = (minor) => format.format(minor / 10 ** exponent);
+  const update = () => {
+    let total = 0;
+    for (const row of table.querySelectorAll("tr[data-unit]")) {
+      const input = row.querySelector("input[type=number]");
+      const text = input ? input.value.trim() : row.dataset.quantity;
+      if (!/^\\d+$/.test(text)) return;
+      const amount = Math.round(Number(row.dataset.unit) * Number(text));
+      row.querySelector(".line-amount").textContent = money(amount);
+      total += amount;
+    }
+    document.getElementById("total").textContent = money(total);
+    document.getElementById("pay").textContent = "Pay " + money(total);
+    form.elements.expected_amount.value = String(total);
+  };
+  table.addEventListener("input", update);
+})();
+`);
+
 /** A complete page: lang, title, banner, main landmark, footer. */
 export function page(title: string, body: HtmlValue): SafeHtml {
   return html`<!doctype html>
@@ -100,6 +133,8 @@ interface FormValues {
   country: string;
   payment: PaymentChoice;
   quantities: Record<string, string>;
+  /** The total the page showed when Pay was pressed, minor units (a hidden field the page's script keeps current). */
+  expectedAmount: string;
 }
 
 const EMPTY_VALUES: FormValues = {
@@ -114,6 +149,7 @@ const EMPTY_VALUES: FormValues = {
   country: "",
   payment: "card",
   quantities: {},
+  expectedAmount: "",
 };
 
 // Field paths used by the validation errors -> ids of the inputs they belong to.
@@ -170,7 +206,7 @@ function summaryRow(item: LineItemObject, values: FormValues, errors: Record<str
 <input id="${id}" name="quantity_${item.id}" type="number" inputmode="numeric" min="${adjustable.minimum ?? 0}" max="${adjustable.maximum ?? 99}" value="${values.quantities[item.id] ?? String(item.quantity)}"${error ? html` aria-invalid="true" aria-describedby="${id}-error"` : ""}>
 ${error ? html`<p class="field-error" id="${id}-error">${error}</p>` : ""}`
     : html`${item.quantity}`;
-  return html`<tr><th scope="row">${item.description}<span class="unit">${unit} each</span></th><td>${quantity}</td><td class="amount">${formatMoney(item.amount_total, item.currency)}</td></tr>`;
+  return html`<tr data-unit="${item.price.unit_amount_decimal}" data-quantity="${item.quantity}"><th scope="row">${item.description}<span class="unit">${unit} each</span></th><td>${quantity}</td><td class="amount line-amount">${formatMoney(item.amount_total, item.currency)}</td></tr>`;
 }
 
 /** The checkout form for an open session, with any errors and the values entered so far. */
@@ -202,17 +238,17 @@ ${summary}${notice ? html`<p role="status">${notice}</p>` : ""}
 <form method="post" action="/c/pay/${session.id}">
 <section aria-labelledby="summary-heading">
 <h2 id="summary-heading">Order summary</h2>
-<table>
+<table id="order-lines" data-currency="${session.currency}" data-exponent="${stripeExponent(session.currency)}">
 <caption class="visually-hidden">Items in this order</caption>
 <thead><tr><th scope="col">Item</th><th scope="col">Quantity</th><th scope="col" class="amount">Amount</th></tr></thead>
 <tbody>${items.map((item) => summaryRow(item, values, errors))}</tbody>
-<tfoot><tr><th scope="row" colspan="2">Total</th><td class="amount" id="total">${total}</td></tr></tfoot>
+<tfoot><tr><th scope="row" colspan="2">Total</th><td class="amount" id="total" aria-live="polite">${total}</td></tr></tfoot>
 </table>
 ${adjustable ? html`<button class="secondary" type="submit" name="intent" value="update" formnovalidate>Update total</button>` : ""}
 </section>
 <fieldset>
 <legend>Contact information</legend>
-${textField({ id: "email", name: "email", label: "Email", value: values.email || (session.customer_email ?? ""), errors, errorKey: "email", autocomplete: "email", type: "email", required: true })}
+${textField({ id: "email", name: "email", label: "Email", value: values.email || (session.customer_email ?? record.prefilledEmail ?? ""), errors, errorKey: "email", autocomplete: "email", type: "email", required: true })}
 ${textField({ id: "name", name: "name", label: "Full name", value: values.name, errors, errorKey: "name", autocomplete: "name" })}
 </fieldset>
 ${
@@ -240,8 +276,10 @@ ${PAYMENT_CHOICES.map(
     html`<div class="radio"><input type="radio" id="payment-${choice.replace("_", "-")}" name="payment" value="${choice}"${values.payment === choice ? html` checked` : ""}><label for="payment-${choice.replace("_", "-")}">${PAYMENT_LABELS[choice]}</label></div>`,
 )}
 </fieldset>
-<button class="primary" type="submit" name="intent" value="pay">Pay ${total}</button>
+<input type="hidden" name="expected_amount" value="${session.amount_total}">
+<button class="primary" id="pay" type="submit" name="intent" value="pay">Pay ${total}</button>
 </form>
+${adjustable ? html`<script>${LIVE_TOTAL_SCRIPT}</script>` : ""}
 ${session.cancel_url ? html`<p><a href="${session.cancel_url}">Cancel and return to the shop</a></p>` : ""}`,
   );
 }
@@ -291,6 +329,7 @@ function formValues(form: URLSearchParams): FormValues {
     country: form.get("shipping_country") ?? "",
     payment: (PAYMENT_CHOICES as readonly string[]).includes(payment) ? (payment as PaymentChoice) : "card",
     quantities,
+    expectedAmount: form.get("expected_amount") ?? "",
   };
 }
 
@@ -307,7 +346,9 @@ function parsedQuantities(values: FormValues, record: SessionRecord): Record<str
 
 /** Turns the form into what the Pay button submits. */
 function completionInput(values: FormValues, record: SessionRecord): CompletionInput {
+  const expected = values.expectedAmount;
   return {
+    ...(/^\d+$/.test(expected) && { expectedAmount: Number(expected) }),
     email: values.email,
     name: values.name,
     payment: values.payment,
@@ -340,7 +381,11 @@ export function checkoutRoutes(context: CheckoutPageContext): Hono {
       const message = record.link.inactive_message ?? "This link is no longer active.";
       return c.html(messagePage("Link unavailable", message).value, 410);
     }
-    const session = createSessionFromLink(state, record.link);
+    const query = new URL(c.req.url).searchParams;
+    const session = createSessionFromLink(state, record.link, {
+      prefilledEmail: query.get("prefilled_email"),
+      clientReferenceId: query.get("client_reference_id"),
+    });
     return c.redirect(`/c/pay/${session.session.id}`, 303);
   });
 
@@ -381,6 +426,14 @@ export function checkoutRoutes(context: CheckoutPageContext): Hono {
     } catch (error) {
       if (error instanceof CheckoutValidationError) {
         return c.html(checkoutForm(state, current, values, error.fields).value, 422);
+      }
+      if (error instanceof AmountMismatchError) {
+        // The quantities changed after the total was shown (no script, or typed at the last moment): show the
+        // new total and let the customer confirm it, rather than charge an amount they did not see.
+        setQuantities(state, current.session.id, parsedQuantities(values, current));
+        const shown = { ...values, quantities: {} };
+        const notice = `The total is now ${formatMoney(error.amount, current.session.currency)}. Check your order, then press Pay again.`;
+        return c.html(checkoutForm(state, current, shown, {}, notice).value, 409);
       }
       if (error instanceof StripeError) {
         return c.html(messagePage("Payment not possible", error.message).value, 400);

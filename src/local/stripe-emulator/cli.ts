@@ -56,6 +56,12 @@ console.log(
   `  Payment links and sessions: ${emulator.url}/   Delivery log: ${emulator.url}/_emulator/deliveries`,
 );
 if (!webhookUrl) console.log("  No --webhook-url: events are recorded but not delivered.");
+console.log(
+  `  Stripe CLI, no account: stripe listen --api-base ${emulator.url} --api-key sk_test_local --events <types> --forward-to <url>`,
+);
+console.log(
+  `                          stripe trigger <event> --api-base ${emulator.url} --api-key sk_test_local`,
+);
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.once(signal, () => {

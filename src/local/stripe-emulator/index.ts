@@ -1,4 +1,6 @@
 // A local Stripe API emulator: the server STRIPE_API_BASE points to when the shop runs offline or in tests.
+import { randomBytes } from "node:crypto";
+import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import { Hono } from "hono";
@@ -7,6 +9,7 @@ import { apiRoutes, errorResponse } from "./api.ts";
 import { checkoutRoutes } from "./checkout-page.ts";
 import { devRoutes } from "./dev-routes.ts";
 import { StripeError } from "./errors.ts";
+import { ListenHub } from "./listen.ts";
 import type { EventObject } from "./objects.ts";
 import {
   type CompletionInput,
@@ -48,6 +51,11 @@ export interface StripeEmulatorOptions {
   maxInFlight?: number;
   /** Called after every delivery attempt, e.g. to print progress. */
   onDelivery?: (delivery: Delivery) => void;
+  /**
+   * The whsec_ secret `stripe listen` sessions get (and print); default: the `webhook` secret, so the function that
+   * verifies the emulator's own deliveries verifies the CLI's too. Without either, a random one.
+   */
+  listenSecret?: string;
 }
 
 /** Options for redelivering an existing event (duplicate-delivery drills). */
@@ -121,11 +129,27 @@ export async function startStripeEmulator(options: StripeEmulatorOptions = {}): 
   const asyncDelayMs = options.asyncPaymentDelayMs ?? DEFAULT_ASYNC_PAYMENT_DELAY_MS;
   const failures: FailureRule[] = [];
 
-  const targetsFor = (type: string): WebhookTarget[] => {
+  const cliDeliveries: Delivery[] = [];
+  const listen = new ListenHub({
+    secret: options.listenSecret ?? options.webhook?.secret ?? `whsec_${randomBytes(24).toString("hex")}`,
+    apiVersion: state.apiVersion,
+    onDelivery: (delivery) => {
+      cliDeliveries.push(delivery);
+      options.onDelivery?.({ ...delivery });
+    },
+  });
+
+  /**
+   * The endpoints that get an event of `type`. While a `stripe listen` session is connected and forwards to the
+   * configured listener's server, that listener is left out (`standDown`): the CLI delivers instead, so nothing
+   * reaches the shop twice.
+   */
+  const targetsFor = (type: string, standDown = true): WebhookTarget[] => {
     const targets: WebhookTarget[] = [];
     const listener = options.webhook;
     const listenerEvents = [...(listener?.events ?? ["*"])];
-    if (listener && eventEnabled(listenerEvents, type)) {
+    const cliDelivers = standDown && listener !== undefined && listen.forwardsTo(listener.url);
+    if (listener && !cliDelivers && eventEnabled(listenerEvents, type)) {
       targets.push({
         url: listener.url,
         secret: listener.secret,
@@ -148,7 +172,9 @@ export async function startStripeEmulator(options: StripeEmulatorOptions = {}): 
 
   state.onEvent((event) => {
     const targets = targetsFor(event.type);
+    // `pending_webhooks` counts endpoints, as on Stripe; listen sessions are not endpoints.
     event.pending_webhooks = targets.length;
+    listen.send(event);
     void deliverer.deliver(event, targets, () => {
       event.pending_webhooks = Math.max(0, event.pending_webhooks - 1);
     });
@@ -168,7 +194,11 @@ export async function startStripeEmulator(options: StripeEmulatorOptions = {}): 
   };
 
   const emulator: Omit<StripeEmulator, "url" | "close"> = {
-    deliveries: () => deliverer.log(),
+    // Both logs hold ISO timestamps; a stable sort keeps each one's order among equal times.
+    deliveries: () =>
+      [...deliverer.log(), ...cliDeliveries.map((delivery) => ({ ...delivery }))].sort((a, b) =>
+        a.at.localeCompare(b.at),
+      ),
     idle: () => tasks.idle(),
     failNext(pathPrefix, status, count = 1) {
       failures.push({ prefix: pathPrefix, status, remaining: count });
@@ -176,7 +206,8 @@ export async function startStripeEmulator(options: StripeEmulatorOptions = {}): 
     completeSession: (sessionId, input) => completeSession(state, sessionId, input, onDelayed),
     async resend(eventId, resendOptions = {}) {
       const event = state.event(eventId);
-      const targets = targetsFor(event.type);
+      // A drill redelivers through the emulator itself, even while a CLI is the usual path.
+      const targets = targetsFor(event.type, false);
       const times = Math.max(1, Math.floor(resendOptions.times ?? 1));
       const before = deliverer.log().length;
       if (resendOptions.concurrent) {
@@ -212,7 +243,7 @@ export async function startStripeEmulator(options: StripeEmulatorOptions = {}): 
     rule.remaining -= 1;
     return errorResponse(c, injectedError(rule.status));
   });
-  app.route("/", apiRoutes(state));
+  app.route("/", apiRoutes(state, { onDelayed, listen }));
   app.route("/", checkoutRoutes({ state, onDelayed }));
   app.route("/", devRoutes({ state, ...emulator }));
 
@@ -224,11 +255,13 @@ export async function startStripeEmulator(options: StripeEmulatorOptions = {}): 
   const { port } = server.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;
   state.baseUrl = url;
+  listen.attach(server as Server, url);
 
   return {
     ...emulator,
     url,
     async close() {
+      await listen.close();
       await tasks.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

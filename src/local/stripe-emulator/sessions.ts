@@ -47,6 +47,16 @@ export interface CompletionInput {
   payment: PaymentChoice;
   /** New quantities for adjustable line items, by line item id. */
   quantities?: Record<string, number>;
+  /** The payer's billing address (a PaymentMethod's `billing_details`); shipping, when collected, wins. */
+  billingAddress?: Address | null;
+  phone?: string | null;
+  /**
+   * The method's type when paid through the API (`card`, `sepa_debit`); the session keeps the types it was created
+   * with. Without it (the hosted page), a delayed choice shows as a bank debit.
+   */
+  paymentMethodType?: string;
+  /** The total the customer was shown, minor units; payment is refused when the order now costs something else. */
+  expectedAmount?: number;
 }
 
 export interface CompletionResult {
@@ -229,8 +239,21 @@ export function createSession(state: EmulatorState, params: Params): CheckoutSes
   return session;
 }
 
+/** What a payment link URL's query may carry (Stripe's `prefilled_email` and `client_reference_id`). */
+export interface LinkQuery {
+  prefilledEmail?: string | null;
+  clientReferenceId?: string | null;
+}
+
+/** Stripe's rule for `client_reference_id` on payment link URLs: up to 200 letters, digits, `-` and `_`. */
+const CLIENT_REFERENCE_PATTERN = /^[A-Za-z0-9_-]{1,200}$/;
+
 /** What opening a payment link does: a fresh session carrying the link's items and settings. */
-export function createSessionFromLink(state: EmulatorState, link: PaymentLinkObject): SessionRecord {
+export function createSessionFromLink(
+  state: EmulatorState,
+  link: PaymentLinkObject,
+  query: LinkQuery = {},
+): SessionRecord {
   if (!link.active) throw invalidState("This payment link is no longer active.");
   const source = state.paymentLink(link.id);
   const lineItems = source.lineItems.map((item) => ({
@@ -256,7 +279,13 @@ export function createSessionFromLink(state: EmulatorState, link: PaymentLinkObj
   if (link.after_completion.type === "redirect" && link.after_completion.redirect) {
     session.success_url = link.after_completion.redirect.url;
   }
+  // Malformed values are dropped rather than refused, so the link still opens.
+  if (query.clientReferenceId && CLIENT_REFERENCE_PATTERN.test(query.clientReferenceId)) {
+    session.client_reference_id = query.clientReferenceId;
+  }
   const record: SessionRecord = { session, lineItems };
+  const email = query.prefilledEmail?.trim();
+  if (email && email.length <= 254 && EMAIL_PATTERN.test(email)) record.prefilledEmail = email;
   recomputeTotals(state, record);
   state.sessions.set(session.id, record);
   return record;
@@ -402,6 +431,34 @@ function completionProblems(record: SessionRecord, input: CompletionInput): Reco
   return problems;
 }
 
+/** What the order costs with the submitted quantities, minor units. */
+export function amountFor(
+  state: EmulatorState,
+  record: SessionRecord,
+  quantities: Record<string, number> = {},
+): number {
+  return record.lineItems.reduce(
+    (sum, item) => sum + lineAmount(state.price(item.price), quantities[item.id] ?? item.quantity),
+    0,
+  );
+}
+
+/** Refused payment: the order's total is not the amount the customer agreed to. */
+export class AmountMismatchError extends StripeError {
+  /** The order's real total, minor units. */
+  readonly amount: number;
+
+  constructor(expected: number, amount: number) {
+    super(
+      400,
+      `The expected amount (${expected}) does not match the amount of this Checkout Session (${amount}).`,
+      { param: "expected_amount", code: "amount_mismatch" },
+    );
+    this.name = "AmountMismatchError";
+    this.amount = amount;
+  }
+}
+
 function trimmedOrNull(value: string | null | undefined): string | null {
   const trimmed = value?.trim();
   return trimmed ? trimmed : null;
@@ -429,6 +486,10 @@ export function completeSession(
   if (session.status !== "open") throw invalidState("This Checkout Session is already complete.");
   const problems = completionProblems(record, input);
   if (Object.keys(problems).length > 0) throw new CheckoutValidationError(problems);
+  if (input.expectedAmount !== undefined) {
+    const amount = amountFor(state, record, input.quantities);
+    if (amount !== input.expectedAmount) throw new AmountMismatchError(input.expectedAmount, amount);
+  }
 
   for (const item of record.lineItems) {
     const quantity = input.quantities?.[item.id];
@@ -450,15 +511,16 @@ export function completeSession(
       }
     : null;
   const email = input.email.trim();
+  const address = shippingAddress ?? input.billingAddress ?? null;
   session.customer_details = {
-    address: shippingAddress
-      ? { ...shippingAddress }
+    address: address
+      ? { ...address }
       : { city: null, country: null, line1: null, line2: null, postal_code: null, state: null },
     business_name: null,
     email,
     individual_name: null,
     name: trimmedOrNull(input.name) ?? (shipping ? shipping.name.trim() : null),
-    phone: null,
+    phone: trimmedOrNull(input.phone),
     tax_exempt: "none",
     tax_ids: [],
   };
@@ -474,7 +536,7 @@ export function completeSession(
   const delayed = input.payment !== "card";
   session.payment_status = delayed ? "unpaid" : "paid";
   if (delayed) {
-    session.payment_method_types = ["card", "us_bank_account"];
+    if (input.paymentMethodType === undefined) session.payment_method_types = ["card", "us_bank_account"];
     record.delayedPayment = "pending";
   }
 

@@ -14,6 +14,7 @@ import {
   type WebhookEndpointObject,
 } from "./objects.ts";
 import { Params } from "./params.ts";
+import type { PaymentMethodObject } from "./payment-pages.ts";
 
 /** Who caused an event: an API request (with its idempotency key) or a customer/automatic action (nulls). */
 export interface RequestInfo {
@@ -34,6 +35,8 @@ export interface SessionRecord {
   lineItems: LineItemRecord[];
   /** For sessions paid with a delayed method: whether its result event has come yet, and which. */
   delayedPayment?: "pending" | "succeeded" | "failed";
+  /** The payment link's `?prefilled_email=`: what the hosted page's email field starts with (the customer may change it). */
+  prefilledEmail?: string;
 }
 
 export interface WebhookEndpointRecord {
@@ -58,6 +61,9 @@ export class EmulatorState {
   readonly sessions = new Map<string, SessionRecord>();
   readonly events = new Map<string, EventObject>();
   readonly webhookEndpoints = new Map<string, WebhookEndpointRecord>();
+  readonly paymentMethods = new Map<string, PaymentMethodObject>();
+  /** A SEPA PaymentMethod's full IBAN (the object shows its last four only), which decides the debit's result. */
+  readonly paymentMethodIbans = new Map<string, string>();
   /** The emulator's own origin, e.g. http://127.0.0.1:12111; known once the server listens. */
   baseUrl = "";
   readonly apiVersion: string;

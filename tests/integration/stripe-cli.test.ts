@@ -1,0 +1,235 @@
+// The real Stripe CLI against the emulator: `stripe trigger` for the Checkout events and `stripe listen`, no account.
+import Stripe from "stripe";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import WebSocket from "ws";
+import { type StripeEmulator, startStripeEmulator } from "../../src/local/stripe-emulator/index.ts";
+import type { EventObject } from "../../src/local/stripe-emulator/objects.ts";
+import { HANDLED_EVENTS } from "../../src/webhook/route.ts";
+import { example } from "../support/stripe-payloads.ts";
+import { type CliEnv, cliEnv, findStripeCli, runCli, startListen } from "../support/stripe-cli.ts";
+import { type Receiver, startReceiver } from "./stripe-emulator-helpers.ts";
+
+const cli = findStripeCli();
+const SECRET = "whsec_cli_integration_secret";
+const verifier = new Stripe("sk_test_verifier");
+/** Generous ceiling for events and deliveries to show up; polling stops as soon as they do. */
+const WAIT = { timeout: 60_000, interval: 50 };
+
+if (!cli) {
+  if (process.env.CI) {
+    it("needs the Stripe CLI in CI", () => {
+      throw new Error("The Stripe CLI is missing: run `npm install --no-save @stripe/cli` after `npm ci`.");
+    });
+  } else {
+    console.warn("Skipping the Stripe CLI tests: install it with `npm install --no-save @stripe/cli`.");
+  }
+}
+
+describe.skipIf(!cli)("the Stripe CLI against the emulator", () => {
+  let emulator: StripeEmulator;
+  let receiver: Receiver;
+  let home: CliEnv;
+  const stripeCli = cli as string;
+  const api = () => ["--api-base", emulator.url, "--api-key", "sk_test_cli_integration"];
+
+  beforeAll(async () => {
+    receiver = await startReceiver();
+    emulator = await startStripeEmulator({
+      webhook: { url: receiver.url, secret: SECRET, events: [...HANDLED_EVENTS, "checkout.session.expired"] },
+      asyncPaymentDelayMs: 200,
+      retryDelaysMs: [50],
+    });
+    home = await cliEnv();
+  });
+
+  afterAll(async () => {
+    await emulator?.close();
+    await receiver?.close();
+    await home?.remove();
+  });
+
+  /** Runs `stripe trigger <event>` and returns the events it caused, once `until` holds for them. */
+  async function trigger(event: string, until: (events: EventObject[]) => boolean): Promise<EventObject[]> {
+    const before = emulator.events().length;
+    const result = await runCli(stripeCli, ["trigger", event, ...api()], home.env);
+    expect(result, result.stderr).toMatchObject({ code: 0 });
+    expect(result.stdout).toContain("Trigger succeeded!");
+    return vi.waitFor(() => {
+      const caused = emulator.events().slice(before);
+      if (!until(caused)) throw new Error(`still waiting: ${caused.map((e) => e.type).join(", ")}`);
+      return caused;
+    }, WAIT);
+  }
+
+  /** The verified events the receiver got with `id`. */
+  async function receivedEvents(id: string): Promise<Stripe.Event[]> {
+    const events: Stripe.Event[] = [];
+    for (const request of receiver.received) {
+      const event = await verifier.webhooks.constructEventAsync(
+        request.body,
+        String(request.headers["stripe-signature"]),
+        SECRET,
+      );
+      if (event.id === id) events.push(event);
+    }
+    return events;
+  }
+
+  const session = (event: EventObject | undefined) =>
+    event?.data.object as unknown as Stripe.Checkout.Session;
+  const types = (events: EventObject[]) => events.map((event) => event.type);
+
+  it("`listen --print-secret` prints the secret the emulator signs with", async () => {
+    const result = await runCli(stripeCli, ["listen", "--print-secret", ...api()], home.env);
+    expect(result.code).toBe(0);
+    expect(result.stdout.trim()).toBe(SECRET);
+  });
+
+  it("`trigger checkout.session.completed` creates product, price and session, then pays it by card", async () => {
+    const events = await trigger("checkout.session.completed", (caused) =>
+      types(caused).includes("checkout.session.completed"),
+    );
+    expect(types(events)).toEqual(["product.created", "price.created", "checkout.session.completed"]);
+    const paid = session(events[2]);
+    expect(Object.keys(paid).sort()).toEqual(Object.keys(example("checkout.session")).sort());
+    expect(paid).toMatchObject({
+      status: "complete",
+      payment_status: "paid",
+      mode: "payment",
+      amount_total: 3000,
+      currency: "usd",
+      payment_method_types: ["card"],
+      customer_details: {
+        email: "stripe@example.com",
+        name: "Jenny Rosen",
+        address: { line1: "354 Oyster Point Blvd", postal_code: "94080", country: "US" },
+      },
+    });
+    const delivered = await vi.waitFor(async () => {
+      const found = await receivedEvents((events[2] as EventObject).id);
+      expect(found).toHaveLength(1);
+      return found;
+    }, WAIT);
+    expect(delivered[0]?.type).toBe("checkout.session.completed");
+  });
+
+  it("`trigger checkout.session.async_payment_succeeded` completes unpaid with a SEPA debit, then succeeds", async () => {
+    const events = await trigger("checkout.session.async_payment_succeeded", (caused) =>
+      types(caused).includes("checkout.session.async_payment_succeeded"),
+    );
+    expect(types(events)).toEqual([
+      "product.created",
+      "price.created",
+      "checkout.session.completed",
+      "checkout.session.async_payment_succeeded",
+    ]);
+    expect(session(events[2])).toMatchObject({
+      payment_status: "unpaid",
+      status: "complete",
+      currency: "eur",
+      payment_method_types: ["sepa_debit"],
+    });
+    expect(session(events[3])).toMatchObject({ id: session(events[2]).id, payment_status: "paid" });
+  });
+
+  it("`trigger checkout.session.async_payment_failed` completes unpaid, then fails", async () => {
+    const events = await trigger("checkout.session.async_payment_failed", (caused) =>
+      types(caused).includes("checkout.session.async_payment_failed"),
+    );
+    expect(types(events)).toEqual([
+      "product.created",
+      "price.created",
+      "checkout.session.completed",
+      "checkout.session.async_payment_failed",
+    ]);
+    expect(session(events[2])).toMatchObject({ payment_status: "unpaid", status: "complete" });
+    expect(session(events[3])).toMatchObject({ id: session(events[2]).id, payment_status: "unpaid" });
+  });
+
+  it("`trigger checkout.session.expired` expires an open session", async () => {
+    const events = await trigger("checkout.session.expired", (caused) =>
+      types(caused).includes("checkout.session.expired"),
+    );
+    expect(types(events)).toEqual(["product.created", "price.created", "checkout.session.expired"]);
+    expect(session(events[2])).toMatchObject({ status: "expired", payment_status: "unpaid", url: null });
+  });
+
+  it("confirm refuses an amount other than the session's total, as Stripe's expected_amount check does", async () => {
+    const result = await runCli(
+      stripeCli,
+      [
+        "trigger",
+        "checkout.session.completed",
+        "--override",
+        "payment_page_confirm:expected_amount=2999",
+        ...api(),
+      ],
+      home.env,
+    );
+    expect(result.code).not.toBe(0);
+    expect(`${result.stdout}${result.stderr}`).toContain("does not match");
+  });
+
+  it("`listen` gets each event signed with its secret; the emulator's own delivery stands down meanwhile", async () => {
+    const listen = startListen(
+      stripeCli,
+      ["--events", "checkout.session.completed", "--forward-to", receiver.url, ...api()],
+      home.env,
+    );
+    try {
+      await listen.waitFor(/Ready!.*whsec_cli_integration_secret/);
+      const events = await trigger("checkout.session.completed", (caused) =>
+        types(caused).includes("checkout.session.completed"),
+      );
+      const completed = events[2] as EventObject;
+      await listen.waitFor(new RegExp(`<--\\s+\\[200\\] POST ${receiver.url} \\[${completed.id}\\]`));
+      expect(await receivedEvents(completed.id)).toHaveLength(1);
+      // The CLI prints its line just before it reports the answer to the emulator.
+      await vi.waitFor(
+        () =>
+          expect(emulator.deliveries().filter((delivery) => delivery.eventId === completed.id)).toEqual([
+            expect.objectContaining({ status: 200, url: receiver.url, attempt: 1 }),
+          ]),
+        WAIT,
+      );
+
+      // Outside --events: the CLI drops it, and the emulator does not deliver it behind the CLI's back.
+      const expired = await trigger("checkout.session.expired", (caused) =>
+        types(caused).includes("checkout.session.expired"),
+      );
+      const expiredEvent = expired[2] as EventObject;
+      const later = await trigger("checkout.session.completed", (caused) =>
+        types(caused).includes("checkout.session.completed"),
+      );
+      await listen.waitFor(new RegExp(`\\[200\\] POST \\S+ \\[${(later[2] as EventObject).id}\\]`));
+      await emulator.idle();
+      expect(listen.output()).not.toContain(expiredEvent.id);
+      expect(await receivedEvents(expiredEvent.id)).toHaveLength(0);
+      expect(emulator.deliveries().filter((delivery) => delivery.eventId === expiredEvent.id)).toEqual([]);
+    } finally {
+      expect(await listen.stop()).toBe(0);
+    }
+
+    // With no CLI connected, the emulator delivers again itself.
+    const after = await trigger("checkout.session.completed", (caused) =>
+      types(caused).includes("checkout.session.completed"),
+    );
+    const afterEvent = after[2] as EventObject;
+    await vi.waitFor(async () => expect(await receivedEvents(afterEvent.id)).toHaveLength(1), WAIT);
+  });
+
+  it("a websocket that was never authorised is refused with the message the CLI looks for", async () => {
+    const socket = new WebSocket(`${emulator.url.replace("http", "ws")}/stripecli/websocket`, {
+      headers: { "Websocket-Id": "cliws_unknown" },
+    });
+    const body = await new Promise<string>((resolve, reject) => {
+      socket.on("unexpected-response", (_request, response) => {
+        let text = "";
+        response.on("data", (chunk: Buffer) => (text += chunk.toString("utf8")));
+        response.on("end", () => resolve(`${response.statusCode} ${text}`));
+      });
+      socket.on("open", () => reject(new Error("the websocket opened")));
+    });
+    expect(body).toMatch(/^400 .*Unknown WebSocket ID\./);
+  });
+});

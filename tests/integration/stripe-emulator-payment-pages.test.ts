@@ -1,0 +1,159 @@
+// Paying a Checkout Session through the API, as `stripe trigger` does: PaymentMethods and payment_pages confirm.
+import type Stripe from "stripe";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { type StripeEmulator, startStripeEmulator } from "../../src/local/stripe-emulator/index.ts";
+import { example } from "../support/stripe-payloads.ts";
+import { emulatorClient } from "./stripe-emulator-helpers.ts";
+
+let emulator: StripeEmulator;
+let stripe: Stripe;
+
+beforeAll(async () => {
+  emulator = await startStripeEmulator({ asyncPaymentDelayMs: 10 });
+  stripe = emulatorClient(emulator.url);
+});
+
+afterAll(async () => {
+  await emulator.close();
+});
+
+const BILLING = {
+  email: "stripe@example.com",
+  name: "Jenny Rosen",
+  address: { line1: "1 Main St", country: "US" },
+};
+
+async function session(currency = "usd", methods?: string[]) {
+  const product = await stripe.products.create({ name: "myproduct" });
+  const price = await stripe.prices.create({ product: product.id, unit_amount: 1500, currency });
+  // payment_method_types is what the CLI's SEPA recipes send; this SDK version's types no longer list it.
+  const params = {
+    mode: "payment",
+    line_items: [{ price: price.id, quantity: 2 }],
+    success_url: "https://shop.example/thanks",
+    ...(methods && { payment_method_types: methods }),
+  } as Stripe.Checkout.SessionCreateParams;
+  return stripe.checkout.sessions.create(params);
+}
+
+/** POST /v1/payment_pages/:id/confirm over HTTP (the SDK has no method for this internal API). */
+async function confirm(id: string, form: Record<string, string>) {
+  const response = await fetch(`${emulator.url}/v1/payment_pages/${id}/confirm`, {
+    method: "POST",
+    headers: { authorization: "Bearer sk_test_pages", "content-type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams(form),
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+const eventsAbout = (id: string) =>
+  emulator.events().filter((event) => (event.data.object as { id?: string }).id === id);
+
+describe("payment methods", () => {
+  it("a test card token makes a card PaymentMethod shaped like Stripe's example", async () => {
+    const method = await stripe.paymentMethods.create({
+      type: "card",
+      card: { token: "tok_visa" },
+      billing_details: BILLING,
+    });
+    expect(Object.keys(method).sort()).toEqual(Object.keys(example("payment_method")).sort());
+    expect(method).toMatchObject({ type: "card", card: { brand: "visa", last4: "4242" } });
+    expect(method.billing_details).toMatchObject({ email: "stripe@example.com", name: "Jenny Rosen" });
+    await expect(stripe.paymentMethods.retrieve(method.id)).resolves.toMatchObject({ id: method.id });
+  });
+
+  it("refuses card numbers, unknown tokens, malformed IBANs and other types", async () => {
+    await expect(stripe.paymentMethods.create({ type: "card", card: { token: "tok_nope" } })).rejects.toThrow(
+      /No such token/,
+    );
+    await expect(
+      stripe.paymentMethods.create({
+        type: "card",
+        card: { number: "4242424242424242", exp_month: 1, exp_year: 2040 },
+      }),
+    ).rejects.toThrow(/card\[number\]|Received unknown parameter/);
+    await expect(
+      stripe.paymentMethods.create({ type: "sepa_debit", sepa_debit: { iban: "nope" } }),
+    ).rejects.toThrow("The IBAN you provided is invalid.");
+    await expect(stripe.paymentMethods.create({ type: "ideal" })).rejects.toThrow(/card and sepa_debit/);
+  });
+});
+
+describe("confirming a payment page", () => {
+  it("a card pays at once: checkout.session.completed, paid, with the billing details", async () => {
+    const created = await session();
+    const method = await stripe.paymentMethods.create({
+      type: "card",
+      card: { token: "tok_visa" },
+      billing_details: BILLING,
+    });
+    const page = await fetch(`${emulator.url}/v1/payment_pages/${created.id}`, {
+      headers: { authorization: "Bearer sk_test_pages" },
+    });
+    expect(await page.json()).toMatchObject({ id: created.id, status: "open", amount_total: 3000 });
+
+    const confirmed = await confirm(created.id, { payment_method: method.id, expected_amount: "3000" });
+    expect(confirmed).toMatchObject({ status: 200, body: { status: "complete", payment_status: "paid" } });
+    expect(eventsAbout(created.id).map((event) => event.type)).toEqual(["checkout.session.completed"]);
+    const paid = await stripe.checkout.sessions.retrieve(created.id);
+    expect(paid.customer_details).toMatchObject({
+      email: "stripe@example.com",
+      name: "Jenny Rosen",
+      address: { line1: "1 Main St", country: "US" },
+    });
+  });
+
+  it("a SEPA debit completes unpaid, then succeeds or fails by IBAN", async () => {
+    for (const [iban, result, status] of [
+      ["AT611904300234573201", "checkout.session.async_payment_succeeded", "paid"],
+      ["AT861904300235473202", "checkout.session.async_payment_failed", "unpaid"],
+    ] as const) {
+      const created = await session("eur", ["sepa_debit"]);
+      const method = await stripe.paymentMethods.create({
+        type: "sepa_debit",
+        sepa_debit: { iban },
+        billing_details: BILLING,
+      });
+      const confirmed = await confirm(created.id, { payment_method: method.id, expected_amount: "3000" });
+      expect(confirmed.body).toMatchObject({ status: "complete", payment_status: "unpaid" });
+      await vi.waitFor(() => expect(eventsAbout(created.id)).toHaveLength(2), {
+        timeout: 10_000,
+        interval: 20,
+      });
+      const [completed, settled] = eventsAbout(created.id);
+      expect(completed?.data.object).toMatchObject({
+        payment_status: "unpaid",
+        payment_method_types: ["sepa_debit"],
+      });
+      expect(settled).toMatchObject({ type: result, data: { object: { payment_status: status } } });
+    }
+  });
+
+  it("refuses an expected_amount other than the total, a method the session does not take, and a paid session", async () => {
+    const created = await session();
+    const card = await stripe.paymentMethods.create({
+      type: "card",
+      card: { token: "tok_visa" },
+      billing_details: BILLING,
+    });
+    const sepa = await stripe.paymentMethods.create({
+      type: "sepa_debit",
+      sepa_debit: { iban: "AT611904300234573201" },
+      billing_details: BILLING,
+    });
+    expect(await confirm(created.id, { payment_method: card.id, expected_amount: "2999" })).toMatchObject({
+      status: 400,
+      body: { error: { code: "amount_mismatch", param: "expected_amount" } },
+    });
+    expect(await confirm(created.id, { payment_method: sepa.id })).toMatchObject({
+      status: 400,
+      body: { error: { param: "payment_method" } },
+    });
+    expect(eventsAbout(created.id)).toEqual([]);
+    expect((await confirm(created.id, { payment_method: card.id })).status).toBe(200);
+    expect(await confirm(created.id, { payment_method: card.id })).toMatchObject({
+      status: 400,
+      body: { error: { message: "This Checkout Session is already complete." } },
+    });
+  });
+});
