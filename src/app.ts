@@ -1,7 +1,7 @@
 /** Builds the functions' services from the environment, once per cold start. */
 import { resendMailer } from "./adapters/resend.ts";
 import { createStripeClient, stripeLineItems, stripeSessions } from "./adapters/stripe.ts";
-import { createRedisClient, upstashClaimStore } from "./adapters/upstash.ts";
+import { createRedisClient, upstashClaimStore, upstashLedger } from "./adapters/upstash.ts";
 import { type Config, ConfigError, readConfig } from "./config.ts";
 import { jsonLogger, type Logger } from "./log.ts";
 import { createOrderStatusHandler, type OrderStatusDeps } from "./order-status/handler.ts";
@@ -12,13 +12,17 @@ type Env = Record<string, string | undefined>;
 /** Every service the functions use, wired to real clients. */
 function services(config: Config, log: Logger): OrderStatusDeps {
   const stripe = createStripeClient(config.stripeSecretKey, config.stripeApiBase);
+  const redis = createRedisClient(config.upstashUrl, config.upstashToken);
   return {
-    store: upstashClaimStore(createRedisClient(config.upstashUrl, config.upstashToken)),
+    claims: upstashClaimStore(redis, config.redisPrefix),
+    ledger: upstashLedger(redis, config.redisPrefix),
     lineItems: stripeLineItems(stripe),
     sessions: stripeSessions(stripe),
     mailer: resendMailer({ apiKey: config.resendApiKey, from: config.emailFrom }),
     shop: { name: config.shopName, siteUrl: config.siteUrl },
     merchantEmail: config.merchantEmail,
+    scope: config.sessionScope,
+    now: Date.now,
     log,
   };
 }

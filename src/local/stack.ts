@@ -181,6 +181,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       stripe = { mode: "emulated", url: emulator.url };
     }
     if (!set(env.SHOP_NAME)) functionEnv.SHOP_NAME = catalog.shop.name;
+    // `npm run trigger` and `stripe trigger` create sessions without a Payment Link: fulfil every session locally.
+    if (!set(env.LINKSHOP_FULFIL_SESSIONS)) functionEnv.LINKSHOP_FULFIL_SESSIONS = "all";
 
     const outDir = options.outDir ?? join(root, "dist");
     const build = await buildSite({ root, outDir, ...(linksFile && { linksFile }) });

@@ -24,7 +24,14 @@ import { StripeError } from "./errors.ts";
 import { expand } from "./lists.ts";
 import { newId } from "./objects.ts";
 import { type Params, parseForm } from "./params.ts";
-import { createSession, expireSession, getSession, listSessionLineItems, listSessions } from "./sessions.ts";
+import {
+  createSession,
+  expireSession,
+  getSession,
+  listSessionLineItems,
+  listSessions,
+  updateSession,
+} from "./sessions.ts";
 import type { EmulatorState, RequestInfo } from "./state.ts";
 
 type Env = { Variables: { requestId: string; idempotencyKey: string | null } };
@@ -194,6 +201,10 @@ export function apiRoutes(state: EmulatorState): Hono<Env> {
     return send(c, params, listSessions(state, params));
   });
   app.get("/v1/checkout/sessions/:id", (c) => retrieve(c, () => getSession(state, id(c)).session));
+  app.post("/v1/checkout/sessions/:id", async (c) => {
+    const params = await body(c);
+    return send(c, params, updateSession(state, id(c), params));
+  });
   app.post("/v1/checkout/sessions/:id/expire", async (c) => {
     const params = await body(c);
     params.allowOnly(["expand"]);
