@@ -1,7 +1,7 @@
 /** Claims, the order ledger and small state over Upstash Redis (REST), with compare-and-set in Lua. */
 import { Redis } from "@upstash/redis";
 import { StoreUnavailableError } from "../errors.ts";
-import type { Claim, ClaimStore, Ledger, LedgerRecord } from "../fulfillment/ports.ts";
+import type { Claim, ClaimStore, Ledger, LedgerRecord, ValueStore } from "../fulfillment/ports.ts";
 
 /** A Redis REST client tuned for a webhook: no JSON guessing on values, and a short retry budget. */
 export function createRedisClient(url: string, token: string): Redis {
@@ -82,13 +82,6 @@ export function upstashLedger(redis: Redis, prefix = KEY_PREFIX): Ledger {
       });
     },
   };
-}
-
-/** A small string value with a TTL (the reconciliation cursor). */
-export interface ValueStore {
-  get(key: string): Promise<string | undefined>;
-  set(key: string, value: string, ttlSeconds: number): Promise<void>;
-  delete(key: string): Promise<void>;
 }
 
 /** ValueStore over Redis, keys under `prefix`. */

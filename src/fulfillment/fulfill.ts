@@ -302,18 +302,22 @@ export async function recordFailure(
   const existing = current ?? (await deps.ledger.get(key));
   if (existing?.state === "fulfilled") return { outcome: "duplicate", reason: "already_fulfilled" };
   const base = existing ?? emptyRecord(sessionId, now);
-  await deps.ledger.put(key, existing?.state ?? "absent", {
-    ...base,
-    state: "failed",
-    reason,
-    updatedAt: now,
-    by,
-  });
+  const failed: LedgerRecord = { ...base, state: "failed", reason, updatedAt: now, by };
+  const written = await deps.ledger.put(key, existing?.state ?? "absent", failed);
   deps.log("order.failed", { level: "error", sessionId, key: sessionId ? undefined : key, reason, by });
   if (deps.merchantEmail && base.emails.alert === undefined) {
     try {
       const alert = renderFailureAlert({ sessionId, key, reason }, deps.shop);
-      await deps.mailer.send({ to: deps.merchantEmail, ...alert }, emailKey("alert", `${key}-${reason}`));
+      const { id } = await deps.mailer.send(
+        { to: deps.merchantEmail, ...alert },
+        emailKey("alert", `${key}-${reason}`),
+      );
+      // Recorded so a redelivery of the same poison event does not alert again.
+      if (written)
+        await deps.ledger.put(key, "failed", {
+          ...failed,
+          emails: { ...failed.emails, alert: id ?? "accepted" },
+        });
     } catch (error) {
       // The failure is recorded either way; email itself may be what is broken.
       deps.log("order.alert_failed", {

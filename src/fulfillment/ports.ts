@@ -99,3 +99,10 @@ export interface OutgoingEmail {
 export interface Mailer {
   send(email: OutgoingEmail, idempotencyKey: string): Promise<{ id: string | undefined }>;
 }
+
+/** A small string value with a TTL (the reconciliation cursor). Throws StoreUnavailableError on failure. */
+export interface ValueStore {
+  get(key: string): Promise<string | undefined>;
+  set(key: string, value: string, ttlSeconds: number): Promise<void>;
+  delete(key: string): Promise<void>;
+}

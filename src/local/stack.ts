@@ -3,12 +3,13 @@
  * that has no real credentials (Stripe emulator, Upstash bridge, email outbox).
  */
 import { randomBytes } from "node:crypto";
-import { mkdir } from "node:fs/promises";
+import { mkdir, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { buildSite } from "../catalog/build.ts";
 import { loadCatalog } from "../catalog/schema.ts";
 import { runCatalogSync } from "../catalog/sync-command.ts";
+import { formatEnv, STACK_ENV_FILE } from "../commands/env.ts";
 import { HANDLED_EVENTS } from "../webhook/route.ts";
 import { type NetlifyDev, startNetlifyDev } from "./netlify-dev.ts";
 import { type Outbox, startOutbox } from "./outbox.ts";
@@ -196,6 +197,11 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       ...(options.showNetlifyOutput !== false && { onOutput: (line: string) => say(line) }),
     });
     stoppers.push(() => netlify.stop());
+    // `npm run orders` and `npm run reconcile` read this to reach the same emulated services while the stack runs.
+    const envFile = join(root, STACK_ENV_FILE);
+    await mkdir(join(root, ".linkshop"), { recursive: true });
+    await writeFile(envFile, formatEnv(functionEnv), { mode: 0o600 });
+    stoppers.push(() => rm(envFile, { force: true }));
     return { shopUrl, services: { stripe, upstash, resend }, functionEnv, local, stop };
   } catch (error) {
     await stop();
