@@ -3,8 +3,10 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseEnv } from "node:util";
 
+/** The file in the stack's work folder (`.linkshop/` for `npm start`) holding its functions' environment. */
+export const STACK_ENV_FILE_NAME = "stack.env";
 /** Where `npm start` leaves the environment its functions run with, while it runs. */
-export const STACK_ENV_FILE = join(".linkshop", "stack.env");
+export const STACK_ENV_FILE = join(".linkshop", STACK_ENV_FILE_NAME);
 
 /**
  * `.env`, then the running local stack's environment (emulated services), then the process environment: the same

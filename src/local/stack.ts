@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { buildSite } from "../catalog/build.ts";
 import { loadCatalog } from "../catalog/schema.ts";
 import { runCatalogSync } from "../catalog/sync-command.ts";
-import { formatEnv, STACK_ENV_FILE } from "../commands/env.ts";
+import { formatEnv, STACK_ENV_FILE_NAME } from "../commands/env.ts";
 import { HANDLED_EVENTS } from "../webhook/route.ts";
 import { type NetlifyDev, startNetlifyDev } from "./netlify-dev.ts";
 import { type Outbox, startOutbox } from "./outbox.ts";
@@ -106,6 +106,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   };
   try {
     const functionEnv: Record<string, string> = { URL: shopUrl };
+    const workDir = options.workDir ?? join(root, ".linkshop");
     let stripe: StackServices["stripe"];
     let upstash: StackServices["upstash"];
     let resend: StackServices["resend"];
@@ -169,7 +170,6 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         STRIPE_API_BASE: emulator.url,
       });
       // The shop's Buy buttons need Payment Links: create them in the emulator from the catalog.
-      const workDir = options.workDir ?? join(root, ".linkshop");
       await mkdir(workDir, { recursive: true });
       linksFile = join(workDir, "payment-links.local.json");
       const code = await runCatalogSync(
@@ -198,8 +198,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     });
     stoppers.push(() => netlify.stop());
     // `npm run orders` and `npm run reconcile` read this to reach the same emulated services while the stack runs.
-    const envFile = join(root, STACK_ENV_FILE);
-    await mkdir(join(root, ".linkshop"), { recursive: true });
+    const envFile = join(workDir, STACK_ENV_FILE_NAME);
+    await mkdir(workDir, { recursive: true });
     await writeFile(envFile, formatEnv(functionEnv), { mode: 0o600 });
     stoppers.push(() => rm(envFile, { force: true }));
     return { shopUrl, services: { stripe, upstash, resend }, functionEnv, local, stop };
