@@ -113,7 +113,7 @@ async function respond(
   if (status === "paid" && (recent || fulfilledOnStripe(session) !== undefined)) {
     try {
       const result = await fulfilOrder(session, deps, { by: "page", lineItems: items });
-      note = result.reason;
+      note = result.outcome === "fulfilled" ? "fulfilled_here" : result.reason;
     } catch (error) {
       // Another attempt holds the order, or a dependency failed: the webhook's retry finishes the job, and
       // the page asks again.
