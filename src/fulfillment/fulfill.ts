@@ -97,7 +97,11 @@ export async function fulfilOrder(
   const key = sessionKey(session.id);
   const problem = sessionProblem(session);
   if (problem) return recordFailure(deps, key, null, problem, options.by);
+  // The common repeat (a redelivery, a reload of the thank-you page) costs one read and no claim.
+  if ((await deps.ledger.get(key))?.state === "fulfilled")
+    return { outcome: "duplicate", reason: "already_fulfilled" };
   return withClaim(deps, key, async () => {
+    // Read again under the claim: another path may have finished in between.
     const existing = await deps.ledger.get(key);
     if (existing?.state === "fulfilled") return { outcome: "duplicate", reason: "already_fulfilled" };
     const stripeAt = fulfilledOnStripe(session);
@@ -159,7 +163,8 @@ async function sendOrder(
     updatedAt: now,
     by: options.by,
     attempts: record.attempts + 1,
-    sendingSince: record.sendingSince ?? now,
+    // A merchant's retry starts a new sending window: what failed before was refused, not accepted.
+    sendingSince: options.retryFailed ? now : (record.sendingSince ?? now),
   });
 
   // Two requests with two keys: the merchant hears of the order even when the receipt cannot be delivered.
@@ -188,8 +193,8 @@ async function sendOrder(
 }
 
 /**
- * Re-sends the receipt of a fulfilled order on purpose, with a fresh idempotency key that is recorded first
- * (the merchant's `resend`). Returns the new email's Resend id.
+ * Re-sends the receipt of a fulfilled order on purpose (the merchant's `resend`), with a fresh idempotency key
+ * numbered after the resends already recorded. An order that is not fulfilled yet is refused: `retry` is for those.
  */
 export async function resendReceipt(
   session: SessionPayload,
@@ -201,11 +206,24 @@ export async function resendReceipt(
   if (problem) return { outcome: "failed", reason: problem };
   return withClaim(deps, key, async () => {
     const existing = await deps.ledger.get(key);
+    const stripeAt = fulfilledOnStripe(session);
+    if (existing?.state !== "fulfilled" && stripeAt === undefined)
+      return { outcome: "failed", reason: "not_fulfilled_yet" };
     const order = toOrder(session, lineItems ?? (await deps.lineItems.listLineItems(session.id)));
     const problem = orderProblem(order);
     if (problem) return { outcome: "failed", reason: problem };
     if (!order.customerEmail) return { outcome: "failed", reason: "no_customer_email" };
-    const base = existing ?? { ...blankRecord(session, deps.now()), ...summary(order) };
+    // Fulfilled according to Stripe only (the record was lost): the record is restored as fulfilled.
+    const base: LedgerRecord =
+      existing?.state === "fulfilled"
+        ? existing
+        : {
+            ...(existing ?? blankRecord(session, deps.now())),
+            ...summary(order),
+            state: "fulfilled",
+            reason: "restored_from_stripe",
+            fulfilledAt: stripeAt || deps.now(),
+          };
     const resent = base.emails.resent ?? [];
     const idempotencyKey = emailKey(`resend${resent.length + 1}`, key);
     const { id } = await deps.mailer.send(

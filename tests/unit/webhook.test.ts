@@ -1,10 +1,15 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../../src/config.ts";
 import { PermanentError, UpstreamError } from "../../src/errors.ts";
-import { CLAIM_TTL_SECONDS, IDEMPOTENCY_WINDOW_MS } from "../../src/fulfillment/fulfill.ts";
+import {
+  CLAIM_TTL_SECONDS,
+  IDEMPOTENCY_WINDOW_MS,
+  resendReceipt,
+  retryOrder,
+} from "../../src/fulfillment/fulfill.ts";
 import { sessionKey } from "../../src/order/checks.ts";
 import type { FulfilmentDeps } from "../../src/fulfillment/fulfill.ts";
-import type { LineItemPayload } from "../../src/order/model.ts";
+import type { LineItemPayload, SessionPayload } from "../../src/order/model.ts";
 import { createWebhookHandler } from "../../src/webhook/handler.ts";
 import { fakeDeps, memoryLog } from "../support/fakes.ts";
 import { checkoutSession, lineItem, sign, stripeEvent, webhookRequest } from "../support/stripe-payloads.ts";
@@ -496,5 +501,47 @@ describe("session keys", () => {
     expect(sessionKey("cs_test_a1B2")).toBe("cs_test_a1B2");
     expect(sessionKey("cs_test_a1\nB2")).toMatch(/^[0-9a-f]{64}$/);
     expect(sessionKey(`cs_test_${"a".repeat(251)}`)).toMatch(/^[0-9a-f]{64}$/);
+  });
+});
+
+describe("deliberate resends and retries", () => {
+  it("resends a fulfilled order's receipt with a new key each time, and refuses an unfulfilled one", async () => {
+    const { deliver, paidSession, mailer, ledger, deps } = setup();
+    const done = paidSession();
+    await deliver(stripeEvent("checkout.session.completed", done));
+    const session = (await deps.sessions.retrieve(done.id)) as SessionPayload;
+    expect(await resendReceipt(session, deps)).toEqual({ outcome: "fulfilled", reason: "receipt_resent" });
+    expect(await resendReceipt(session, deps)).toEqual({ outcome: "fulfilled", reason: "receipt_resent" });
+    const receipts = mailer.sent.filter((e) => e.to === "jenny@example.com");
+    expect(receipts.map((e) => e.idempotencyKey)).toEqual([
+      `linkshop-receipt-${done.id}`,
+      `linkshop-resend1-${done.id}`,
+      `linkshop-resend2-${done.id}`,
+    ]);
+    expect(ledger.records.get(done.id)?.emails.resent).toHaveLength(2);
+
+    const open = paidSession();
+    expect(await resendReceipt(open as unknown as SessionPayload, deps)).toEqual({
+      outcome: "failed",
+      reason: "not_fulfilled_yet",
+    });
+    expect(ledger.records.has(open.id)).toBe(false);
+  });
+
+  it("retries a failed order once its cause is fixed, sending only what was not accepted", async () => {
+    const { deliver, paidSession, mailer, ledger, deps } = setup();
+    const session = paidSession();
+    mailer.failures.push(new PermanentError("resend:403:validation_error"));
+    await deliver(stripeEvent("checkout.session.completed", session));
+    expect(ledger.records.get(session.id)?.state).toBe("failed");
+    const before = mailer.sent.length;
+    expect(await retryOrder(session as unknown as SessionPayload, deps)).toEqual({
+      outcome: "fulfilled",
+      reason: "emails_sent",
+    });
+    expect(mailer.sent.slice(before).map((e) => e.to)).toEqual(["jenny@example.com"]);
+    expect(await retryOrder(session as unknown as SessionPayload, deps)).toMatchObject({
+      outcome: "duplicate",
+    });
   });
 });
