@@ -15,7 +15,7 @@ const USAGE = `Usage: npm run orders -- [command] [options]
 Commands:
   (none), list        recent orders and their state, newest first
   show <session>      one order's ledger record
-  resend <session>    send the receipt again, on purpose (recorded, with a fresh idempotency key)
+  resend <session>    send a fulfilled order's receipt again, on purpose (recorded, with a fresh idempotency key)
   retry <session>     re-run a failed order (receipt and merchant notice not yet accepted)
 
 Options:
