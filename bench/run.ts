@@ -97,6 +97,8 @@ async function paidEvent(lineItems: { price: string; quantity: number }[]): Prom
     mode: "payment",
     line_items: lineItems,
     success_url: "http://localhost/thanks",
+    // What a catalog Payment Link copies onto its sessions; the webhook fulfils only these by default.
+    metadata: { linkshop_id: "bench-mug" },
   });
   emulator.completeSession(session.id, { email: "jenny@example.com", payment: "card" });
   const event = emulator.events().find((e) => (e.data.object as { id?: string }).id === session.id);

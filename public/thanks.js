@@ -2,6 +2,9 @@
 // Text is always set with textContent: nothing from the response is parsed as HTML.
 const POLL_INTERVAL_MS = 1500;
 const POLL_LIMIT_MS = 30000;
+// A delayed payment (bank debit) can settle while the page is open: ask again, slowly, for a few minutes.
+const PENDING_INTERVAL_MS = 15000;
+const PENDING_LIMIT_MS = 5 * 60 * 1000;
 
 const region = document.getElementById("order-status");
 const sessionId = new URLSearchParams(window.location.search).get("session_id");
@@ -32,6 +35,15 @@ function itemList(items) {
   return list;
 }
 
+/** The items and the total, when the answer has them. */
+function orderSummary(order) {
+  const extra = [];
+  if (Array.isArray(order.items) && order.items.length > 0) extra.push(itemList(order.items));
+  if (typeof order.total?.formatted === "string")
+    extra.push(element("p", `Total: ${order.total.formatted}`, "total"));
+  return extra;
+}
+
 function showPaid(order) {
   const extra = [itemList(order.items)];
   if (typeof order.total?.formatted === "string")
@@ -44,11 +56,29 @@ function showPaid(order) {
   show("paid", "Thank you, your order is confirmed", [], extra);
 }
 
-function showUnpaid() {
-  show("unpaid", "Your payment is pending", [
-    "You chose a payment method that takes a little while to clear, such as a bank debit.",
-    "We'll email your receipt as soon as the payment goes through. There's nothing else you need to do.",
-  ]);
+function showUnpaid(order) {
+  show(
+    "unpaid",
+    "Your payment is pending",
+    [
+      "You chose a payment method that takes a little while to clear, such as a bank debit.",
+      "We'll email your receipt as soon as the payment goes through. There's nothing else you need to do.",
+    ],
+    orderSummary(order),
+  );
+}
+
+function showFailed(order) {
+  const again = element("p");
+  const link = element("a", "Place your order again");
+  link.href = "/";
+  again.append(link, " and choose another payment method.");
+  show(
+    "failed",
+    "Your payment did not go through",
+    ["Your payment could not be completed, so your order was not placed and you have not been charged."],
+    [...orderSummary(order), again],
+  );
 }
 
 function showSlow() {
@@ -77,9 +107,9 @@ function showUnreachable() {
   ]);
 }
 
-function scheduleRetry(onGiveUp) {
-  if (Date.now() - startedAt + POLL_INTERVAL_MS > POLL_LIMIT_MS) onGiveUp();
-  else setTimeout(check, POLL_INTERVAL_MS);
+function scheduleRetry(onGiveUp, interval = POLL_INTERVAL_MS, limit = POLL_LIMIT_MS) {
+  if (Date.now() - startedAt + interval > limit) onGiveUp();
+  else setTimeout(check, interval);
 }
 
 async function check() {
@@ -103,7 +133,12 @@ async function check() {
     case "paid":
       return showPaid(body);
     case "unpaid":
-      return showUnpaid();
+      // Re-rendered only when the state changes, so assistive technology does not re-announce it on every poll.
+      if (region.dataset.state !== "unpaid") showUnpaid(body);
+      // After a few minutes the page stops asking; the email still follows whenever the payment settles.
+      return scheduleRetry(() => {}, PENDING_INTERVAL_MS, PENDING_LIMIT_MS);
+    case "failed":
+      return showFailed(body);
     case "processing":
       if (region.dataset.state !== "processing") {
         show("processing", "Confirming your payment…", [

@@ -1,24 +1,30 @@
 /** Builds the functions' services from the environment, once per cold start. */
 import { resendMailer } from "./adapters/resend.ts";
 import { createStripeClient, stripeLineItems, stripeSessions } from "./adapters/stripe.ts";
-import { createRedisClient, upstashClaimStore } from "./adapters/upstash.ts";
+import { createRedisClient, upstashClaimStore, upstashLedger, upstashValues } from "./adapters/upstash.ts";
 import { type Config, ConfigError, readConfig } from "./config.ts";
 import { jsonLogger, type Logger } from "./log.ts";
-import { createOrderStatusHandler, type OrderStatusDeps } from "./order-status/handler.ts";
+import { createOrderStatusHandler } from "./order-status/handler.ts";
+import { type ReconcileDeps, type ReconcileSummary, reconcile } from "./reconcile/reconcile.ts";
 import { createWebhookHandler } from "./webhook/handler.ts";
 
 type Env = Record<string, string | undefined>;
 
-/** Every service the functions use, wired to real clients. */
-function services(config: Config, log: Logger): OrderStatusDeps {
+/** Every service the functions and commands use, wired to real clients. */
+export function services(config: Config, log: Logger): ReconcileDeps {
   const stripe = createStripeClient(config.stripeSecretKey, config.stripeApiBase);
+  const redis = createRedisClient(config.upstashUrl, config.upstashToken);
   return {
-    store: upstashClaimStore(createRedisClient(config.upstashUrl, config.upstashToken)),
+    claims: upstashClaimStore(redis, config.redisPrefix),
+    ledger: upstashLedger(redis, config.redisPrefix),
+    values: upstashValues(redis, config.redisPrefix),
     lineItems: stripeLineItems(stripe),
     sessions: stripeSessions(stripe),
     mailer: resendMailer({ apiKey: config.resendApiKey, from: config.emailFrom }),
     shop: { name: config.shopName, siteUrl: config.siteUrl },
     merchantEmail: config.merchantEmail,
+    scope: config.sessionScope,
+    now: Date.now,
     log,
   };
 }
@@ -61,4 +67,33 @@ export function orderStatusFromEnv(env: Env, log: Logger = jsonLogger): (req: Re
     deps: "config" in result ? services(result.config, log) : result.error,
     log,
   });
+}
+
+/**
+ * The scheduled reconciliation for this environment: one bounded run per call. A configuration problem is logged
+ * and the run skipped (a scheduled function has no caller to answer).
+ */
+export function reconcileFromEnv(
+  env: Env,
+  log: Logger = jsonLogger,
+): () => Promise<ReconcileSummary | undefined> {
+  const result = configured(env);
+  if ("error" in result) {
+    return async () => {
+      log("config.invalid", { message: result.error.message });
+      return undefined;
+    };
+  }
+  const deps = services(result.config, log);
+  return async () => {
+    try {
+      return await reconcile(deps);
+    } catch (error) {
+      log("reconcile.failed", {
+        level: "error",
+        reason: error instanceof Error && "reason" in error ? String(error.reason) : "internal_error",
+      });
+      return undefined;
+    }
+  };
 }

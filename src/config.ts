@@ -1,5 +1,6 @@
 /** Runtime configuration: read once per cold start from the environment, validated, typed. */
 import * as v from "valibot";
+import type { SessionScope } from "./order/checks.ts";
 
 /** Everything the webhook needs to run, already trimmed and checked. */
 export interface Config {
@@ -17,6 +18,13 @@ export interface Config {
   shopName: string;
   /** Public URL of the shop (Netlify sets `URL`); linked from emails when known. */
   siteUrl: string | undefined;
+  /**
+   * Which Checkout Sessions of the Stripe account are fulfilled: `shop` (default: sessions of the catalog's Payment
+   * Links, which carry metadata `linkshop_id`), `payment_links` (any Payment Link) or `all` (every session).
+   */
+  sessionScope: SessionScope;
+  /** Prefix of every Redis key (default `linkshop:`), so several shops or test runs can share one database. */
+  redisPrefix: string;
 }
 
 /** Thrown when the environment cannot produce a Config; the message names every offending variable. */
@@ -69,6 +77,13 @@ const schema = v.object({
   SHOP_NAME: optional(),
   STRIPE_API_BASE: optional(httpUrl),
   URL: optional(httpUrl),
+  LINKSHOP_REDIS_PREFIX: optional(v.regex(/^[A-Za-z0-9:_-]{1,64}$/, "must be 1-64 of A-Z a-z 0-9 : _ -")),
+  LINKSHOP_FULFIL_SESSIONS: optional(
+    v.check(
+      (s: string) => ["shop", "payment_links", "all"].includes(s),
+      "must be shop, payment_links or all",
+    ),
+  ),
 });
 
 /** Variables Linkshop reads; used to report problems in a stable order. */
@@ -115,5 +130,7 @@ export function readConfig(env: Record<string, string | undefined>): Config {
     merchantEmail: env2.MERCHANT_EMAIL,
     shopName: env2.SHOP_NAME ?? "Our shop",
     siteUrl: env2.URL,
+    sessionScope: (env2.LINKSHOP_FULFIL_SESSIONS ?? "shop") as SessionScope,
+    redisPrefix: env2.LINKSHOP_REDIS_PREFIX ?? "linkshop:",
   };
 }

@@ -1,6 +1,6 @@
-/** Mailer over Resend: one batch request per order, idempotent, with a short retry on rate limiting. */
+/** Mailer over Resend: one request per email, idempotent, with a short retry on rate limiting. */
 import { Resend } from "resend";
-import { UpstreamError } from "../errors.ts";
+import { PermanentError, UpstreamError } from "../errors.ts";
 import type { Mailer } from "../fulfillment/ports.ts";
 
 export interface ResendMailerOptions {
@@ -22,14 +22,22 @@ export function resendMailer(options: ResendMailerOptions): Mailer {
   const resend = new Resend(options.apiKey);
   const { maxRetryWaitMs = 2_000, maxRetries = 2, wait = sleep } = options;
   return {
-    async send(emails, idempotencyKey) {
-      const payload = emails.map((email) => ({ from: options.from, ...email }));
+    async send(email, idempotencyKey) {
       for (let attempt = 0; ; attempt++) {
         // The SDK never throws; failures come back as { error } with the HTTP status and headers.
-        const { error, headers } = await resend.batch.send(payload, { idempotencyKey });
-        if (!error) return;
-        const reason = `resend:${error.statusCode ?? "network"}:${error.name}`;
-        const delayMs = error.statusCode === 429 ? retryAfterMs(headers) : undefined;
+        const { data, error, headers } = await resend.emails.send(
+          { from: options.from, ...email },
+          { idempotencyKey },
+        );
+        if (!error) return { id: data?.id };
+        const status = error.statusCode;
+        // "A request with this key was already accepted" (with another body, e.g. after a product rename): sent.
+        if (status === 409 && error.name === "invalid_idempotent_request") return { id: undefined };
+        const reason = `resend:${status ?? "network"}:${error.name}`;
+        // Other 4xx (403 unverified domain, 422 bad address): no retry can fix them.
+        if (status !== null && status >= 400 && status < 500 && status !== 409 && status !== 429)
+          throw new PermanentError(reason, { cause: error });
+        const delayMs = status === 429 ? retryAfterMs(headers) : undefined;
         if (delayMs === undefined || delayMs > maxRetryWaitMs || attempt >= maxRetries) {
           throw new UpstreamError("resend", reason, { cause: error });
         }

@@ -1,7 +1,8 @@
 /** Stripe adapter: a client that honours STRIPE_API_BASE, and the LineItemSource over it. */
 import Stripe from "stripe";
 import { UpstreamError } from "../errors.ts";
-import type { LineItemPayload, SessionPayload } from "../fulfillment/order.ts";
+import { FULFILLED_MARKER } from "../order/checks.ts";
+import type { LineItemPayload, SessionPayload } from "../order/model.ts";
 import type { LineItemSource, SessionSource } from "../fulfillment/ports.ts";
 
 /** A Stripe client; `apiBase` (e.g. http://127.0.0.1:12111) points it at a local emulator. */
@@ -40,7 +41,7 @@ export function stripeLineItems(stripe: Stripe): LineItemSource {
   };
 }
 
-/** Retrieves sessions by id; an unknown id is `undefined`, not an error. */
+/** Checkout Sessions: retrieve by id (unknown id is `undefined`), mark fulfilled, list complete ones. */
 export function stripeSessions(stripe: Stripe): SessionSource {
   return {
     async retrieve(sessionId) {
@@ -49,6 +50,30 @@ export function stripeSessions(stripe: Stripe): SessionSource {
       } catch (error) {
         if (error instanceof Stripe.errors.StripeInvalidRequestError && error.statusCode === 404)
           return undefined;
+        throw upstream(error);
+      }
+    },
+    async markFulfilled(sessionId, at) {
+      try {
+        // Updating metadata merges keys; other metadata (linkshop_id) stays.
+        await stripe.checkout.sessions.update(sessionId, {
+          metadata: { [FULFILLED_MARKER]: at.toISOString() },
+        });
+      } catch (error) {
+        throw upstream(error);
+      }
+    },
+    async listComplete(since, cursor) {
+      try {
+        const page = await stripe.checkout.sessions.list({
+          status: "complete",
+          created: { gte: since },
+          limit: PAGE_SIZE,
+          ...(cursor && { starting_after: cursor }),
+        });
+        const sessions = page.data as SessionPayload[];
+        return { sessions, nextCursor: page.has_more ? sessions.at(-1)?.id : undefined };
+      } catch (error) {
         throw upstream(error);
       }
     },

@@ -1,7 +1,7 @@
-/** ClaimStore over Upstash Redis (REST), with compare-and-set / compare-and-delete in Lua. */
+/** Claims, the order ledger and small state over Upstash Redis (REST), with compare-and-set in Lua. */
 import { Redis } from "@upstash/redis";
 import { StoreUnavailableError } from "../errors.ts";
-import type { Claim, ClaimStore } from "../fulfillment/ports.ts";
+import type { Claim, ClaimStore, Ledger, LedgerRecord, ValueStore } from "../fulfillment/ports.ts";
 
 /** A Redis REST client tuned for a webhook: no JSON guessing on values, and a short retry budget. */
 export function createRedisClient(url: string, token: string): Redis {
@@ -14,36 +14,93 @@ export function createRedisClient(url: string, token: string): Redis {
   });
 }
 
-const DONE = "done";
-const PROCESSING = "processing:";
+/** Every key this project writes starts with this, so a shared database stays readable. */
+export const KEY_PREFIX = "linkshop:";
 
-// KEYS[1] = claim key, ARGV[1] = our token, ARGV[2] = "done" TTL (seconds).
-const COMPLETE = `if redis.call("GET", KEYS[1]) == ARGV[1] then redis.call("SET", KEYS[1], "${DONE}", "EX", ARGV[2]) return 1 end return 0`;
 // KEYS[1] = claim key, ARGV[1] = our token.
 const RELEASE = `if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("DEL", KEYS[1]) end return 0`;
 
-/** The two-phase claims of src/fulfillment/once.ts, stored as `processing:<uuid>` then `done`. */
-export function upstashClaimStore(redis: Redis): ClaimStore {
+/** Claims stored as a random token with a TTL; `prefix` keeps tests apart in a shared database. */
+export function upstashClaimStore(redis: Redis, prefix = KEY_PREFIX): ClaimStore {
   return {
     async claim(key, ttlSeconds): Promise<Claim> {
-      const token = PROCESSING + crypto.randomUUID();
-      const taken = await guard(() => redis.set(key, token, { nx: true, ex: ttlSeconds }));
+      const token = crypto.randomUUID();
+      const taken = await guard(() => redis.set(prefix + key, token, { nx: true, ex: ttlSeconds }));
       if (taken === "OK") return { state: "claimed", token };
-      const current = await guard(() => redis.get<string>(key));
-      if (current === DONE) return { state: "done" };
-      // Held by another attempt, or released between our SET and GET: either way, not ours to run now.
-      return { state: "busy" };
-    },
-    async complete(key, token, ttlSeconds) {
-      const updated = await guard(() =>
-        redis.eval<string[], number>(COMPLETE, [key], [token, String(ttlSeconds)]),
-      );
-      return updated === 1;
+      // The client retries a SET whose answer was lost; then the key holds our own token and the claim is ours.
+      const current = await guard(() => redis.get<string>(prefix + key));
+      return current === token ? { state: "claimed", token } : { state: "busy" };
     },
     async release(key, token) {
-      await guard(() => redis.eval<string[], number>(RELEASE, [key], [token]));
+      await guard(() => redis.eval<string[], number>(RELEASE, [prefix + key], [token]));
     },
   };
+}
+
+// One hash per order (fields `state` and `record`, no TTL) and one ZSET index scored by creation time (ms).
+// KEYS[1] = order hash, KEYS[2] = index; ARGV = expected state ("absent" for none), new state, record JSON,
+// creation time, index member. Returns 1 when written. `fulfilled` never turns into anything else.
+const PUT = `
+local current = redis.call("HGET", KEYS[1], "state") or "absent"
+if current ~= ARGV[1] then return 0 end
+if current == "fulfilled" and ARGV[2] ~= "fulfilled" then return 0 end
+redis.call("HSET", KEYS[1], "state", ARGV[2], "record", ARGV[3])
+redis.call("ZADD", KEYS[2], "NX", ARGV[4], ARGV[5])
+return 1`;
+
+/** The ledger: `<prefix>ledger:<sessionKey>` hashes and the `<prefix>ledger:index` ZSET. */
+export function upstashLedger(redis: Redis, prefix = KEY_PREFIX): Ledger {
+  const recordKey = (key: string) => `${prefix}ledger:${key}`;
+  const index = `${prefix}ledger:index`;
+  return {
+    async get(key) {
+      const raw = await guard(() => redis.hget<string>(recordKey(key), "record"));
+      return raw ? parseRecord(raw) : undefined;
+    },
+    async put(key, expected, record) {
+      const written = await guard(() =>
+        redis.eval<string[], number>(
+          PUT,
+          [recordKey(key), index],
+          [expected, record.state, JSON.stringify(record), String(record.createdAt), key],
+        ),
+      );
+      return written === 1;
+    },
+    async list({ limit, before }) {
+      const max = before ?? "+inf";
+      const members = await guard(() =>
+        redis.zrange<string[]>(index, max, "-inf", { byScore: true, rev: true, offset: 0, count: limit }),
+      );
+      if (members.length === 0) return [];
+      const pipeline = redis.pipeline();
+      for (const member of members) pipeline.hget(recordKey(member), "record");
+      const raws = await guard(() => pipeline.exec<(string | null)[]>());
+      return members.flatMap((key, i) => {
+        const raw = raws[i];
+        return raw ? [{ key, record: parseRecord(raw) }] : [];
+      });
+    },
+  };
+}
+
+/** ValueStore over Redis, keys under `prefix`. */
+export function upstashValues(redis: Redis, prefix = KEY_PREFIX): ValueStore {
+  return {
+    async get(key) {
+      return (await guard(() => redis.get<string>(prefix + key))) ?? undefined;
+    },
+    async set(key, value, ttlSeconds) {
+      await guard(() => redis.set(prefix + key, value, { ex: ttlSeconds }));
+    },
+    async delete(key) {
+      await guard(() => redis.del(prefix + key));
+    },
+  };
+}
+
+function parseRecord(raw: string): LedgerRecord {
+  return JSON.parse(raw) as LedgerRecord;
 }
 
 async function guard<T>(call: () => Promise<T>): Promise<T> {

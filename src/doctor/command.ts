@@ -4,7 +4,7 @@ import { join, relative, resolve } from "node:path";
 import { parseArgs, parseEnv } from "node:util";
 import { CliError, describeError, type Env, type Io } from "../catalog/cli.ts";
 import { DEFAULT_LINKS_FILE } from "../catalog/links-file.ts";
-import { readStackRecord, type StackRecord } from "../local/stack-record.ts";
+import { commandEnv } from "../commands/env.ts";
 import {
   type CheckResult,
   checkCatalog,
@@ -33,34 +33,8 @@ Options:
   --links <file>     Payment Link file to check (default: the running npm start's, else ${DEFAULT_LINKS_FILE})
   -h, --help         show this help`;
 
-/** Where the doctor's configuration came from, for its first line. */
-export interface DoctorEnv {
-  env: Env;
-  stack: StackRecord | undefined;
-  sources: string[];
-}
-
-/**
- * The functions' configuration: `.env`, then what a running `npm start` gives its functions, then the process
- * environment, which wins (as in netlify dev).
- */
-export async function doctorEnv(
-  cwd: string,
-  processEnv: Env,
-  workDir = join(cwd, ".linkshop"),
-): Promise<DoctorEnv> {
-  const dotenvPath = join(cwd, ".env");
-  const dotenv = existsSync(dotenvPath) ? parseEnv(readFileSync(dotenvPath, "utf8")) : {};
-  const stack = await readStackRecord(workDir);
-  const sources = [
-    ...(existsSync(dotenvPath) ? [".env"] : []),
-    ...(stack ? [`the running npm start (${stack.shopUrl})`] : []),
-    "the environment",
-  ];
-  // An empty variable counts as unset, so `NAME= npm run doctor` does not hide what .env or the stack provide.
-  const given = Object.fromEntries(Object.entries(processEnv).filter(([, value]) => value?.trim()));
-  return { env: { ...dotenv, ...stack?.functionEnv, ...given }, stack, sources };
-}
+/** The functions' configuration, read as the merchant commands read it (src/commands/env.ts). */
+export const doctorEnv = commandEnv;
 
 function siteOrigin(raw: string, source: string): string {
   const value = raw.trim();

@@ -1,5 +1,5 @@
 /** Pure email renderers: Order (or notice) + shop -> subject, HTML and plain text. */
-import type { Order, OrderItem } from "../fulfillment/order.ts";
+import type { Order, OrderItem } from "../order/model.ts";
 import { html, type SafeHtml } from "../lib/html.ts";
 import { formatMoney } from "../lib/money.ts";
 
@@ -180,4 +180,33 @@ function finish(subject: string, shop: ShopInfo, body: SafeHtml, text: string[])
   ${body}
 </body></html>`;
   return { subject, html: page.value, text: [shop.name, "", ...text, ""].join("\n") };
+}
+
+/** A permanent fulfilment failure, as the merchant needs to hear about it. No customer data: ids and codes only. */
+export interface FailureAlert {
+  /** The Checkout Session id, or null when the payload had no usable id (then `key` names the ledger record). */
+  sessionId: string | null;
+  key: string;
+  reason: string;
+}
+
+/** Tells the merchant that an order could not be fulfilled and how to act on it. */
+export function renderFailureAlert(alert: FailureAlert, shop: ShopInfo): RenderedEmail {
+  const ref = alert.sessionId ?? alert.key;
+  const lines = [
+    "An order could not be fulfilled",
+    `Reason: ${alert.reason}`,
+    alert.sessionId
+      ? `Checkout Session: ${alert.sessionId}`
+      : `The payment event carried no usable Checkout Session id (ledger key ${alert.key}).`,
+    "",
+    "Look the order up in the Stripe Dashboard, fix the cause, then run:",
+    `npm run orders -- retry ${ref}`,
+  ];
+  const body = html`
+    <h1 style="font-size:20px">An order could not be fulfilled</h1>
+    <p>Reason: <code>${alert.reason}</code></p>
+    <p>${alert.sessionId ? html`Checkout Session: ${alert.sessionId}` : html`The payment event carried no usable Checkout Session id (ledger key ${alert.key}).`}</p>
+    <p>Look the order up in the Stripe Dashboard, fix the cause, then run <code>npm run orders -- retry ${ref}</code>.</p>`;
+  return finish(`Order not fulfilled: ${alert.reason}`, shop, body, lines);
 }

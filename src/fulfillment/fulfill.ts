@@ -1,84 +1,441 @@
-/** Fulfilment actions on a Checkout Session, each done at most once per session. */
-
+/**
+ * Fulfilment of a Checkout Session, at most once at any age: the ledger says what is done, Stripe's session
+ * metadata keeps a second copy of "fulfilled", short claims keep concurrent paths apart, and each email has its own
+ * idempotency key.
+ */
 import {
+  renderFailureAlert,
   renderMerchantNotice,
   renderPaymentFailed,
   renderReceipt,
   type ShopInfo,
 } from "../email/templates.ts";
+import { InProgressError, PermanentError } from "../errors.ts";
 import type { Logger } from "../log.ts";
-import { type OnceResult, once } from "./once.ts";
-import { customerEmailOf, type LineItemPayload, type Order, type SessionPayload, toOrder } from "./order.ts";
-import type { ClaimStore, LineItemSource, Mailer, OutgoingEmail } from "./ports.ts";
+import {
+  emailKey,
+  FULFILLED_MARKER,
+  fulfilledOnStripe,
+  maskEmail,
+  orderProblem,
+  type SessionScope,
+  sessionKey,
+  sessionProblem,
+} from "../order/checks.ts";
+import {
+  customerEmailOf,
+  type LineItemPayload,
+  type Order,
+  type SessionPayload,
+  toOrder,
+} from "../order/model.ts";
+import type {
+  Actor,
+  ClaimStore,
+  Ledger,
+  LedgerRecord,
+  LineItemSource,
+  Mailer,
+  OrderState,
+  OutgoingEmail,
+  SessionSource,
+} from "./ports.ts";
 
 /** What fulfilment needs, injected. */
 export interface FulfilmentDeps {
-  store: ClaimStore;
+  claims: ClaimStore;
+  ledger: Ledger;
   lineItems: LineItemSource;
+  sessions: SessionSource;
   mailer: Mailer;
   shop: ShopInfo;
-  /** Receives a new-order notification when set. */
+  /** Receives a new-order notification and failure alerts when set. */
   merchantEmail: string | undefined;
+  /** Which sessions of the account are this shop's orders. */
+  scope: SessionScope;
+  /** Milliseconds since the epoch; injected so tests control time. */
+  now: () => number;
   log: Logger;
 }
 
-/** Redis keys. One namespace so a shared database stays readable. */
-export const keys = {
-  event: (eventId: string) => `linkshop:event:${eventId}`,
-  order: (sessionId: string) => `linkshop:order:${sessionId}`,
-  paymentFailed: (sessionId: string) => `linkshop:payment-failed:${sessionId}`,
-};
+/**
+ * A claim outlives the longest run of a function (Netlify stops synchronous functions at 60 s), and no more:
+ * a crashed attempt's retry proceeds within about two minutes. Seconds.
+ */
+export const CLAIM_TTL_SECONDS = 90;
+/** Resend keeps an idempotency key for 24 hours; past this age a key may no longer protect a retry. Milliseconds. */
+export const IDEMPOTENCY_WINDOW_MS = 23 * 60 * 60 * 1000;
 
-/** How an action ended when it ran: a short, log-safe reason. */
-export type ActionResult = OnceResult<{ reason: string }>;
+/** Redis key of an order's claim. */
+export const claimKey = (key: string) => `claim:order:${key}`;
+
+/** How an action ended: a value for normal endings (permanent failures included, they are recorded). */
+export interface ActionResult {
+  outcome: "fulfilled" | "duplicate" | "failed" | "ignored";
+  reason: string;
+}
+
+/** Options of one fulfilment run. */
+export interface FulfilOptions {
+  by: Actor;
+  /** Line items when the caller already listed them. */
+  lineItems?: LineItemPayload[];
+  /** Re-run an order recorded as `failed` (the merchant's `retry`). */
+  retryFailed?: boolean;
+}
 
 /**
- * Sends the receipt and the merchant notification for a paid session, once per session, whichever event or
- * request gets here first. Lists every line item (one Stripe call for up to 100 items) unless the caller
- * already has them.
+ * Sends the receipt and the merchant notice for a paid session unless it is already fulfilled, whichever path gets
+ * here first. Throws InProgressError, StoreUnavailableError or UpstreamError for what a retry can fix; permanent
+ * problems are recorded as `failed`, alerted and returned.
  */
-export function fulfilOrder(
+export async function fulfilOrder(
+  session: SessionPayload,
+  deps: FulfilmentDeps,
+  options: FulfilOptions,
+): Promise<ActionResult> {
+  const key = sessionKey(session.id);
+  const problem = sessionProblem(session);
+  if (problem) return recordFailure(deps, key, null, problem, options.by);
+  // The common repeat (a redelivery, a reload of the thank-you page) costs one read and no claim.
+  if ((await deps.ledger.get(key))?.state === "fulfilled")
+    return { outcome: "duplicate", reason: "already_fulfilled" };
+  return withClaim(deps, key, async () => {
+    // Read again under the claim: another path may have finished in between.
+    const existing = await deps.ledger.get(key);
+    if (existing?.state === "fulfilled") return { outcome: "duplicate", reason: "already_fulfilled" };
+    const stripeAt = fulfilledOnStripe(session);
+    if (stripeAt !== undefined) {
+      // Redis lost the record (or never had it) but Stripe remembers: restore the record, send nothing.
+      const base = existing ?? blankRecord(session, deps.now());
+      await deps.ledger.put(key, existing?.state ?? "absent", {
+        ...base,
+        state: "fulfilled",
+        reason: "restored_from_stripe",
+        fulfilledAt: stripeAt || deps.now(),
+        updatedAt: deps.now(),
+        by: options.by,
+      });
+      return { outcome: "duplicate", reason: "fulfilled_on_stripe" };
+    }
+    if (existing?.state === "failed" && !options.retryFailed)
+      return { outcome: "failed", reason: existing.reason ?? "failed" };
+    return sendOrder(session, deps, options, key, existing);
+  });
+}
+
+async function sendOrder(
+  session: SessionPayload,
+  deps: FulfilmentDeps,
+  options: FulfilOptions,
+  key: string,
+  existing: LedgerRecord | undefined,
+): Promise<ActionResult> {
+  const now = deps.now();
+  let record: LedgerRecord = existing ?? blankRecord(session, now);
+  const order = toOrder(session, options.lineItems ?? (await deps.lineItems.listLineItems(session.id)));
+  const problem = orderProblem(order);
+  if (problem) return recordFailure(deps, key, session.id, problem, options.by, record);
+  const emails = orderEmails(order, deps).filter(([slot]) => record.emails[slot] === undefined);
+  if (
+    !options.retryFailed &&
+    record.state === "fulfilling" &&
+    record.sendingSince !== null &&
+    now - record.sendingSince > IDEMPOTENCY_WINDOW_MS &&
+    emails.length > 0
+  ) {
+    // An earlier attempt may have had an email accepted without recording it, and its key has expired: sending
+    // again could send it twice. The merchant decides (`npm run orders -- retry` or `resend`).
+    return recordFailure(deps, key, session.id, "outcome_unknown_key_expired", options.by, record);
+  }
+
+  let state: OrderState | "absent" = existing?.state ?? "absent";
+  const write = async (next: LedgerRecord) => {
+    if (!(await deps.ledger.put(key, state, next))) throw new InProgressError("ledger changed underneath");
+    state = next.state;
+    record = next;
+  };
+  await write({
+    ...record,
+    ...summary(order),
+    state: "fulfilling",
+    reason: null,
+    updatedAt: now,
+    by: options.by,
+    attempts: record.attempts + 1,
+    // A merchant's retry starts a new sending window: what failed before was refused, not accepted.
+    sendingSince: options.retryFailed ? now : (record.sendingSince ?? now),
+  });
+
+  // Two requests with two keys: the merchant hears of the order even when the receipt cannot be delivered.
+  const failures: string[] = [];
+  for (const [slot, email] of emails) {
+    try {
+      const { id } = await deps.mailer.send(email, emailKey(slot, key));
+      await write({
+        ...record,
+        emails: { ...record.emails, [slot]: id ?? "accepted" },
+        updatedAt: deps.now(),
+      });
+    } catch (error) {
+      if (!(error instanceof PermanentError)) throw error;
+      failures.push(`${slot}:${error.reason}`);
+    }
+  }
+  if (failures.length > 0)
+    return recordFailure(deps, key, session.id, failures.join(","), options.by, record);
+
+  const fulfilledAt = deps.now();
+  await write({ ...record, state: "fulfilled", fulfilledAt, updatedAt: fulfilledAt });
+  await markOnStripe(deps, session.id, fulfilledAt);
+  const reason = order.customerEmail ? "emails_sent" : "no_customer_email";
+  return { outcome: "fulfilled", reason };
+}
+
+/**
+ * Re-sends the receipt of a fulfilled order on purpose (the merchant's `resend`), with a fresh idempotency key
+ * numbered after the resends already recorded. An order that is not fulfilled yet is refused: `retry` is for those.
+ */
+export async function resendReceipt(
   session: SessionPayload,
   deps: FulfilmentDeps,
   lineItems?: LineItemPayload[],
 ): Promise<ActionResult> {
-  return once(
-    deps.store,
-    keys.order(session.id),
-    async () => {
-      const order = toOrder(session, lineItems ?? (await deps.lineItems.listLineItems(session.id)));
-      const emails = orderEmails(order, deps);
-      // The idempotency key is derived from the session, so a crash between "accepted" and "done" cannot send twice.
-      if (emails.length > 0) await deps.mailer.send(emails, `linkshop-order-${session.id}`);
-      if (!order.customerEmail) return { reason: "no_customer_email" };
-      return { reason: "emails_sent" };
-    },
-    deps.log,
-  );
+  const key = sessionKey(session.id);
+  const problem = sessionProblem(session);
+  if (problem) return { outcome: "failed", reason: problem };
+  return withClaim(deps, key, async () => {
+    const existing = await deps.ledger.get(key);
+    const stripeAt = fulfilledOnStripe(session);
+    if (existing?.state !== "fulfilled" && stripeAt === undefined)
+      return { outcome: "failed", reason: "not_fulfilled_yet" };
+    const order = toOrder(session, lineItems ?? (await deps.lineItems.listLineItems(session.id)));
+    const problem = orderProblem(order);
+    if (problem) return { outcome: "failed", reason: problem };
+    if (!order.customerEmail) return { outcome: "failed", reason: "no_customer_email" };
+    // Fulfilled according to Stripe only (the record was lost): the record is restored as fulfilled.
+    const base: LedgerRecord =
+      existing?.state === "fulfilled"
+        ? existing
+        : {
+            ...(existing ?? blankRecord(session, deps.now())),
+            ...summary(order),
+            state: "fulfilled",
+            reason: "restored_from_stripe",
+            fulfilledAt: stripeAt || deps.now(),
+          };
+    const resent = base.emails.resent ?? [];
+    const idempotencyKey = emailKey(`resend${resent.length + 1}`, key);
+    const { id } = await deps.mailer.send(
+      { to: order.customerEmail, ...renderReceipt(order, deps.shop) },
+      idempotencyKey,
+    );
+    const next: LedgerRecord = {
+      ...base,
+      emails: { ...base.emails, resent: [...resent, id ?? "accepted"] },
+      updatedAt: deps.now(),
+      by: "merchant",
+    };
+    if (!(await deps.ledger.put(key, existing?.state ?? "absent", next)))
+      throw new InProgressError("ledger changed underneath");
+    deps.log("order.receipt_resent", { sessionId: session.id, count: resent.length + 1 });
+    return { outcome: "fulfilled", reason: "receipt_resent" };
+  });
 }
 
 /** Tells the customer, once, that their delayed payment failed and how to try again. */
-export function notifyPaymentFailed(session: SessionPayload, deps: FulfilmentDeps): Promise<ActionResult> {
-  return once(
-    deps.store,
-    keys.paymentFailed(session.id),
-    async () => {
-      const to = customerEmailOf(session);
-      if (!to) return { reason: "no_customer_email" };
+export async function notifyPaymentFailed(
+  session: SessionPayload,
+  deps: FulfilmentDeps,
+  by: Actor,
+): Promise<ActionResult> {
+  const key = sessionKey(session.id);
+  const problem = sessionProblem(session);
+  if (problem) return recordFailure(deps, key, null, problem, by);
+  return withClaim(deps, key, async () => {
+    const existing = await deps.ledger.get(key);
+    if (
+      existing?.state === "fulfilled" ||
+      existing?.state === "payment_failed" ||
+      existing?.state === "failed"
+    )
+      return { outcome: "duplicate", reason: `already_${existing.state}` };
+    const now = deps.now();
+    const record: LedgerRecord = {
+      ...(existing ?? blankRecord(session, now)),
+      state: "payment_failed",
+      updatedAt: now,
+      by,
+    };
+    const to = customerEmailOf(session);
+    let reason = "payment_failed_email_sent";
+    if (!to) reason = "no_customer_email";
+    else {
       const notice = renderPaymentFailed(
         { sessionId: session.id, currency: session.currency ?? "usd", total: session.amount_total ?? 0 },
         deps.shop,
       );
-      await deps.mailer.send([{ to, ...notice }], `linkshop-payment-failed-${session.id}`);
-      return { reason: "payment_failed_email_sent" };
-    },
-    deps.log,
-  );
+      try {
+        const { id } = await deps.mailer.send({ to, ...notice }, emailKey("payment-failed", key));
+        record.emails = { ...record.emails, paymentFailed: id ?? "accepted" };
+      } catch (error) {
+        if (!(error instanceof PermanentError)) throw error;
+        reason = `payment_failed_email:${error.reason}`;
+        deps.log("order.failed", { level: "error", sessionId: session.id, reason });
+      }
+    }
+    record.reason = reason === "payment_failed_email_sent" ? null : reason;
+    if (!(await deps.ledger.put(key, existing?.state ?? "absent", record)))
+      throw new InProgressError("ledger changed underneath");
+    return { outcome: "fulfilled", reason };
+  });
 }
 
-function orderEmails(order: Order, deps: FulfilmentDeps): OutgoingEmail[] {
-  const emails: OutgoingEmail[] = [];
-  if (order.customerEmail) emails.push({ to: order.customerEmail, ...renderReceipt(order, deps.shop) });
-  if (deps.merchantEmail) emails.push({ to: deps.merchantEmail, ...renderMerchantNotice(order, deps.shop) });
+/** Notes a completed session whose delayed payment has not arrived yet (no claim: it sends nothing). */
+export async function recordAwaitingPayment(
+  session: SessionPayload,
+  deps: FulfilmentDeps,
+): Promise<ActionResult> {
+  const key = sessionKey(session.id);
+  const problem = sessionProblem(session);
+  if (problem) return recordFailure(deps, key, null, problem, "webhook");
+  const record = { ...blankRecord(session, deps.now()), state: "awaiting_payment" as const };
+  await deps.ledger.put(key, "absent", record);
+  return { outcome: "ignored", reason: "awaiting_payment" };
+}
+
+/**
+ * Records a permanent failure (never over `fulfilled`), logs it at error level and alerts the merchant in an email
+ * of its own. `sessionId` is null when the payload's id is unusable; `key` then is its hash.
+ */
+export async function recordFailure(
+  deps: FulfilmentDeps,
+  key: string,
+  sessionId: string | null,
+  reason: string,
+  by: Actor,
+  current?: LedgerRecord,
+): Promise<ActionResult> {
+  const now = deps.now();
+  const existing = current ?? (await deps.ledger.get(key));
+  if (existing?.state === "fulfilled") return { outcome: "duplicate", reason: "already_fulfilled" };
+  const base = existing ?? emptyRecord(sessionId, now);
+  const failed: LedgerRecord = { ...base, state: "failed", reason, updatedAt: now, by };
+  const written = await deps.ledger.put(key, existing?.state ?? "absent", failed);
+  deps.log("order.failed", { level: "error", sessionId, key: sessionId ? undefined : key, reason, by });
+  if (deps.merchantEmail && base.emails.alert === undefined) {
+    try {
+      const alert = renderFailureAlert({ sessionId, key, reason }, deps.shop);
+      const { id } = await deps.mailer.send(
+        { to: deps.merchantEmail, ...alert },
+        emailKey("alert", `${key}-${reason}`),
+      );
+      // Recorded so a redelivery of the same poison event does not alert again.
+      if (written)
+        await deps.ledger.put(key, "failed", {
+          ...failed,
+          emails: { ...failed.emails, alert: id ?? "accepted" },
+        });
+    } catch (error) {
+      // The failure is recorded either way; email itself may be what is broken.
+      deps.log("order.alert_failed", {
+        level: "error",
+        sessionId,
+        reason: error instanceof Error && "reason" in error ? String(error.reason) : "unknown",
+      });
+    }
+  }
+  return { outcome: "failed", reason };
+}
+
+/** The merchant's `retry`: re-runs a failed (or unfinished) order. */
+export function retryOrder(session: SessionPayload, deps: FulfilmentDeps): Promise<ActionResult> {
+  return fulfilOrder(session, deps, { by: "merchant", retryFailed: true });
+}
+
+async function withClaim(
+  deps: FulfilmentDeps,
+  key: string,
+  work: () => Promise<ActionResult>,
+): Promise<ActionResult> {
+  const claim = await deps.claims.claim(claimKey(key), CLAIM_TTL_SECONDS);
+  if (claim.state === "busy") throw new InProgressError(`${key} is being processed`);
+  try {
+    return await work();
+  } finally {
+    try {
+      await deps.claims.release(claimKey(key), claim.token);
+    } catch {
+      // The store is failing too; the claim expires after CLAIM_TTL_SECONDS and a retry proceeds then.
+      deps.log("claim.release_failed", { key });
+    }
+  }
+}
+
+async function markOnStripe(deps: FulfilmentDeps, sessionId: string, at: number): Promise<void> {
+  try {
+    await deps.sessions.markFulfilled(sessionId, new Date(at));
+  } catch (error) {
+    // The ledger already says fulfilled; reconciliation writes the metadata when it next sees the session.
+    deps.log("order.stripe_mark_failed", {
+      sessionId,
+      marker: FULFILLED_MARKER,
+      reason: error instanceof Error && "reason" in error ? String(error.reason) : "unknown",
+    });
+  }
+}
+
+type EmailSlot = "receipt" | "notice";
+
+function orderEmails(order: Order, deps: FulfilmentDeps): [EmailSlot, OutgoingEmail][] {
+  const emails: [EmailSlot, OutgoingEmail][] = [];
+  if (order.customerEmail)
+    emails.push(["receipt", { to: order.customerEmail, ...renderReceipt(order, deps.shop) }]);
+  if (deps.merchantEmail)
+    emails.push(["notice", { to: deps.merchantEmail, ...renderMerchantNotice(order, deps.shop) }]);
   return emails;
+}
+
+/** The parts of an order the ledger keeps: what the thank-you page shows, without personal data. */
+function summary(
+  order: Order,
+): Pick<LedgerRecord, "amount" | "currency" | "items" | "maskedEmail" | "livemode"> {
+  return {
+    amount: order.total,
+    currency: order.currency,
+    livemode: order.livemode,
+    items: order.items.map(({ name, quantity }) => ({ name, quantity })),
+    maskedEmail: maskEmail(order.customerEmail),
+  };
+}
+
+function emptyRecord(sessionId: string | null, now: number): LedgerRecord {
+  return {
+    sessionId,
+    state: "fulfilling",
+    reason: null,
+    createdAt: now,
+    updatedAt: now,
+    fulfilledAt: null,
+    by: "webhook",
+    attempts: 0,
+    sendingSince: null,
+    emails: {},
+    amount: null,
+    currency: null,
+    livemode: false,
+    items: [],
+    maskedEmail: null,
+  };
+}
+
+/** A first record from the session alone (line items come later). */
+function blankRecord(session: SessionPayload, now: number): LedgerRecord {
+  return {
+    ...emptyRecord(session.id, now),
+    amount: typeof session.amount_total === "number" ? session.amount_total : null,
+    currency: typeof session.currency === "string" ? session.currency.toLowerCase() : null,
+    livemode: session.livemode === true,
+    maskedEmail: maskEmail(customerEmailOf(session)),
+  };
 }

@@ -3,7 +3,7 @@
  * that has no real credentials (Stripe emulator, Upstash bridge, email outbox).
  */
 import { randomBytes } from "node:crypto";
-import { mkdir } from "node:fs/promises";
+import { mkdir, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { BuildError, buildSite } from "../catalog/build.ts";
@@ -136,6 +136,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   };
   try {
     const functionEnv: Record<string, string> = { URL: shopUrl };
+    const workDir = options.workDir ?? join(root, ".linkshop");
     let stripe: StackServices["stripe"];
     let upstash: StackServices["upstash"];
     let resend: StackServices["resend"];
@@ -180,7 +181,6 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       upstash = { mode: "emulated", backend: bridge.backend };
     }
 
-    const workDir = options.workDir ?? join(root, ".linkshop");
     await mkdir(workDir, { recursive: true });
     let linksFile: string | undefined;
     if (realStripe) {
@@ -217,6 +217,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       };
     }
     if (!set(env.SHOP_NAME)) functionEnv.SHOP_NAME = catalog.shop.name;
+    // `npm run trigger` and `stripe trigger` create sessions without a Payment Link: fulfil every session locally.
+    if (!set(env.LINKSHOP_FULFIL_SESSIONS)) functionEnv.LINKSHOP_FULFIL_SESSIONS = "all";
 
     // The stack's own copy of the site, so `npm run build` (which writes dist/) cannot change what it serves.
     const outDir = options.outDir ?? join(workDir, "site");
@@ -264,7 +266,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       });
       stoppers.push(() => watcher.close());
     }
-    // `npm run doctor` checks the configuration the functions of this stack run with.
+    // `npm run doctor`, `orders` and `reconcile` use the configuration the functions of this stack run with.
     await writeStackRecord(workDir, {
       pid: process.pid,
       shopUrl,

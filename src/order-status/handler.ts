@@ -1,34 +1,41 @@
 /**
  * GET /api/order-status?session_id=cs_...: what the thank-you page needs to show, and nothing more.
- * A customer can land here before the webhook arrives, so a paid but unfulfilled order is fulfilled here, under the
- * same claims as the webhook: still exactly one email.
+ * A fulfilled order is answered from the ledger (no Stripe call). A customer can land here before the webhook
+ * arrives, so a recent paid order without a record is fulfilled here, under the same claims as the webhook.
  */
 import type { ConfigError } from "../config.ts";
-import { InProgressError, StoreUnavailableError, UpstreamError } from "../errors.ts";
+import { failureReply, InProgressError, StoreUnavailableError, UpstreamError } from "../errors.ts";
 import { type FulfilmentDeps, fulfilOrder } from "../fulfillment/fulfill.ts";
-import { type SessionPayload, toOrder } from "../fulfillment/order.ts";
-import type { SessionSource } from "../fulfillment/ports.ts";
+import type { LedgerRecord } from "../fulfillment/ports.ts";
 import { formatMoney } from "../lib/money.ts";
 import type { Logger } from "../log.ts";
+import { fulfilledOnStripe, inScope, maskEmail, orderProblem, sessionProblem } from "../order/checks.ts";
+import { type SessionPayload, toOrder } from "../order/model.ts";
 
-/** Fulfilment deps plus a way to look sessions up. */
-export interface OrderStatusDeps extends FulfilmentDeps {
-  sessions: SessionSource;
-}
+// What the page accepts: Stripe's id format with a tail of realistic length (ids are ~60 characters today).
+const PAGE_SESSION_ID = /^cs_(test|live)_[A-Za-z0-9]{8,250}$/;
 
-/** `paid`: paid and confirmed; `processing`: not settled yet, ask again shortly; `unpaid`: a delayed payment pending. */
-export type OrderStatus = "paid" | "processing" | "unpaid";
+/** Everything fulfilment needs; the page uses the same services. */
+export type OrderStatusDeps = FulfilmentDeps;
+
+export { maskEmail };
+
+/**
+ * `paid`: paid and confirmed; `processing`: not settled yet, ask again shortly; `unpaid`: a delayed payment
+ * pending; `failed`: the delayed payment failed, nothing was charged.
+ */
+export type OrderStatus = "paid" | "processing" | "unpaid" | "failed";
 
 /** The public answer. Amounts in minor units; the email is masked. */
 export interface OrderStatusBody {
   status: OrderStatus;
   items: { name: string; quantity: number }[];
-  total: { amount: number; currency: string; formatted: string };
+  total: { amount: number; currency: string; formatted: string } | null;
   email: string | null;
 }
 
-// Stripe's Checkout Session ids: `cs_test_` or `cs_live_` and a base62 tail (currently ~60 characters).
-const SESSION_ID = /^cs_(test|live)_[A-Za-z0-9]{8,250}$/;
+/** The page fulfils only sessions this recent; older ones without a record are reconciliation's. Milliseconds. */
+export const PAGE_FULFIL_WINDOW_MS = 48 * 60 * 60 * 1000;
 
 /** Builds the request handler. */
 export function createOrderStatusHandler(setup: {
@@ -37,7 +44,15 @@ export function createOrderStatusHandler(setup: {
 }): (req: Request) => Promise<Response> {
   return async (req) => {
     const started = performance.now();
-    const { status, body, sessionId, note } = await respond(req, setup);
+    let reply: Reply;
+    try {
+      reply = await respond(req, setup);
+    } catch (error) {
+      // The same mapping as the webhook's; the answer is JSON whatever happened.
+      const failure = failureReply(error);
+      reply = { status: failure.status, body: { error: failure.reason } };
+    }
+    const { status, body, sessionId, note } = reply;
     setup.log("order_status", {
       sessionId,
       status,
@@ -66,58 +81,88 @@ async function respond(
 ): Promise<Reply> {
   if (req.method !== "GET") return { status: 405, body: { error: "method_not_allowed" } };
   const sessionId = new URL(req.url).searchParams.get("session_id") ?? "";
-  if (!SESSION_ID.test(sessionId)) return { status: 400, body: { error: "invalid_session_id" } };
+  if (!PAGE_SESSION_ID.test(sessionId)) return { status: 400, body: { error: "invalid_session_id" } };
   const deps = setup.deps;
   if (deps instanceof Error) {
     setup.log("config.invalid", { message: deps.message });
     return { status: 500, body: { error: "misconfigured" }, sessionId };
   }
-  try {
-    const session = await deps.sessions.retrieve(sessionId);
-    if (!session || session.status === "expired")
-      return { status: 404, body: { status: "not_found" }, sessionId };
-    const items = await deps.lineItems.listLineItems(sessionId);
-    let status = statusOf(session);
-    let note: string | undefined;
-    if (status === "paid") {
-      try {
-        const result = await fulfilOrder(session, deps, items);
-        note = result.status === "duplicate" ? "already_fulfilled" : "fulfilled_here";
-      } catch (error) {
-        // Another attempt holds the order, or a dependency failed: the webhook's retry finishes the job, and
-        // the page asks again.
-        if (!(
-          error instanceof InProgressError ||
-          error instanceof StoreUnavailableError ||
-          error instanceof UpstreamError
-        )) {
-          throw error;
-        }
-        status = "processing";
-        note = error.reason;
-      }
-    }
-    const order = toOrder(session, items);
-    return {
-      status: 200,
-      sessionId,
-      note,
-      body: {
-        status,
-        items: order.items.map(({ name, quantity }) => ({ name, quantity })),
-        total: {
-          amount: order.total,
-          currency: order.currency,
-          formatted: formatMoney(order.total, order.currency),
-        },
-        email: maskEmail(order.customerEmail),
-      },
-    };
-  } catch (error) {
-    if (error instanceof UpstreamError)
-      return { status: 502, body: { error: "stripe_unavailable" }, sessionId };
+  // Redis down: answer from Stripe (and say "processing" for a paid order) rather than fail the page.
+  const record = await deps.ledger.get(sessionId).catch((error: unknown) => {
+    if (error instanceof StoreUnavailableError) return undefined;
     throw error;
+  });
+  if (record?.state === "fulfilled" || record?.state === "payment_failed") {
+    return { status: 200, sessionId, note: "ledger", body: fromRecord(record) };
   }
+
+  const session = await deps.sessions.retrieve(sessionId);
+  const notFound: Reply = { status: 404, body: { status: "not_found" }, sessionId };
+  // A setup-mode session collects a card for later: it is no order.
+  if (!session || session.status === "expired" || session.mode === "setup") return notFound;
+  if (!inScope(session, deps.scope)) return notFound;
+  if (sessionProblem(session)) return { status: 422, body: { error: "unusable_order" }, sessionId };
+  const items = await deps.lineItems.listLineItems(sessionId);
+  const order = toOrder(session, items);
+  if (orderProblem(order)) return { status: 422, body: { error: "unusable_order" }, sessionId };
+
+  let status = statusOf(session);
+  let note: string | undefined;
+  const recent =
+    session.created === undefined || deps.now() - session.created * 1000 <= PAGE_FULFIL_WINDOW_MS;
+  if (status === "paid" && (recent || fulfilledOnStripe(session) !== undefined)) {
+    try {
+      const result = await fulfilOrder(session, deps, { by: "page", lineItems: items });
+      note = result.outcome === "fulfilled" ? "fulfilled_here" : result.reason;
+    } catch (error) {
+      // Another attempt holds the order, or a dependency failed: the webhook's retry finishes the job, and
+      // the page asks again.
+      if (!(
+        error instanceof InProgressError ||
+        error instanceof StoreUnavailableError ||
+        error instanceof UpstreamError
+      )) {
+        throw error;
+      }
+      status = "processing";
+      note = error.reason;
+    }
+  } else if (status === "paid") {
+    // An old paid session with no record anywhere: sending now could be a second receipt after a lost database.
+    note = "not_fulfilled_here";
+  }
+  return {
+    status: 200,
+    sessionId,
+    note,
+    body: {
+      status,
+      items: order.items.map(({ name, quantity }) => ({ name, quantity })),
+      total: {
+        amount: order.total,
+        currency: order.currency,
+        formatted: formatMoney(order.total, order.currency),
+      },
+      email: maskEmail(order.customerEmail),
+    },
+  };
+}
+
+function fromRecord(record: LedgerRecord): OrderStatusBody {
+  const total =
+    record.amount !== null && record.currency !== null
+      ? {
+          amount: record.amount,
+          currency: record.currency,
+          formatted: formatMoney(record.amount, record.currency),
+        }
+      : null;
+  return {
+    status: record.state === "fulfilled" ? "paid" : "failed",
+    items: record.items,
+    total,
+    email: record.maskedEmail,
+  };
 }
 
 function statusOf(session: SessionPayload): OrderStatus {
@@ -127,12 +172,4 @@ function statusOf(session: SessionPayload): OrderStatus {
       : "unpaid";
   }
   return "processing";
-}
-
-/** `jenny@example.com` -> `j***@example.com`: enough for the customer to recognise, useless to anyone else. */
-export function maskEmail(email: string | undefined): string | null {
-  if (!email) return null;
-  const at = email.lastIndexOf("@");
-  if (at < 1) return null;
-  return `${email[0]}***${email.slice(at)}`;
 }

@@ -1,9 +1,10 @@
 /** The webhook over HTTP: Request -> verified event -> outcome -> Response, with one log line per delivery. */
 import Stripe from "stripe";
 import type { ConfigError } from "../config.ts";
-import { InProgressError, StoreUnavailableError, UpstreamError } from "../errors.ts";
+import { failureReply } from "../errors.ts";
 import type { FulfilmentDeps } from "../fulfillment/fulfill.ts";
 import type { LogFields, Logger } from "../log.ts";
+import { SESSION_ID } from "../order/checks.ts";
 import { readBodyLimited } from "./body.ts";
 import { type EventPayload, handleEvent } from "./route.ts";
 
@@ -23,7 +24,14 @@ export function createWebhookHandler(setup: WebhookSetup): (req: Request) => Pro
   return async (req) => {
     const started = performance.now();
     const fields: LogFields = {};
-    const reply = await respond(req, setup, fields);
+    let reply: Reply;
+    try {
+      reply = await respond(req, setup, fields);
+    } catch (error) {
+      // Whatever escapes is still answered as JSON, never as a stack trace.
+      reply = failureReply(error);
+      fields.error = error instanceof Error ? error.name : typeof error;
+    }
     setup.log("webhook.delivery", {
       ...fields,
       outcome: reply.outcome,
@@ -61,38 +69,32 @@ async function respond(req: Request, setup: WebhookSetup, fields: LogFields): Pr
     return rejected(400, error instanceof SyntaxError ? "invalid_json" : "invalid_signature");
   }
   if (
-    typeof event?.id !== "string" ||
+    typeof event !== "object" ||
+    event === null ||
+    typeof event.id !== "string" ||
     typeof event.type !== "string" ||
-    typeof event.data?.object !== "object"
+    typeof event.data !== "object" ||
+    event.data === null ||
+    !("object" in event.data)
   ) {
     return rejected(400, "not_an_event");
   }
-  fields.eventId = event.id;
-  fields.type = event.type;
-  const objectId = event.data.object.id;
-  if (event.data.object.object === "checkout.session" && typeof objectId === "string")
-    fields.sessionId = objectId;
+  fields.eventId = event.id.slice(0, 100);
+  fields.type = event.type.slice(0, 100);
+  const objectId = event.data.object?.id;
+  // Only a well-formed id reaches the log; anything else is logged by its hash in the ledger's failure line.
+  if (typeof objectId === "string" && SESSION_ID.test(objectId)) fields.sessionId = objectId;
 
   if (!isDeps(setup.deps)) return misconfigured(setup);
   try {
+    // Permanent problems come back as values (outcome "failed", recorded and alerted): acknowledged with 200.
     const { outcome, reason } = await handleEvent(event, setup.deps);
     return { status: 200, outcome, reason };
   } catch (error) {
-    const reply = failure(error);
+    const reply = failureReply(error);
     if (reply.reason === "internal_error") fields.error = error instanceof Error ? error.name : typeof error;
     return reply;
   }
-}
-
-/**
- * The one place where failures become statuses. Every one is non-2xx, so Stripe retries the delivery:
- * 409 while another attempt holds the order, 503 when Redis is unavailable, 502 when Stripe or Resend fail.
- */
-function failure(error: unknown): Reply {
-  if (error instanceof InProgressError) return { status: 409, outcome: "in_progress", reason: error.reason };
-  if (error instanceof StoreUnavailableError) return { status: 503, outcome: "failed", reason: error.reason };
-  if (error instanceof UpstreamError) return { status: 502, outcome: "failed", reason: error.reason };
-  return { status: 500, outcome: "failed", reason: "internal_error" };
 }
 
 function rejected(status: number, reason: string): Reply {

@@ -1,32 +1,32 @@
-/** Decides what a verified Stripe event means for the shop, and runs it once per event. */
+/** Decides what a verified Stripe event means for the shop, and runs it. */
 import {
   type ActionResult,
   type FulfilmentDeps,
   fulfilOrder,
-  keys,
   notifyPaymentFailed,
+  recordAwaitingPayment,
+  recordFailure,
 } from "../fulfillment/fulfill.ts";
-import { once } from "../fulfillment/once.ts";
-import type { SessionPayload } from "../fulfillment/order.ts";
+import { inScope, type SessionScope, sha256 } from "../order/checks.ts";
+import type { SessionPayload } from "../order/model.ts";
 
-/** The part of a Stripe Event we read; payloads from every API version have it. */
+/** The part of a Stripe Event we read; payloads from every API version have it. `object` is still input. */
 export interface EventPayload {
   id: string;
   type: string;
-  data: { object: { object?: string; id?: string } & Record<string, unknown> };
+  data: { object: ({ object?: string; id?: string } & Record<string, unknown>) | null };
 }
 
 /** What to do with an event. */
 export type Action =
   | { kind: "fulfil"; session: SessionPayload }
+  | { kind: "await_payment"; session: SessionPayload }
   | { kind: "notify_payment_failed"; session: SessionPayload }
+  | { kind: "unusable"; reason: string }
   | { kind: "ignore"; reason: string };
 
-/** Normal endings of a delivery; failures are thrown as the errors in src/errors.ts. */
-export interface Outcome {
-  outcome: "fulfilled" | "duplicate" | "ignored";
-  reason: string;
-}
+/** Normal endings of a delivery; failures a retry can fix are thrown as the errors in src/errors.ts. */
+export type Outcome = ActionResult;
 
 /** The event types the webhook acts on; the Stripe endpoint should send exactly these. */
 export const HANDLED_EVENTS = [
@@ -35,44 +35,51 @@ export const HANDLED_EVENTS = [
   "checkout.session.async_payment_failed",
 ] as const;
 
+const handled = new Set<string>(HANDLED_EVENTS);
+
 /** Pure routing. A verified event is never rejected: what we do not act on is acknowledged as ignored. */
-export function chooseAction(event: EventPayload): Action {
+export function chooseAction(event: EventPayload, scope: SessionScope): Action {
+  if (!handled.has(event.type)) return { kind: "ignore", reason: "unhandled_event_type" };
   const object = event.data.object;
-  if (object.object !== "checkout.session" || typeof object.id !== "string") {
-    return { kind: "ignore", reason: "unhandled_event_type" };
-  }
+  if (object === null || typeof object !== "object" || Array.isArray(object))
+    return { kind: "unusable", reason: "missing_session" };
+  if (object.object !== "checkout.session") return { kind: "unusable", reason: "not_a_session" };
   const session = object as unknown as SessionPayload;
+  if (session.mode === "setup") return { kind: "ignore", reason: "setup_mode" };
+  // Another integration's session on the same account: not ours to email about.
+  if (!inScope(session, scope)) return { kind: "ignore", reason: "not_this_shop" };
   switch (event.type) {
     case "checkout.session.completed":
-      if (session.mode === "setup") return { kind: "ignore", reason: "setup_mode" };
       if (session.payment_status === "paid" || session.payment_status === "no_payment_required") {
         return { kind: "fulfil", session };
       }
       // A delayed payment method (bank debit, voucher): async_payment_succeeded or _failed follows.
-      if (session.payment_status === "unpaid") return { kind: "ignore", reason: "awaiting_payment" };
+      if (session.payment_status === "unpaid") return { kind: "await_payment", session };
       return { kind: "ignore", reason: "unknown_payment_status" };
     case "checkout.session.async_payment_succeeded":
       return { kind: "fulfil", session };
-    case "checkout.session.async_payment_failed":
-      return { kind: "notify_payment_failed", session };
     default:
-      return { kind: "ignore", reason: "unhandled_event_type" };
+      return { kind: "notify_payment_failed", session };
   }
 }
 
 /**
- * Runs the event's action under two guards: the event id (a redelivery does nothing) and the session
- * (the same order arriving in another event does nothing). Throws InProgressError, StoreUnavailableError or
- * UpstreamError; every claim taken is released first, so Stripe's retry redoes the work.
+ * Runs the event's action. The ledger makes a redelivery, or the same order in another event, send nothing.
+ * Throws InProgressError, StoreUnavailableError or UpstreamError for what Stripe's retry can fix.
  */
 export async function handleEvent(event: EventPayload, deps: FulfilmentDeps): Promise<Outcome> {
-  const action = chooseAction(event);
-  if (action.kind === "ignore") return { outcome: "ignored", reason: action.reason };
-  const run = (): Promise<ActionResult> =>
-    action.kind === "fulfil" ? fulfilOrder(action.session, deps) : notifyPaymentFailed(action.session, deps);
-  const result = await once(deps.store, keys.event(event.id), run, deps.log);
-  if (result.status === "duplicate") return { outcome: "duplicate", reason: "event_already_processed" };
-  if (result.value.status === "duplicate")
-    return { outcome: "duplicate", reason: "session_already_processed" };
-  return { outcome: "fulfilled", reason: result.value.value.reason };
+  const action = chooseAction(event, deps.scope);
+  switch (action.kind) {
+    case "ignore":
+      return { outcome: "ignored", reason: action.reason };
+    case "unusable":
+      // No session id to name the record by: the event's id (hashed) does, and the merchant is told.
+      return recordFailure(deps, sha256(`event:${event.id}`), null, action.reason, "webhook");
+    case "await_payment":
+      return recordAwaitingPayment(action.session, deps);
+    case "fulfil":
+      return fulfilOrder(action.session, deps, { by: "webhook" });
+    case "notify_payment_failed":
+      return notifyPaymentFailed(action.session, deps, "webhook");
+  }
 }

@@ -30,7 +30,13 @@ const PROCESSING = {
   total: { amount: 0, currency: "usd", formatted: "$0.00" },
   email: null,
 };
-const UNPAID = { ...PROCESSING, status: "unpaid" };
+const UNPAID = {
+  ...PAID,
+  items: [{ name: "Camp Mug", quantity: 1 }],
+  total: { amount: 1800, currency: "eur", formatted: "€18.00" },
+  status: "unpaid",
+};
+const FAILED = { ...UNPAID, status: "failed" };
 
 /** The fake clock's start, epoch ms. */
 const CLOCK_START = Date.parse("2026-03-02T09:00:00Z");
@@ -53,6 +59,12 @@ function orderStatusApi(): Hono {
         return c.json(PROCESSING);
       case "cs_unpaid":
         return c.json(UNPAID);
+      case "cs_unpaid_then_paid":
+        return c.json(count < 3 ? UNPAID : PAID);
+      case "cs_unpaid_then_failed":
+        return c.json(count < 2 ? UNPAID : FAILED);
+      case "cs_failed":
+        return c.json(FAILED);
       case "cs_missing":
         return c.json({ status: "not_found" }, 404);
       case "cs_broken":
@@ -87,6 +99,20 @@ describe.skipIf(skipBrowserTests)("thank-you page in Chromium", () => {
    */
   async function open(query: string, options: BrowserContextOptions = {}) {
     const context = await browser.newContext(options);
+    // Notes the page's own (fake) time of each status request, and how many are still being answered.
+    await context.addInitScript(() => {
+      const record = window as unknown as { polls: number[]; inflight: number };
+      record.polls = [];
+      record.inflight = 0;
+      const original = window.fetch.bind(window);
+      window.fetch = (...args) => {
+        record.polls.push(Date.now());
+        record.inflight++;
+        const answer = original(...args);
+        answer.then((response) => response.clone().text()).finally(() => record.inflight--);
+        return answer;
+      };
+    });
     const page = await context.newPage();
     const errors: string[] = [];
     page.on("console", (message) => {
@@ -102,7 +128,15 @@ describe.skipIf(skipBrowserTests)("thank-you page in Chromium", () => {
     await page.goto(`${site.url}/thanks${query}`);
     const region = page.locator("#order-status");
     const stateIs = (state: string) => page.waitForSelector(`#order-status[data-state="${state}"]`);
-    return { page, region, errors, stateIs, close: () => context.close() };
+    const polls = () => page.evaluate(() => (window as unknown as { polls: number[] }).polls);
+    /** Advances the page's clock by `ms` in slices, letting each answer arrive before the next slice. */
+    const advance = async (ms: number, slice = 2_500) => {
+      for (let done = 0; done < ms; done += slice) {
+        await page.clock.runFor(Math.min(slice, ms - done));
+        await page.waitForFunction(() => (window as unknown as { inflight: number }).inflight === 0);
+      }
+    };
+    return { page, region, errors, stateIs, polls, advance, close: () => context.close() };
   }
 
   it("paid: confirms the order with items, total and the masked email, as text only", async () => {
@@ -170,6 +204,50 @@ describe.skipIf(skipBrowserTests)("thank-you page in Chromium", () => {
     await close();
   });
 
+  it("pending: shows the items and total and keeps checking slowly until the payment settles", async () => {
+    const { page, region, stateIs, polls, advance, close } = await open("?session_id=cs_unpaid_then_paid");
+    await stateIs("unpaid");
+    await expect(region.locator("li").allInnerTexts()).resolves.toEqual(["1 × Camp Mug"]);
+    await expect(region.textContent()).resolves.toContain("Total: €18.00");
+    await screenshot(page, "thanks-unpaid");
+    await advance(10_000);
+    expect(await polls()).toHaveLength(1);
+    await advance(25_000);
+    await stateIs("paid");
+    expect(await polls()).toHaveLength(3);
+    await close();
+  });
+
+  it("pending: checks every 15 s for five minutes, then stops", async () => {
+    const { stateIs, polls, advance, close } = await open("?session_id=cs_unpaid");
+    await stateIs("unpaid");
+    await advance(10 * 60_000, 5_000);
+    const times = await polls();
+    const start = times[0] ?? 0;
+    const gaps = times.slice(1).map((at, i) => at - (times[i] ?? 0));
+    expect(gaps.every((gap) => gap >= 15_000)).toBe(true);
+    expect(times.length).toBeGreaterThanOrEqual(15);
+    expect((times.at(-1) ?? 0) - start).toBeLessThanOrEqual(5 * 60_000);
+    await advance(5 * 60_000, 60_000);
+    expect(await polls()).toHaveLength(times.length);
+    await close();
+  });
+
+  it("failed: says the delayed payment failed, nothing was charged, and how to order again", async () => {
+    const { page, region, stateIs, errors, advance, close } = await open("?session_id=cs_unpaid_then_failed");
+    await stateIs("unpaid");
+    await advance(15_000);
+    await stateIs("failed");
+    await expect(region.getByRole("heading").textContent()).resolves.toBe("Your payment did not go through");
+    await expect(region.textContent()).resolves.toContain("you have not been charged");
+    await expect(
+      region.getByRole("link", { name: "Place your order again" }).getAttribute("href"),
+    ).resolves.toBe("/");
+    await screenshot(page, "thanks-failed");
+    expect(errors).toEqual([]);
+    await close();
+  });
+
   it("without a session_id explains the link without asking the API", async () => {
     const { region, stateIs, close } = await open("");
     await stateIs("invalid");
@@ -207,6 +285,7 @@ describe.skipIf(skipBrowserTests)("thank-you page in Chromium", () => {
     ["cs_paid", "paid"],
     ["cs_processing", "processing"],
     ["cs_unpaid", "unpaid"],
+    ["cs_failed", "failed"],
     ["cs_missing", "not_found"],
     ["x", "invalid"],
   ])("has no axe-core violations (%s)", async (sessionId, state) => {

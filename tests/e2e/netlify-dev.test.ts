@@ -65,6 +65,8 @@ describe("stripe-webhook under netlify dev", () => {
       mode: "payment",
       line_items: [{ price: price.id, quantity: 1 }],
       success_url: "http://localhost:8888/thanks",
+      // What a catalog Payment Link copies onto its sessions; the webhook fulfils only these by default.
+      metadata: { linkshop_id: "linen-apron" },
     });
     await fetch(`${emulator.url}/_emulator/checkout/sessions/${session.id}/complete`, {
       method: "POST",

@@ -438,3 +438,61 @@ describe("events and webhook endpoints", () => {
     await expect(stripe.webhookEndpoints.retrieve(created.id)).rejects.toMatchObject({ statusCode: 404 });
   });
 });
+
+describe("checkout session metadata and listing", () => {
+  it("updates a session's metadata like Stripe: merged, empty string deletes, other fields refused", async () => {
+    const { price } = await productWithPrice("Metadata mug");
+    const session = await stripe.checkout.sessions.create({
+      mode: "payment",
+      line_items: [{ price: price.id, quantity: 1 }],
+      metadata: { linkshop_id: "mug", note: "x" },
+    });
+    const updated = await stripe.checkout.sessions.update(session.id, {
+      metadata: { linkshop_fulfilled_at: "2026-03-01T12:00:00.000Z", note: "" },
+    });
+    expect(updated.metadata).toEqual({
+      linkshop_id: "mug",
+      linkshop_fulfilled_at: "2026-03-01T12:00:00.000Z",
+    });
+    expect((await stripe.checkout.sessions.retrieve(session.id)).metadata).toEqual(updated.metadata);
+    await expect(
+      stripe.checkout.sessions.update(session.id, { customer_email: "x@example.com" } as never),
+    ).rejects.toMatchObject({ statusCode: 400 });
+  });
+
+  it("lists complete sessions newest first with created filters and cursor pagination", async () => {
+    const { price } = await productWithPrice("Listing mug");
+    const created: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const session = await stripe.checkout.sessions.create({
+        mode: "payment",
+        line_items: [{ price: price.id, quantity: 1 }],
+      });
+      emulator.completeSession(session.id, { email: "jenny@example.com", payment: "card" });
+      created.push(session.id);
+    }
+    const since = (await stripe.checkout.sessions.retrieve(created[0] as string)).created;
+    const first = await stripe.checkout.sessions.list({
+      status: "complete",
+      created: { gte: since },
+      limit: 2,
+    });
+    expect(first.has_more).toBe(true);
+    const seen = [...first.data];
+    let page = first;
+    while (page.has_more) {
+      page = await stripe.checkout.sessions.list({
+        status: "complete",
+        created: { gte: since },
+        limit: 2,
+        starting_after: page.data.at(-1)?.id,
+      });
+      seen.push(...page.data);
+    }
+    const ours = seen.map((s) => s.id).filter((id) => created.includes(id));
+    expect(ours).toEqual([...created].reverse());
+    expect(seen.every((s) => s.status === "complete" && s.created >= since)).toBe(true);
+    const future = await stripe.checkout.sessions.list({ created: { gt: since + 3600 } });
+    expect(future.data).toEqual([]);
+  });
+});

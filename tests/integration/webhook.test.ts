@@ -10,8 +10,8 @@ import { Redis } from "@upstash/redis";
 import type Stripe from "stripe";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { resendMailer } from "../../src/adapters/resend.ts";
-import { createStripeClient, stripeLineItems } from "../../src/adapters/stripe.ts";
-import { createRedisClient, upstashClaimStore } from "../../src/adapters/upstash.ts";
+import { createStripeClient, stripeLineItems, stripeSessions } from "../../src/adapters/stripe.ts";
+import { createRedisClient, upstashClaimStore, upstashLedger } from "../../src/adapters/upstash.ts";
 import { webhookFromEnv } from "../../src/app.ts";
 import { type Outbox, startOutbox } from "../../src/local/outbox.ts";
 import { type StripeEmulator, startStripeEmulator } from "../../src/local/stripe-emulator/index.ts";
@@ -30,6 +30,8 @@ let bridge: UpstashBridge;
 let stripe: Stripe;
 let redis: Redis;
 let env: Record<string, string>;
+// Keys of this run only, in a Redis other runs share.
+const prefix = `test:${randomUUID()}:`;
 
 beforeAll(async () => {
   [emulator, outbox, bridge] = await Promise.all([
@@ -51,11 +53,14 @@ beforeAll(async () => {
     EMAIL_FROM: "Fern & Fig <orders@shop.example>",
     MERCHANT_EMAIL: "owner@shop.example",
     SHOP_NAME: "Fern & Fig",
+    LINKSHOP_REDIS_PREFIX: prefix,
   };
 });
 
 afterAll(async () => {
   delete process.env.RESEND_BASE_URL;
+  const keys = redis ? await redis.keys(`${prefix}*`) : [];
+  if (keys.length > 0) await redis.del(...keys);
   await Promise.all([
     emulator?.close(),
     outbox?.close().then(() => rm(outboxDir, { recursive: true, force: true })),
@@ -74,6 +79,8 @@ async function paidSession(
     currency?: string;
     payment?: "card" | "delayed_success" | "delayed_failure";
     email?: string;
+    /** Session metadata; by default the `linkshop_id` a catalog Payment Link would have copied onto it. */
+    metadata?: Record<string, string>;
   } = {},
 ) {
   const currency = options.currency ?? "usd";
@@ -87,6 +94,7 @@ async function paidSession(
     mode: "payment",
     line_items: lineItems,
     success_url: "http://localhost:8888/thanks?session_id={CHECKOUT_SESSION_ID}",
+    metadata: options.metadata ?? { linkshop_id: "mug" },
   });
   const res = await fetch(`${emulator.url}/_emulator/checkout/sessions/${session.id}/complete`, {
     method: "POST",
@@ -130,9 +138,14 @@ describe("webhook over real services", () => {
     expect(result).toEqual({ status: 200, body: { received: true, outcome: "fulfilled" } });
     const [receipt] = receipts();
     for (const name of names) expect(receipt?.text).toContain(name);
-    expect(receipt?.idempotencyKey).toBe(`linkshop-order-${sessionId}`);
+    expect(receipt?.idempotencyKey).toBe(`linkshop-receipt-${sessionId}`);
     expect(outbox.emails().map((email) => email.to)).toEqual([["jenny@example.com"], ["owner@shop.example"]]);
-    expect(await redis.get(`linkshop:order:${sessionId}`)).toBe("done");
+    expect(await redis.hget(`${prefix}ledger:${sessionId}`, "state")).toBe("fulfilled");
+    expect(await redis.ttl(`${prefix}ledger:${sessionId}`)).toBe(-1);
+    expect(await redis.zscore(`${prefix}ledger:index`, sessionId)).not.toBeNull();
+    // Stripe keeps its own copy of "fulfilled".
+    const session = await stripe.checkout.sessions.retrieve(sessionId);
+    expect(session.metadata).toMatchObject({ linkshop_id: "mug", linkshop_fulfilled_at: expect.any(String) });
   });
 
   it("lists an order of 100 items in one Stripe call, and 150 items in two", async () => {
@@ -214,6 +227,65 @@ describe("webhook over real services", () => {
   });
 });
 
+describe("the ledger over real services", () => {
+  it("sends no second receipt after Resend's keys expired and the whole Redis database was lost", async () => {
+    const sessionId = await paidSession([{ name: "Mug", unitAmount: 1500 }]);
+    const handle = handler();
+    await post(handle, await eventFor(sessionId));
+    expect(receipts()).toHaveLength(1);
+    // Everything this shop had in Redis is gone, and Resend forgot its idempotency keys.
+    const keys = await redis.keys(`${prefix}*`);
+    await redis.del(...keys);
+    await outbox.clear();
+    // Stripe's retried or later event carries the session as it is now: with linkshop_fulfilled_at.
+    const event = JSON.parse(await eventFor(sessionId)) as { data: { object: Record<string, unknown> } };
+    event.data.object = (await stripe.checkout.sessions.retrieve(sessionId)) as never;
+    expect((await post(handle, JSON.stringify(event))).body.outcome).toBe("duplicate");
+    expect(outbox.emails()).toHaveLength(0);
+    expect(await redis.hget(`${prefix}ledger:${sessionId}`, "state")).toBe("fulfilled");
+  });
+
+  it("treats Resend's 409 invalid_idempotent_request as already sent, not as stuck", async () => {
+    const mailer = resendMailer({ apiKey: "re_integration", from: "Shop <orders@shop.example>" });
+    const key = `linkshop-receipt-cs_test_${randomUUID().replaceAll("-", "")}`;
+    const email = { to: "jenny@example.com", subject: "Your order", html: "<p>1</p>", text: "1" };
+    const first = await mailer.send(email, key);
+    expect(first.id).toEqual(expect.any(String));
+    // The product was renamed between attempts: same key, different body.
+    expect(await mailer.send({ ...email, text: "renamed" }, key)).toEqual({ id: undefined });
+    expect(outbox.emails()).toHaveLength(1);
+  });
+
+  it("acknowledges a Resend 422 on the receipt, still tells the merchant, and alerts in a separate email", async () => {
+    const logs: ({ event: string } & LogFields)[] = [];
+    const sessionId = await paidSession([{ name: "Mug", unitAmount: 1500 }], {
+      email: "jenny<x>@example.com",
+    });
+    const result = await post(
+      handler((event, fields) => logs.push({ event, ...fields })),
+      await eventFor(sessionId),
+    );
+    expect(result).toEqual({ status: 200, body: { received: true, outcome: "failed" } });
+    expect(outbox.emails().map((email) => [email.to, email.subject])).toEqual([
+      [["owner@shop.example"], "New order: $15.00, 1 item"],
+      [["owner@shop.example"], "Order not fulfilled: receipt:resend:422:validation_error"],
+    ]);
+    const record = JSON.parse((await redis.hget<string>(`${prefix}ledger:${sessionId}`, "record")) ?? "{}");
+    expect(record).toMatchObject({ state: "failed", reason: "receipt:resend:422:validation_error" });
+    expect(JSON.stringify(record)).not.toContain("jenny<x>");
+    expect(logs).toContainEqual(expect.objectContaining({ event: "order.failed", level: "error" }));
+    expect(JSON.stringify(logs)).not.toContain("jenny@");
+  });
+
+  it("gives a session without the shop's Payment Link metadata nothing, and acknowledges it", async () => {
+    const sessionId = await paidSession([{ name: "Mug", unitAmount: 1500 }], { metadata: {} });
+    const result = await post(handler(), await eventFor(sessionId));
+    expect(result).toEqual({ status: 200, body: { received: true, outcome: "ignored" } });
+    expect(outbox.emails()).toHaveLength(0);
+    expect(await redis.exists(`${prefix}ledger:${sessionId}`)).toBe(0);
+  });
+});
+
 describe("failing dependencies over real services", () => {
   it("answers 502 while Stripe fails, sends nothing, and the retry sends exactly one", async () => {
     const sessionId = await paidSession([{ name: "Mug", unitAmount: 1500 }]);
@@ -223,7 +295,7 @@ describe("failing dependencies over real services", () => {
     emulator.failNext(`/v1/checkout/sessions/${sessionId}/line_items`, 500, 2);
     expect(await post(handle, body)).toEqual({ status: 502, body: { error: "stripe:500" } });
     expect(outbox.emails()).toHaveLength(0);
-    expect(await redis.exists(`linkshop:order:${sessionId}`)).toBe(0);
+    expect(await redis.exists(`${prefix}ledger:${sessionId}`)).toBe(0);
     expect((await post(handle, body)).body.outcome).toBe("fulfilled");
     expect(receipts()).toHaveLength(1);
   });
@@ -249,8 +321,12 @@ describe("failing dependencies over real services", () => {
         webhookSecret: secret,
         log: () => {},
         deps: {
-          store: upstashClaimStore(createRedisClient(bridge.url, bridge.token)),
+          claims: upstashClaimStore(createRedisClient(bridge.url, bridge.token), prefix),
+          ledger: upstashLedger(createRedisClient(bridge.url, bridge.token), prefix),
           lineItems: stripeLineItems(stripe),
+          sessions: stripeSessions(stripe),
+          scope: "shop",
+          now: Date.now,
           mailer: resendMailer({
             apiKey: "re_integration",
             from: env.EMAIL_FROM ?? "",
@@ -333,7 +409,8 @@ describe("bad input over real services", () => {
     );
     const unsigned = await handle(webhookRequest(body, { signature: null }));
     expect([forged.status, tampered.status, unsigned.status]).toEqual([400, 400, 400]);
-    expect(await redis.exists(`linkshop:event:${eventId}`, `linkshop:order:${sessionId}`)).toBe(0);
+    expect(await redis.keys(`${prefix}*${sessionId}`)).toEqual([]);
+    expect(eventId).toMatch(/^evt_/);
     expect(outbox.emails()).toHaveLength(0);
   });
 });

@@ -1,15 +1,21 @@
 /** In-memory test doubles for the fulfilment ports, with the same semantics as the real adapters. */
-import { StoreUnavailableError, UpstreamError } from "../../src/errors.ts";
+import { PermanentError, StoreUnavailableError, UpstreamError } from "../../src/errors.ts";
 import type { FulfilmentDeps } from "../../src/fulfillment/fulfill.ts";
-import type { LineItemPayload } from "../../src/fulfillment/order.ts";
 import type {
   Claim,
   ClaimStore,
+  Ledger,
+  LedgerRecord,
   LineItemSource,
   Mailer,
+  OrderState,
   OutgoingEmail,
+  SessionPage,
+  SessionSource,
 } from "../../src/fulfillment/ports.ts";
 import type { LogFields } from "../../src/log.ts";
+import { FULFILLED_MARKER } from "../../src/order/checks.ts";
+import type { LineItemPayload, SessionPayload } from "../../src/order/model.ts";
 
 /** A ClaimStore on a Map (TTL ignored); `down` makes every call fail like an unreachable Redis. */
 export class MemoryClaimStore implements ClaimStore {
@@ -17,39 +23,71 @@ export class MemoryClaimStore implements ClaimStore {
   down = false;
   async claim(key: string): Promise<Claim> {
     this.check();
-    const current = this.values.get(key);
-    if (current === "done") return { state: "done" };
-    if (current !== undefined) return { state: "busy" };
-    const token = `processing:${crypto.randomUUID()}`;
+    if (this.values.has(key)) return { state: "busy" };
+    const token = crypto.randomUUID();
     this.values.set(key, token);
     return { state: "claimed", token };
-  }
-  async complete(key: string, token: string): Promise<boolean> {
-    this.check();
-    if (this.values.get(key) !== token) return false;
-    this.values.set(key, "done");
-    return true;
   }
   async release(key: string, token: string): Promise<void> {
     this.check();
     if (this.values.get(key) === token) this.values.delete(key);
   }
-  private check() {
+  check() {
     if (this.down) throw new StoreUnavailableError("store is down");
   }
 }
 
-/** Records what would be sent; `failures` queues errors for the next sends. Honours idempotency keys. */
+/** A Ledger on a Map with the adapter's compare-and-set rules; shares `down` with a claim store when given. */
+export class MemoryLedger implements Ledger {
+  readonly records = new Map<string, LedgerRecord>();
+  constructor(private readonly health: { check(): void } = { check() {} }) {}
+  async get(key: string) {
+    this.health.check();
+    const record = this.records.get(key);
+    return record && structuredClone(record);
+  }
+  async put(key: string, expected: OrderState | "absent", record: LedgerRecord) {
+    this.health.check();
+    const current = this.records.get(key)?.state ?? "absent";
+    if (current !== expected) return false;
+    if (current === "fulfilled" && record.state !== "fulfilled") return false;
+    this.records.set(key, structuredClone(record));
+    return true;
+  }
+  async list({ limit, before }: { limit: number; before?: number }) {
+    this.health.check();
+    return [...this.records]
+      .filter(([, record]) => before === undefined || record.createdAt <= before)
+      .sort(([, a], [, b]) => b.createdAt - a.createdAt)
+      .slice(0, limit)
+      .map(([key, record]) => ({ key, record: structuredClone(record) }));
+  }
+}
+
+/**
+ * Records what would be sent; `failures` queues errors for the next sends. Honours idempotency keys like Resend:
+ * the same key again sends nothing and answers the first id.
+ */
 export class RecordingMailer implements Mailer {
-  readonly sent: (OutgoingEmail & { idempotencyKey: string })[] = [];
-  readonly failures: UpstreamError[] = [];
-  private readonly keys = new Set<string>();
-  async send(emails: OutgoingEmail[], idempotencyKey: string): Promise<void> {
+  readonly sent: (OutgoingEmail & { idempotencyKey: string; id: string })[] = [];
+  readonly failures: (UpstreamError | PermanentError)[] = [];
+  /** Every request, including repeats and failures. */
+  requests = 0;
+  private readonly keys = new Map<string, string>();
+  async send(email: OutgoingEmail, idempotencyKey: string) {
+    this.requests++;
     const failure = this.failures.shift();
     if (failure) throw failure;
-    if (this.keys.has(idempotencyKey)) return;
-    this.keys.add(idempotencyKey);
-    for (const email of emails) this.sent.push({ ...email, idempotencyKey });
+    const known = this.keys.get(idempotencyKey);
+    if (known) return { id: known };
+    const id = crypto.randomUUID();
+    this.keys.set(idempotencyKey, id);
+    this.sent.push({ ...email, idempotencyKey, id });
+    return { id };
+  }
+  /** Forgets every idempotency key, as Resend does after 24 hours. */
+  expireKeys() {
+    this.keys.clear();
   }
 }
 
@@ -65,26 +103,70 @@ export class StaticLineItems implements LineItemSource {
   }
 }
 
+/** Sessions on a Map, with Stripe's metadata update and newest-first listing; counts calls. */
+export class MemorySessions implements SessionSource {
+  readonly sessions = new Map<string, SessionPayload>();
+  calls = 0;
+  failMark = false;
+  async retrieve(sessionId: string) {
+    this.calls++;
+    const session = this.sessions.get(sessionId);
+    return session && structuredClone(session);
+  }
+  async markFulfilled(sessionId: string, at: Date) {
+    this.calls++;
+    if (this.failMark) throw new UpstreamError("stripe", "stripe:500");
+    const session = this.sessions.get(sessionId);
+    if (!session) throw new UpstreamError("stripe", "stripe:404");
+    session.metadata = { ...session.metadata, [FULFILLED_MARKER]: at.toISOString() };
+  }
+  async listComplete(since: number, cursor: string | undefined): Promise<SessionPage> {
+    this.calls++;
+    const all = [...this.sessions.values()]
+      .filter((s) => s.status === "complete" && (s.created ?? 0) >= since)
+      .reverse();
+    const start = cursor ? all.findIndex((s) => s.id === cursor) + 1 : 0;
+    const page = all.slice(start, start + 2);
+    return {
+      sessions: structuredClone(page),
+      nextCursor: start + 2 < all.length ? page.at(-1)?.id : undefined,
+    };
+  }
+}
+
 /** A logger that keeps entries for assertions. */
 export function memoryLog() {
   const entries: ({ event: string } & LogFields)[] = [];
   return { entries, log: (event: string, fields: LogFields = {}) => entries.push({ event, ...fields }) };
 }
 
+/** A clock tests move by hand. Milliseconds. */
+export function manualClock(start = Date.now()) {
+  const clock = { now: start, advance: (ms: number) => (clock.now += ms), read: () => clock.now };
+  return clock;
+}
+
 /** Fulfilment deps wired to fakes. */
 export function fakeDeps(overrides: Partial<FulfilmentDeps> = {}) {
   const store = new MemoryClaimStore();
+  const ledger = new MemoryLedger(store);
   const mailer = new RecordingMailer();
   const lineItems = new StaticLineItems();
+  const sessions = new MemorySessions();
+  const clock = manualClock();
   const { entries, log } = memoryLog();
   const deps: FulfilmentDeps = {
-    store,
+    claims: store,
+    ledger,
     mailer,
     lineItems,
+    sessions,
     shop: { name: "Test Shop", siteUrl: "https://shop.example" },
     merchantEmail: "owner@shop.example",
+    scope: "shop",
+    now: clock.read,
     log,
     ...overrides,
   };
-  return { deps, store, mailer, lineItems, logs: entries };
+  return { deps, store, ledger, mailer, lineItems, sessions, clock, logs: entries };
 }

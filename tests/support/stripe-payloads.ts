@@ -30,6 +30,10 @@ export function checkoutSession(
   return {
     ...session,
     id: `cs_test_${uid()}`,
+    created: Math.floor(Date.now() / 1000),
+    // A session of one of the catalog's Payment Links: Stripe copies the link's metadata onto it.
+    metadata: { linkshop_id: "ceramic-mug" },
+    payment_link: "plink_1MoC3ULkdIwHu7ixZjtGpVl2",
     mode: "payment",
     status: "complete",
     payment_status: "paid",

@@ -73,4 +73,19 @@ describe("readConfig", () => {
     expect(config.siteUrl).toBe("https://shop.example");
     expect(readConfig({ ...valid, EMAIL_FROM: "orders@shop.example" }).emailFrom).toBe("orders@shop.example");
   });
+
+  it("fulfils only the catalog's sessions by default, and reads the wider settings", () => {
+    expect(readConfig(valid)).toMatchObject({ sessionScope: "shop", redisPrefix: "linkshop:" });
+    expect(readConfig({ ...valid, LINKSHOP_FULFIL_SESSIONS: " all " }).sessionScope).toBe("all");
+    expect(readConfig({ ...valid, LINKSHOP_FULFIL_SESSIONS: "payment_links" }).sessionScope).toBe(
+      "payment_links",
+    );
+    expect(readConfig({ ...valid, LINKSHOP_REDIS_PREFIX: "shop2:" }).redisPrefix).toBe("shop2:");
+    expect(errorOf({ ...valid, LINKSHOP_FULFIL_SESSIONS: "everything" }).message).toBe(
+      "Malformed LINKSHOP_FULFIL_SESSIONS (must be shop, payment_links or all) (see .env.example)",
+    );
+    expect(errorOf({ ...valid, LINKSHOP_REDIS_PREFIX: "a b" }).message).toContain(
+      "Malformed LINKSHOP_REDIS_PREFIX",
+    );
+  });
 });

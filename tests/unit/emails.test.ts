@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { renderMerchantNotice, renderPaymentFailed, renderReceipt } from "../../src/email/templates.ts";
-import type { Order } from "../../src/fulfillment/order.ts";
+import type { Order } from "../../src/order/model.ts";
 
 const shop = { name: "Fern & Fig", siteUrl: "https://shop.example" };
 

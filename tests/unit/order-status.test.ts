@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import type { LineItemPayload, SessionPayload } from "../../src/fulfillment/order.ts";
+import { UpstreamError } from "../../src/errors.ts";
+import type { LineItemPayload, SessionPayload } from "../../src/order/model.ts";
+import { PAGE_FULFIL_WINDOW_MS } from "../../src/order-status/handler.ts";
 import { createOrderStatusHandler, maskEmail, type OrderStatusDeps } from "../../src/order-status/handler.ts";
 import { createWebhookHandler } from "../../src/webhook/handler.ts";
 import { fakeDeps } from "../support/fakes.ts";
@@ -7,11 +9,8 @@ import { checkoutSession, lineItem, stripeEvent, webhookRequest } from "../suppo
 
 function setup() {
   const fakes = fakeDeps();
-  const sessions = new Map<string, SessionPayload>();
-  const deps: OrderStatusDeps = {
-    ...fakes.deps,
-    sessions: { retrieve: async (id) => sessions.get(id) },
-  };
+  const sessions = fakes.sessions.sessions;
+  const deps: OrderStatusDeps = fakes.deps;
   const handle = createOrderStatusHandler({ deps, log: fakes.deps.log });
   const ask = async (sessionId: string) => {
     const res = await handle(
@@ -107,6 +106,63 @@ describe("GET /api/order-status", () => {
     for (const bad of ["", "pi_123", "cs_test_<script>", "cs_test_short", `cs_test_${"a".repeat(300)}`]) {
       expect(await ask(bad)).toMatchObject({ status: 400, body: { error: "invalid_session_id" } });
     }
+  });
+
+  it("answers a fulfilled order from the ledger without calling Stripe", async () => {
+    const { ask, add, sessions, lineItems } = setup();
+    const session = add();
+    const first = await ask(session.id);
+    const calls = { stripe: sessions.calls, items: lineItems.calls };
+    for (let i = 0; i < 3; i++) expect(await ask(session.id)).toEqual(first);
+    expect({ stripe: sessions.calls, items: lineItems.calls }).toEqual(calls);
+  });
+
+  it("does not fulfil an old session without a record (a lost database must not resend)", async () => {
+    const { ask, add, mailer, clock } = setup();
+    const session = add();
+    clock.advance(PAGE_FULFIL_WINDOW_MS + 60_000);
+    expect((await ask(session.id)).body.status).toBe("paid");
+    expect(mailer.sent).toHaveLength(0);
+  });
+
+  it("sends nothing when Redis lost the order but Stripe's metadata says fulfilled", async () => {
+    const { ask, add, mailer, ledger } = setup();
+    const session = add();
+    await ask(session.id);
+    ledger.records.clear();
+    mailer.expireKeys();
+    expect((await ask(session.id)).body.status).toBe("paid");
+    expect(mailer.sent).toHaveLength(2);
+    expect(ledger.records.get(session.id)?.state).toBe("fulfilled");
+  });
+
+  it("says failed once the delayed payment failed, as the email does", async () => {
+    const { ask, add, deps } = setup();
+    const session = add({ payment_status: "unpaid" });
+    const webhook = createWebhookHandler({ webhookSecret: "whsec_f", deps, log: () => {} });
+    const body = JSON.stringify(stripeEvent("checkout.session.async_payment_failed", session));
+    expect((await webhook(webhookRequest(body, { secret: "whsec_f" }))).status).toBe(200);
+    expect((await ask(session.id)).body).toMatchObject({ status: "failed", total: { formatted: "$30.00" } });
+  });
+
+  it("answers 404 for setup-mode sessions and other integrations' sessions", async () => {
+    const { ask, add, mailer } = setup();
+    const setupMode = add({ mode: "setup", payment_status: "no_payment_required" });
+    const foreign = add({ metadata: {}, payment_link: null });
+    expect((await ask(setupMode.id)).status).toBe(404);
+    expect((await ask(foreign.id)).status).toBe(404);
+    expect(mailer.sent).toHaveLength(0);
+  });
+
+  it("answers JSON, never a stack trace, for an unusable currency or a failing Stripe", async () => {
+    const { ask, add, sessions } = setup();
+    const bad = add({ currency: "dollars" });
+    expect(await ask(bad.id)).toMatchObject({ status: 422, body: { error: "unusable_order" } });
+    const ok = add();
+    sessions.retrieve = async () => {
+      throw new UpstreamError("stripe", "stripe:500");
+    };
+    expect(await ask(ok.id)).toMatchObject({ status: 502, body: { error: "stripe:500" } });
   });
 
   it("answers 405 to other methods", async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type LineItemPayload, type SessionPayload, toOrder } from "../../src/fulfillment/order.ts";
+import { type LineItemPayload, type SessionPayload, toOrder } from "../../src/order/model.ts";
 import { checkoutSession, fixture, lineItem } from "../support/stripe-payloads.ts";
 
 const session = (overrides: Record<string, unknown> = {}) =>

@@ -1,9 +1,10 @@
 import { describe, expect, it } from "vitest";
+import type { SessionScope } from "../../src/order/checks.ts";
 import { chooseAction, type EventPayload } from "../../src/webhook/route.ts";
 import { checkoutSession, fixture, stripeEvent } from "../support/stripe-payloads.ts";
 
-const kind = (event: EventPayload) => {
-  const action = chooseAction(event);
+const kind = (event: EventPayload, scope: SessionScope = "shop") => {
+  const action = chooseAction(event, scope);
   return action.kind === "ignore" ? `ignore:${action.reason}` : action.kind;
 };
 
@@ -11,7 +12,7 @@ describe("chooseAction", () => {
   it.each([
     ["checkout.session.completed", { payment_status: "paid" }, "fulfil"],
     ["checkout.session.completed", { payment_status: "no_payment_required" }, "fulfil"],
-    ["checkout.session.completed", { payment_status: "unpaid" }, "ignore:awaiting_payment"],
+    ["checkout.session.completed", { payment_status: "unpaid" }, "await_payment"],
     [
       "checkout.session.completed",
       { mode: "setup", payment_status: "no_payment_required" },
@@ -32,7 +33,7 @@ describe("chooseAction", () => {
     expect(kind(fixture<EventPayload>("events/ruby_refund.json"))).toBe("ignore:unhandled_event_type");
     expect(kind(fixture<EventPayload>("events/ruby_pi.json"))).toBe("ignore:unhandled_event_type");
     expect(kind(stripeEvent("checkout.session.completed", { object: "charge", id: "ch_1" }))).toBe(
-      "ignore:unhandled_event_type",
+      "unusable",
     );
   });
 
@@ -43,7 +44,16 @@ describe("chooseAction", () => {
     ["landgrab_sub.json", "fulfil"],
     ["hookdeck_sub_plink.json", "fulfil"],
     ["ruby_setup.json", "ignore:setup_mode"],
-  ])("real payload %s -> %s", (file, expected) => {
-    expect(kind(fixture<EventPayload>(`events/${file}`))).toBe(expected);
+  ])("real payload %s -> %s on an account that serves only this shop", (file, expected) => {
+    expect(kind(fixture<EventPayload>(`events/${file}`), "all")).toBe(expected);
+  });
+
+  it.each([
+    ["ruby_usd_paid.json", "shop", "ignore:not_this_shop"],
+    ["hookdeck_sub_plink.json", "shop", "ignore:not_this_shop"],
+    ["ruby_usd_paid.json", "payment_links", "ignore:not_this_shop"],
+    ["hookdeck_sub_plink.json", "payment_links", "fulfil"],
+  ] as const)("real payload %s with scope %s -> %s", (file, scope, expected) => {
+    expect(kind(fixture<EventPayload>(`events/${file}`), scope)).toBe(expected);
   });
 });

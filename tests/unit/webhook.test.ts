@@ -1,8 +1,15 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../../src/config.ts";
-import { UpstreamError } from "../../src/errors.ts";
+import { PermanentError, UpstreamError } from "../../src/errors.ts";
+import {
+  CLAIM_TTL_SECONDS,
+  IDEMPOTENCY_WINDOW_MS,
+  resendReceipt,
+  retryOrder,
+} from "../../src/fulfillment/fulfill.ts";
+import { sessionKey } from "../../src/order/checks.ts";
 import type { FulfilmentDeps } from "../../src/fulfillment/fulfill.ts";
-import type { LineItemPayload } from "../../src/fulfillment/order.ts";
+import type { LineItemPayload, SessionPayload } from "../../src/order/model.ts";
 import { createWebhookHandler } from "../../src/webhook/handler.ts";
 import { fakeDeps, memoryLog } from "../support/fakes.ts";
 import { checkoutSession, lineItem, sign, stripeEvent, webhookRequest } from "../support/stripe-payloads.ts";
@@ -18,6 +25,7 @@ function setup(overrides: Partial<FulfilmentDeps> = {}) {
   };
   const paidSession = (overrides: Record<string, unknown> = {}) => {
     const session = checkoutSession(overrides);
+    fakes.sessions.sessions.set(session.id, structuredClone(session) as never);
     fakes.lineItems.items[session.id] = [
       lineItem({ name: "Ceramic mug", unitAmount: 1500, quantity: 2 }),
     ] as unknown as LineItemPayload[];
@@ -135,18 +143,39 @@ describe("misconfiguration", () => {
 });
 
 describe("fulfilment", () => {
-  it("sends the receipt and the merchant notice in one idempotent request", async () => {
-    const { deliver, paidSession, mailer, store } = setup();
+  it("sends the receipt and the merchant notice as two idempotent requests and records the order", async () => {
+    const { deliver, paidSession, mailer, store, ledger, sessions, clock } = setup();
     const session = paidSession();
     const event = stripeEvent("checkout.session.completed", session);
     expect(await deliver(event)).toEqual({ status: 200, body: { received: true, outcome: "fulfilled" } });
     expect(mailer.sent.map((email) => [email.to, email.idempotencyKey])).toEqual([
-      ["jenny@example.com", `linkshop-order-${session.id}`],
-      ["owner@shop.example", `linkshop-order-${session.id}`],
+      ["jenny@example.com", `linkshop-receipt-${session.id}`],
+      ["owner@shop.example", `linkshop-notice-${session.id}`],
     ]);
     expect(mailer.sent[0]?.text).toContain("2 x Ceramic mug @ $15.00 = $30.00");
-    expect(store.values.get(`linkshop:order:${session.id}`)).toBe("done");
-    expect(store.values.get(`linkshop:event:${event.id}`)).toBe("done");
+    expect(store.values.size).toBe(0);
+    expect(ledger.records.get(session.id)).toEqual({
+      sessionId: session.id,
+      state: "fulfilled",
+      reason: null,
+      createdAt: clock.now,
+      updatedAt: clock.now,
+      fulfilledAt: clock.now,
+      by: "webhook",
+      attempts: 1,
+      sendingSince: clock.now,
+      emails: { receipt: mailer.sent[0]?.id, notice: mailer.sent[1]?.id },
+      amount: 3000,
+      currency: "usd",
+      livemode: false,
+      items: [{ name: "Ceramic mug", quantity: 2 }],
+      maskedEmail: "j***@example.com",
+    });
+    expect(JSON.stringify([...ledger.records])).not.toMatch(/jenny@|Jenny|Rosen/);
+    // Stripe's copy of "fulfilled", which survives losing Redis.
+    expect(sessions.sessions.get(session.id)?.metadata).toMatchObject({
+      linkshop_fulfilled_at: new Date(clock.now).toISOString(),
+    });
   });
 
   it("acknowledges a redelivered event without work", async () => {
@@ -201,7 +230,7 @@ describe("fulfilment", () => {
   });
 
   it("ignores sessions in setup mode, expired sessions and other events with 200", async () => {
-    const { deliver, store, mailer } = setup();
+    const { deliver, ledger, mailer } = setup();
     for (const event of [
       stripeEvent(
         "checkout.session.completed",
@@ -215,7 +244,7 @@ describe("fulfilment", () => {
     ]) {
       expect(await deliver(event)).toEqual({ status: 200, body: { received: true, outcome: "ignored" } });
     }
-    expect(store.values.size).toBe(0);
+    expect(ledger.records.size).toBe(0);
     expect(mailer.sent).toHaveLength(0);
   });
 });
@@ -271,7 +300,7 @@ describe("failing dependencies", () => {
   it("answers 409 while another attempt holds the order", async () => {
     const { deliver, paidSession, store, mailer } = setup();
     const session = paidSession();
-    await store.claim(`linkshop:order:${session.id}`);
+    await store.claim(`claim:order:${session.id}`);
     const res = await deliver(stripeEvent("checkout.session.completed", session));
     expect(res).toEqual({ status: 409, body: { error: "in_progress" } });
     expect(mailer.sent).toHaveLength(0);
@@ -297,5 +326,222 @@ describe("logging", () => {
       },
     ]);
     expect(JSON.stringify(logs)).not.toMatch(/@|Jenny|Townsend/);
+  });
+});
+
+describe("never twice, at any age", () => {
+  it("sends nothing for a fulfilled order after every provider key expired", async () => {
+    const { deliver, paidSession, mailer, clock } = setup();
+    const session = paidSession();
+    await deliver(stripeEvent("checkout.session.completed", session));
+    clock.advance(40 * 24 * 60 * 60 * 1000);
+    mailer.expireKeys();
+    const again = await deliver(stripeEvent("checkout.session.async_payment_succeeded", session));
+    expect(again.body.outcome).toBe("duplicate");
+    expect(mailer.sent).toHaveLength(2);
+  });
+
+  it("sends nothing when Redis lost the order but Stripe's metadata says fulfilled, and restores the record", async () => {
+    const { deliver, paidSession, mailer, ledger, sessions } = setup();
+    const session = paidSession();
+    await deliver(stripeEvent("checkout.session.completed", session));
+    ledger.records.clear();
+    mailer.expireKeys();
+    // Stripe's next event (or a list call) carries the metadata written after the emails were accepted.
+    const stored = sessions.sessions.get(session.id);
+    const res = await deliver(
+      stripeEvent("checkout.session.completed", { ...session, metadata: stored?.metadata }),
+    );
+    expect(res.body.outcome).toBe("duplicate");
+    expect(mailer.sent).toHaveLength(2);
+    expect(ledger.records.get(session.id)).toMatchObject({
+      state: "fulfilled",
+      reason: "restored_from_stripe",
+    });
+  });
+
+  it("does not send the receipt again when only the merchant notice failed", async () => {
+    const { deliver, paidSession, mailer } = setup();
+    const event = stripeEvent("checkout.session.completed", paidSession());
+    mailer.failures.push(new UpstreamError("resend", "resend:500:internal_server_error"));
+    // The first request (receipt) fails: nothing recorded as sent, Stripe retries.
+    expect((await deliver(event)).status).toBe(502);
+    expect((await deliver(event)).status).toBe(200);
+    expect(mailer.sent.map((e) => e.to)).toEqual(["jenny@example.com", "owner@shop.example"]);
+  });
+
+  it("records an attempt whose outcome is unknown after the key window as failed, and alerts instead of resending", async () => {
+    const { deliver, paidSession, mailer, ledger, clock } = setup();
+    const session = paidSession();
+    const event = stripeEvent("checkout.session.completed", session);
+    // The receipt is accepted, then the merchant notice times out (answer lost).
+    const real = mailer.send.bind(mailer);
+    let calls = 0;
+    mailer.send = async (email, key) => {
+      calls++;
+      if (calls === 2) {
+        await real(email, key);
+        throw new UpstreamError("resend", "resend:network:fetch_failed");
+      }
+      return real(email, key);
+    };
+    expect((await deliver(event)).status).toBe(502);
+    clock.advance(IDEMPOTENCY_WINDOW_MS + 60_000);
+    mailer.expireKeys();
+    const res = await deliver(stripeEvent("checkout.session.async_payment_succeeded", session));
+    expect(res).toEqual({ status: 200, body: { received: true, outcome: "failed" } });
+    expect(ledger.records.get(session.id)).toMatchObject({
+      state: "failed",
+      reason: "outcome_unknown_key_expired",
+    });
+    const notices = mailer.sent.filter((e) => e.subject.startsWith("New order"));
+    expect(notices).toHaveLength(1);
+    expect(mailer.sent.at(-1)).toMatchObject({
+      to: "owner@shop.example",
+      subject: "Order not fulfilled: outcome_unknown_key_expired",
+    });
+  });
+
+  it("keeps claims just over Netlify's 60 s function limit", () => {
+    expect(CLAIM_TTL_SECONDS).toBeGreaterThan(60);
+    expect(CLAIM_TTL_SECONDS).toBeLessThanOrEqual(120);
+  });
+});
+
+describe("permanent failures", () => {
+  it("records a Resend 422 on the receipt, still notifies the merchant, alerts separately and answers 200", async () => {
+    const { deliver, paidSession, mailer, ledger, logs } = setup();
+    const session = paidSession();
+    mailer.failures.push(new PermanentError("resend:422:validation_error"));
+    const res = await deliver(stripeEvent("checkout.session.completed", session));
+    expect(res).toEqual({ status: 200, body: { received: true, outcome: "failed" } });
+    expect(mailer.sent.map((e) => [e.to, e.subject])).toEqual([
+      ["owner@shop.example", "New order: $30.00, 2 items"],
+      ["owner@shop.example", "Order not fulfilled: receipt:resend:422:validation_error"],
+    ]);
+    expect(ledger.records.get(session.id)).toMatchObject({
+      state: "failed",
+      reason: "receipt:resend:422:validation_error",
+    });
+    expect(logs).toContainEqual(
+      expect.objectContaining({ event: "order.failed", level: "error", sessionId: session.id }),
+    );
+    // A redelivery does not retry or alert again; the merchant's retry does.
+    await deliver(stripeEvent("checkout.session.completed", session));
+    expect(mailer.sent).toHaveLength(2);
+  });
+
+  const poison: [string, (session: Record<string, unknown>) => unknown, string][] = [
+    ["data.object null", () => null, "missing_session"],
+    ["a session id with a newline", (s) => ({ ...s, id: `${String(s.id)}\n` }), "invalid_session_id"],
+    ["a non-ASCII session id", (s) => ({ ...s, id: `${String(s.id)}é` }), "invalid_session_id"],
+    [
+      "a 10 000-character session id",
+      (s) => ({ ...s, id: `cs_test_${"a".repeat(10_000)}` }),
+      "invalid_session_id",
+    ],
+    ['currency ""', (s) => ({ ...s, currency: "" }), "invalid_currency"],
+    ['currency "dollars"', (s) => ({ ...s, currency: "dollars" }), "invalid_currency"],
+    ["a non-numeric amount", (s) => ({ ...s, amount_total: "lots" }), "invalid_amount"],
+  ];
+
+  it.each(poison)(
+    "acknowledges %s with 200, records it and alerts the merchant",
+    async (_, change, reason) => {
+      const { deliver, paidSession, mailer, ledger, logs } = setup();
+      const object = change(paidSession());
+      const event = stripeEvent("checkout.session.completed", {});
+      event.data.object = object as never;
+      const res = await deliver(event);
+      expect(res).toEqual({ status: 200, body: { received: true, outcome: "failed" } });
+      const records = [...ledger.records.values()];
+      expect(records).toEqual([expect.objectContaining({ state: "failed", reason })]);
+      expect(mailer.sent.map((e) => [e.to, e.subject])).toEqual([
+        ["owner@shop.example", `Order not fulfilled: ${reason}`],
+      ]);
+      expect(logs).toContainEqual(expect.objectContaining({ event: "order.failed", level: "error", reason }));
+      // Keys are the id or its hash: bounded ASCII whatever the payload held.
+      for (const key of [...ledger.records.keys(), ...mailer.sent.map((e) => e.idempotencyKey)]) {
+        expect(key).toMatch(/^[\x21-\x7e]{1,120}$/);
+      }
+    },
+  );
+
+  it("answers JSON 500, never a stack trace, for an unexpected error", async () => {
+    const { deliver, paidSession, lineItems } = setup();
+    lineItems.listLineItems = async () => {
+      throw new TypeError("boom");
+    };
+    const res = await deliver(stripeEvent("checkout.session.completed", paidSession()));
+    expect(res).toEqual({ status: 500, body: { error: "internal_error" } });
+  });
+});
+
+describe("only this shop's sessions", () => {
+  const apiSession = { metadata: {}, payment_link: null };
+  const handMadeLink = { metadata: {}, payment_link: "plink_handmade" };
+
+  it.each([
+    ["shop", apiSession, "ignored"],
+    ["shop", handMadeLink, "ignored"],
+    ["payment_links", apiSession, "ignored"],
+    ["payment_links", handMadeLink, "fulfilled"],
+    ["all", apiSession, "fulfilled"],
+  ] as const)("with scope %s, a session %o is %s", async (scope, overrides, outcome) => {
+    const { deliver, paidSession, mailer, ledger } = setup({ scope });
+    const res = await deliver(stripeEvent("checkout.session.completed", paidSession(overrides)));
+    expect(res.body.outcome).toBe(outcome);
+    expect(mailer.sent.length > 0).toBe(outcome === "fulfilled");
+    expect(ledger.records.size > 0).toBe(outcome === "fulfilled");
+  });
+});
+
+describe("session keys", () => {
+  it("uses a well-formed id as is and hashes anything else", () => {
+    expect(sessionKey("cs_test_a1B2")).toBe("cs_test_a1B2");
+    expect(sessionKey("cs_test_a1\nB2")).toMatch(/^[0-9a-f]{64}$/);
+    expect(sessionKey(`cs_test_${"a".repeat(251)}`)).toMatch(/^[0-9a-f]{64}$/);
+  });
+});
+
+describe("deliberate resends and retries", () => {
+  it("resends a fulfilled order's receipt with a new key each time, and refuses an unfulfilled one", async () => {
+    const { deliver, paidSession, mailer, ledger, deps } = setup();
+    const done = paidSession();
+    await deliver(stripeEvent("checkout.session.completed", done));
+    const session = (await deps.sessions.retrieve(done.id)) as SessionPayload;
+    expect(await resendReceipt(session, deps)).toEqual({ outcome: "fulfilled", reason: "receipt_resent" });
+    expect(await resendReceipt(session, deps)).toEqual({ outcome: "fulfilled", reason: "receipt_resent" });
+    const receipts = mailer.sent.filter((e) => e.to === "jenny@example.com");
+    expect(receipts.map((e) => e.idempotencyKey)).toEqual([
+      `linkshop-receipt-${done.id}`,
+      `linkshop-resend1-${done.id}`,
+      `linkshop-resend2-${done.id}`,
+    ]);
+    expect(ledger.records.get(done.id)?.emails.resent).toHaveLength(2);
+
+    const open = paidSession();
+    expect(await resendReceipt(open as unknown as SessionPayload, deps)).toEqual({
+      outcome: "failed",
+      reason: "not_fulfilled_yet",
+    });
+    expect(ledger.records.has(open.id)).toBe(false);
+  });
+
+  it("retries a failed order once its cause is fixed, sending only what was not accepted", async () => {
+    const { deliver, paidSession, mailer, ledger, deps } = setup();
+    const session = paidSession();
+    mailer.failures.push(new PermanentError("resend:403:validation_error"));
+    await deliver(stripeEvent("checkout.session.completed", session));
+    expect(ledger.records.get(session.id)?.state).toBe("failed");
+    const before = mailer.sent.length;
+    expect(await retryOrder(session as unknown as SessionPayload, deps)).toEqual({
+      outcome: "fulfilled",
+      reason: "emails_sent",
+    });
+    expect(mailer.sent.slice(before).map((e) => e.to)).toEqual(["jenny@example.com"]);
+    expect(await retryOrder(session as unknown as SessionPayload, deps)).toMatchObject({
+      outcome: "duplicate",
+    });
   });
 });

@@ -26,7 +26,14 @@ import { newId } from "./objects.ts";
 import type { ListenHub } from "./listen.ts";
 import { type Params, parseForm } from "./params.ts";
 import { confirmPaymentPage, createPaymentMethod } from "./payment-pages.ts";
-import { createSession, expireSession, getSession, listSessionLineItems, listSessions } from "./sessions.ts";
+import {
+  createSession,
+  expireSession,
+  getSession,
+  listSessionLineItems,
+  listSessions,
+  updateSession,
+} from "./sessions.ts";
 import type { EmulatorState, RequestInfo } from "./state.ts";
 
 type Env = { Variables: { requestId: string; idempotencyKey: string | null } };
@@ -204,6 +211,10 @@ export function apiRoutes(state: EmulatorState, context: ApiContext): Hono<Env> 
     return send(c, params, listSessions(state, params));
   });
   app.get("/v1/checkout/sessions/:id", (c) => retrieve(c, () => getSession(state, id(c)).session));
+  app.post("/v1/checkout/sessions/:id", async (c) => {
+    const params = await body(c);
+    return send(c, params, updateSession(state, id(c), params));
+  });
   app.post("/v1/checkout/sessions/:id/expire", async (c) => {
     const params = await body(c);
     params.allowOnly(["expand"]);

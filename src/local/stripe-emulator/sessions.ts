@@ -322,6 +322,17 @@ export function expireSession(state: EmulatorState, id: string, request: Request
   return record.session;
 }
 
+/**
+ * POST /v1/checkout/sessions/:id: Stripe lets only `metadata` (and a few fields of open sessions) change after
+ * creation; the emulator supports metadata, merged the way Stripe merges it ("" deletes a key).
+ */
+export function updateSession(state: EmulatorState, id: string, params: Params): CheckoutSessionObject {
+  params.allowOnly(["metadata", "expand"]);
+  const record = getSession(state, id);
+  record.session.metadata = mergeMetadata(record.session.metadata, params.metadata());
+  return record.session;
+}
+
 /** GET /v1/checkout/sessions, newest first. */
 export function listSessions(state: EmulatorState, params: Params): ListObject<CheckoutSessionObject> {
   params.allowOnly([

@@ -18,8 +18,13 @@ export type SessionPayload = Pick<Stripe.Checkout.Session, "id"> &
       | "amount_total"
       | "customer_email"
       | "livemode"
+      | "created"
     >
   > & {
+    /** Copied by Stripe from the Payment Link; `linkshop_id` marks this shop's links, `linkshop_fulfilled_at` a done order. */
+    metadata?: Record<string, string> | null;
+    /** The Payment Link id (`plink_...`) or its expanded object; null for sessions created through the API. */
+    payment_link?: string | { id: string } | null;
     customer_details?: { email?: string | null; name?: string | null } | null;
     total_details?: { amount_discount?: number; amount_shipping?: number | null; amount_tax?: number } | null;
     collected_information?: { shipping_details?: ShippingPayload | null } | null;
