@@ -1,7 +1,6 @@
 /** `npm run doctor`: checks every service the shop depends on, with the configuration the functions use. */
-import { existsSync, readFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
-import { parseArgs, parseEnv } from "node:util";
+import { parseArgs } from "node:util";
 import { CliError, describeError, type Env, type Io } from "../catalog/cli.ts";
 import { DEFAULT_LINKS_FILE } from "../catalog/links-file.ts";
 import { commandEnv } from "../commands/env.ts";

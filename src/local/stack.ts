@@ -3,7 +3,7 @@
  * that has no real credentials (Stripe emulator, Upstash bridge, email outbox).
  */
 import { randomBytes } from "node:crypto";
-import { mkdir, rm, writeFile } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { BuildError, buildSite } from "../catalog/build.ts";
