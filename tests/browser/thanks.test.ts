@@ -127,13 +127,24 @@ describe.skipIf(skipBrowserTests)("thank-you page in Chromium", () => {
     }
     await page.goto(`${site.url}/thanks${query}`);
     const region = page.locator("#order-status");
-    const stateIs = (state: string) => page.waitForSelector(`#order-status[data-state="${state}"]`);
+    const stateIs = (state: string) =>
+      page.waitForSelector(`#order-status[data-state="${state}"]`, { timeout: 60_000 });
     const polls = () => page.evaluate(() => (window as unknown as { polls: number[] }).polls);
-    /** Advances the page's clock by `ms` in slices, letting each answer arrive before the next slice. */
+    /** Resolves once the page has handled an answer to every request it made (its `data-checks` count). */
+    const settled = () =>
+      page.waitForFunction(
+        () =>
+          Number(document.getElementById("order-status")?.dataset.checks ?? 0) ===
+          (window as unknown as { polls: number[] }).polls.length,
+        undefined,
+        { timeout: 60_000 },
+      );
+    /** Advances the page's clock by `ms` in slices, letting each answer be handled before the next slice. */
     const advance = async (ms: number, slice = 2_500) => {
+      await settled();
       for (let done = 0; done < ms; done += slice) {
         await page.clock.runFor(Math.min(slice, ms - done));
-        await page.waitForFunction(() => (window as unknown as { inflight: number }).inflight === 0);
+        await settled();
       }
     };
     return { page, region, errors, stateIs, polls, advance, close: () => context.close() };
@@ -257,8 +268,8 @@ describe.skipIf(skipBrowserTests)("thank-you page in Chromium", () => {
   });
 
   it("keeps retrying a failing API quietly, then says it could not check", async () => {
-    const { page, region, stateIs, close } = await open("?session_id=cs_broken");
-    await page.clock.runFor(30_000);
+    const { region, stateIs, advance, close } = await open("?session_id=cs_broken");
+    await advance(30_000);
     await stateIs("error");
     await expect(region.getByRole("heading").textContent()).resolves.toBe(
       "We couldn't check your order right now",
