@@ -8,7 +8,7 @@ import { type SiteWatcher, watchSite } from "../../src/local/site-watcher.ts";
 
 const links = { "field-notes": "https://buy.stripe.com/test_field-notes" };
 /** Generous ceiling for a rebuild on a loaded machine; the wait ends as soon as the condition holds. */
-const WAIT = { timeout: 20_000, interval: 50 };
+const WAIT = { timeout: 60_000, interval: 50 };
 
 let root: string;
 let watcher: SiteWatcher | undefined;

@@ -117,7 +117,7 @@ describe("confirming a payment page", () => {
       const confirmed = await confirm(created.id, { payment_method: method.id, expected_amount: "3000" });
       expect(confirmed.body).toMatchObject({ status: "complete", payment_status: "unpaid" });
       await vi.waitFor(() => expect(eventsAbout(created.id)).toHaveLength(2), {
-        timeout: 10_000,
+        timeout: 60_000,
         interval: 20,
       });
       const [completed, settled] = eventsAbout(created.id);
