@@ -9,9 +9,9 @@ import { join } from "node:path";
 import { build } from "esbuild";
 import { createStripeClient, stripeLineItems } from "../src/adapters/stripe.ts";
 import { webhookFromEnv } from "../src/app.ts";
-import { startOutbox } from "../src/local/outbox.ts";
-import { startStripeEmulator } from "../src/local/stripe-emulator/index.ts";
-import { startUpstashBridge } from "../src/local/upstash-bridge.ts";
+import { startOutbox } from "../dev/outbox.ts";
+import { startStripeEmulator } from "../dev/stripe-emulator/index.ts";
+import { startUpstashBridge } from "../dev/upstash-bridge.ts";
 import { sign } from "../tests/support/stripe-payloads.ts";
 
 /** Targets. Sizes in bytes, times in milliseconds, memory in MiB. */

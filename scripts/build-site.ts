@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { BuildError, buildSite } from "../src/catalog/build.ts";
 import { DEFAULT_LINKS_FILE } from "../src/catalog/links-file.ts";
-import { watchSite } from "../src/local/site-watcher.ts";
+import { watchSite } from "../dev/site-watcher.ts";
 
 const root = process.cwd();
 const linksFile = process.env.PAYMENT_LINKS_FILE?.trim() || DEFAULT_LINKS_FILE;

@@ -11,7 +11,7 @@ import {
   StackError,
   type StackPorts,
   startStack,
-} from "../src/local/stack.ts";
+} from "../dev/stack.ts";
 
 const USAGE = `Usage: npm start -- [options]
 

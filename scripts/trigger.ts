@@ -1,8 +1,8 @@
-/** CLI glue for `npm run trigger`; the logic lives in src/local/trigger.ts. */
+/** CLI glue for `npm run trigger`; the logic lives in dev/trigger.ts. */
 import { existsSync, readFileSync } from "node:fs";
 import { parseEnv } from "node:util";
-import { readStackRecord } from "../src/local/stack-record.ts";
-import { runTrigger } from "../src/local/trigger.ts";
+import { readStackRecord } from "../src/commands/stack-record.ts";
+import { runTrigger } from "../dev/trigger.ts";
 
 // The process environment wins over a running npm start (its emulator and outbox, on whatever ports it uses),
 // which wins over .env, as in npm start and netlify dev.

@@ -2,7 +2,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseEnv } from "node:util";
-import { readStackRecord, type StackRecord } from "../local/stack-record.ts";
+import { readStackRecord, type StackRecord } from "./stack-record.ts";
 
 type Env = Record<string, string | undefined>;
 

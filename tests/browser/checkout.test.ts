@@ -2,7 +2,7 @@
 import type { Browser } from "playwright-core";
 import type Stripe from "stripe";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type StripeEmulator, startStripeEmulator } from "../../src/local/stripe-emulator/index.ts";
+import { type StripeEmulator, startStripeEmulator } from "../../dev/stripe-emulator/index.ts";
 import { emulatorClient } from "../integration/stripe-emulator-helpers.ts";
 import { launchBrowser, runAxe, skipBrowserTests } from "../support/browser.ts";
 

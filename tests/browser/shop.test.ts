@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildSite } from "../../src/catalog/build.ts";
 import { parseCatalog } from "../../src/catalog/schema.ts";
 import { runCatalogSync } from "../../src/catalog/sync-command.ts";
-import { type StripeEmulator, startStripeEmulator } from "../../src/local/stripe-emulator/index.ts";
+import { type StripeEmulator, startStripeEmulator } from "../../dev/stripe-emulator/index.ts";
 import {
   type LocalServer,
   launchBrowser,

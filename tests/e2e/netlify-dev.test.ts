@@ -5,11 +5,11 @@ import { randomUUID } from "node:crypto";
 import { tmpdir } from "node:os";
 import Stripe from "stripe";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type NetlifyDev, startNetlifyDev } from "../../src/local/netlify-dev.ts";
-import { type Outbox, startOutbox } from "../../src/local/outbox.ts";
-import { freePort } from "../../src/local/ports.ts";
-import { type StripeEmulator, startStripeEmulator } from "../../src/local/stripe-emulator/index.ts";
-import { startUpstashBridge, type UpstashBridge } from "../../src/local/upstash-bridge.ts";
+import { type NetlifyDev, startNetlifyDev } from "../../dev/netlify-dev.ts";
+import { type Outbox, startOutbox } from "../../dev/outbox.ts";
+import { freePort } from "../../dev/ports.ts";
+import { type StripeEmulator, startStripeEmulator } from "../../dev/stripe-emulator/index.ts";
+import { startUpstashBridge, type UpstashBridge } from "../../dev/upstash-bridge.ts";
 import { redisBackend } from "../support/redis.ts";
 import { webhookRequest } from "../support/stripe-payloads.ts";
 

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { once } from "node:events";
 import { createServer, type Server } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { freePort } from "../../src/local/ports.ts";
+import { freePort } from "../../dev/ports.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
 

@@ -11,7 +11,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { runCatalogSync } from "../../src/catalog/sync-command.ts";
 import { runStripeWebhook } from "../../src/catalog/webhook-endpoint.ts";
 import { WEBHOOK_EVENTS } from "../../src/catalog/webhook-events.ts";
-import { type StripeEmulator, startStripeEmulator } from "../../src/local/stripe-emulator/index.ts";
+import { type StripeEmulator, startStripeEmulator } from "../../dev/stripe-emulator/index.ts";
 
 const SITE = "https://shop.example";
 const KEY = "sk_test_catalog_sync";

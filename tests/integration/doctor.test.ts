@@ -26,11 +26,11 @@ import {
   type DoctorContext,
 } from "../../src/doctor/checks.ts";
 import { runDoctor } from "../../src/doctor/command.ts";
-import { type Outbox, startOutbox } from "../../src/local/outbox.ts";
-import { freePort } from "../../src/local/ports.ts";
-import { writeStackRecord } from "../../src/local/stack-record.ts";
-import { type StripeEmulator, startStripeEmulator } from "../../src/local/stripe-emulator/index.ts";
-import { startUpstashBridge, type UpstashBridge } from "../../src/local/upstash-bridge.ts";
+import { type Outbox, startOutbox } from "../../dev/outbox.ts";
+import { freePort } from "../../dev/ports.ts";
+import { writeStackRecord } from "../../src/commands/stack-record.ts";
+import { type StripeEmulator, startStripeEmulator } from "../../dev/stripe-emulator/index.ts";
+import { startUpstashBridge, type UpstashBridge } from "../../dev/upstash-bridge.ts";
 import { redisBackend } from "../support/redis.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Resend } from "resend";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type Outbox, type OutboxOptions, startOutbox } from "../../src/local/outbox.ts";
+import { type Outbox, type OutboxOptions, startOutbox } from "../../dev/outbox.ts";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 

@@ -2,8 +2,8 @@
 import Stripe from "stripe";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import WebSocket from "ws";
-import { type StripeEmulator, startStripeEmulator } from "../../src/local/stripe-emulator/index.ts";
-import type { EventObject } from "../../src/local/stripe-emulator/objects.ts";
+import { type StripeEmulator, startStripeEmulator } from "../../dev/stripe-emulator/index.ts";
+import type { EventObject } from "../../dev/stripe-emulator/objects.ts";
 import { HANDLED_EVENTS } from "../../src/webhook/route.ts";
 import { example } from "../support/stripe-payloads.ts";
 import { type CliEnv, cliEnv, findStripeCli, runCli, startListen } from "../support/stripe-cli.ts";

@@ -3,7 +3,7 @@ import { createServer, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import Stripe from "stripe";
 import { afterEach, describe, expect, it } from "vitest";
-import { type StripeEmulator, startStripeEmulator } from "../../src/local/stripe-emulator/index.ts";
+import { type StripeEmulator, startStripeEmulator } from "../../dev/stripe-emulator/index.ts";
 import { emulatorClient, type Receiver, startReceiver } from "./stripe-emulator-helpers.ts";
 
 const SECRET = "whsec_emulator_checkout_tests";

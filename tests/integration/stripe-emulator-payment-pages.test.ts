@@ -1,7 +1,7 @@
 // Paying a Checkout Session through the API, as `stripe trigger` does: PaymentMethods and payment_pages confirm.
 import type Stripe from "stripe";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { type StripeEmulator, startStripeEmulator } from "../../src/local/stripe-emulator/index.ts";
+import { type StripeEmulator, startStripeEmulator } from "../../dev/stripe-emulator/index.ts";
 import { example } from "../support/stripe-payloads.ts";
 import { emulatorClient } from "./stripe-emulator-helpers.ts";
 

@@ -1,7 +1,7 @@
 // The Stripe emulator's REST API, driven through the real stripe SDK over HTTP.
 import Stripe from "stripe";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type StripeEmulator, startStripeEmulator } from "../../src/local/stripe-emulator/index.ts";
+import { type StripeEmulator, startStripeEmulator } from "../../dev/stripe-emulator/index.ts";
 import { example } from "../support/stripe-payloads.ts";
 import { emulatorClient } from "./stripe-emulator-helpers.ts";
 

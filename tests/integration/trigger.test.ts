@@ -3,8 +3,8 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import Stripe from "stripe";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type StripeEmulator, startStripeEmulator } from "../../src/local/stripe-emulator/index.ts";
-import { runTrigger, type TriggerTiming } from "../../src/local/trigger.ts";
+import { type StripeEmulator, startStripeEmulator } from "../../dev/stripe-emulator/index.ts";
+import { runTrigger, type TriggerTiming } from "../../dev/trigger.ts";
 import { emulatorClient } from "./stripe-emulator-helpers.ts";
 
 const SECRET = "whsec_trigger_tests";

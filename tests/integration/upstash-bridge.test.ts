@@ -3,8 +3,8 @@ import { randomUUID } from "node:crypto";
 import { connect } from "node:net";
 import { errors, Redis, type RedisConfigNodejs } from "@upstash/redis";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { freePort } from "../../src/local/ports.ts";
-import { startUpstashBridge, type UpstashBridge } from "../../src/local/upstash-bridge.ts";
+import { freePort } from "../../dev/ports.ts";
+import { startUpstashBridge, type UpstashBridge } from "../../dev/upstash-bridge.ts";
 
 const TOKEN = "bridge-test-token";
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";

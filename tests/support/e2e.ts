@@ -4,10 +4,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Page, Response } from "playwright-core";
-import type { Outbox, StoredEmail } from "../../src/local/outbox.ts";
-import { freePort } from "../../src/local/ports.ts";
-import { type Stack, startStack } from "../../src/local/stack.ts";
-import type { StripeEmulator } from "../../src/local/stripe-emulator/index.ts";
+import type { Outbox, StoredEmail } from "../../dev/outbox.ts";
+import { freePort } from "../../dev/ports.ts";
+import { type Stack, startStack } from "../../dev/stack.ts";
+import type { StripeEmulator } from "../../dev/stripe-emulator/index.ts";
 import { redisBackend } from "./redis.ts";
 
 /** A running stack with its local stand-ins unwrapped, and everything it said (for failure messages). */

@@ -1,7 +1,7 @@
 // The Stripe CLI commands npm start prints, and how the emulator recognises a listen session forwarding to the shop.
 import { describe, expect, it } from "vitest";
-import { forwardUrl, sameLocalServer } from "../../src/local/stripe-emulator/listen.ts";
-import { stripeCliCommands } from "../../src/local/stripe-cli.ts";
+import { forwardUrl, sameLocalServer } from "../../dev/stripe-emulator/listen.ts";
+import { stripeCliCommands } from "../../dev/stripe-cli.ts";
 
 describe("stripeCliCommands", () => {
   const commands = stripeCliCommands({

@@ -1,7 +1,7 @@
 // Emulator-only routes for tests and the offline merchant: failure injection, pay/resend helpers, dashboards.
 import { Hono } from "hono";
-import { html } from "../../lib/html.ts";
-import { formatMoney } from "../../lib/money.ts";
+import { html } from "../../src/lib/html.ts";
+import { formatMoney } from "../../src/lib/money.ts";
 import { errorResponse } from "./api.ts";
 import { page } from "./checkout-page.ts";
 import { invalidParam, StripeError } from "./errors.ts";

@@ -1,8 +1,8 @@
-// Runs the emulator as a standalone server for offline use: `npx tsx src/local/stripe-emulator/cli.ts --help`.
+// Runs the emulator as a standalone server for offline use: `npx tsx dev/stripe-emulator/cli.ts --help`.
 import { parseArgs } from "node:util";
 import { startStripeEmulator } from "./index.ts";
 
-const USAGE = `Usage: tsx src/local/stripe-emulator/cli.ts [options]
+const USAGE = `Usage: tsx dev/stripe-emulator/cli.ts [options]
 
   --port <n>              Port on 127.0.0.1 (default 12111; 0 picks a free one)
   --webhook-url <url>     Where to deliver signed events, e.g. http://localhost:8888/.netlify/functions/stripe-webhook

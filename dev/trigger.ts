@@ -2,9 +2,9 @@
 import { parseArgs } from "node:util";
 import Stripe from "stripe";
 import * as v from "valibot";
-import { createStripeClient } from "../adapters/stripe.ts";
-import { CliError, describeError, type Env, type Io } from "../catalog/cli.ts";
-import { formatMoney, isKnownCurrency } from "../lib/money.ts";
+import { createStripeClient } from "../src/adapters/stripe.ts";
+import { CliError, describeError, type Env, type Io } from "../src/catalog/cli.ts";
+import { formatMoney, isKnownCurrency } from "../src/lib/money.ts";
 
 /** How each supported event is produced on the emulator; `payment` is the hosted page's choice, null expires. */
 const EVENTS = {

@@ -24,7 +24,7 @@ export interface NetlifyDev {
   stop(): Promise<void>;
 }
 
-const root = fileURLToPath(new URL("../../", import.meta.url));
+const root = fileURLToPath(new URL("../", import.meta.url));
 
 /**
  * Starts `netlify dev --offline` and resolves once it serves requests. The hidden

@@ -1,7 +1,7 @@
 // The emulated hosted checkout: payment link -> session -> server-rendered form -> Pay -> redirect.
 import { Hono } from "hono";
-import { type HtmlValue, html, SafeHtml } from "../../lib/html.ts";
-import { formatMoney, stripeExponent } from "../../lib/money.ts";
+import { type HtmlValue, html, SafeHtml } from "../../src/lib/html.ts";
+import { formatMoney, stripeExponent } from "../../src/lib/money.ts";
 import { StripeError } from "./errors.ts";
 import type { LineItemObject } from "./objects.ts";
 import {
