@@ -398,6 +398,22 @@ describe("failing dependencies over real services", () => {
 });
 
 describe("bad input over real services", () => {
+  it("acknowledges a signed event for a session Stripe does not know, records it and alerts once", async () => {
+    const sessionId = await paidSession([{ name: "Mug", unitAmount: 1500 }]);
+    const event = JSON.parse(await eventFor(sessionId)) as { id: string; data: { object: { id: string } } };
+    // Same shape, a session of another account or mode: Stripe answers 404 to its line items.
+    const stranger = `cs_test_${randomUUID().replaceAll("-", "")}`;
+    event.data.object.id = stranger;
+    const body = JSON.stringify(event);
+    const handle = handler();
+    expect(await post(handle, body)).toEqual({ status: 200, body: { received: true, outcome: "failed" } });
+    expect(await post(handle, body)).toEqual({ status: 200, body: { received: true, outcome: "failed" } });
+    expect(outbox.emails().map((email) => [email.to, email.subject])).toEqual([
+      [["owner@shop.example"], "Order not fulfilled: line_items:stripe:404"],
+    ]);
+    expect(await redis.hget(`${prefix}ledger:${stranger}`, "state")).toBe("failed");
+  });
+
   it("writes no Redis key and sends nothing for a forged or tampered event", async () => {
     const sessionId = await paidSession([{ name: "Mug", unitAmount: 1500 }]);
     const body = await eventFor(sessionId);

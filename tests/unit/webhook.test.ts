@@ -467,6 +467,23 @@ describe("permanent failures", () => {
     },
   );
 
+  it("records line items with a non-numeric amount as failed, under the session's id", async () => {
+    const { deliver, paidSession, lineItems, ledger, mailer } = setup();
+    const session = paidSession();
+    lineItems.items[session.id] = [
+      { ...lineItem({ name: "Odd mug", unitAmount: 1500 }), amount_subtotal: "NaN" },
+    ] as unknown as LineItemPayload[];
+    const res = await deliver(stripeEvent("checkout.session.completed", session));
+    expect(res).toEqual({ status: 200, body: { received: true, outcome: "failed" } });
+    expect(ledger.records.get(session.id)).toMatchObject({
+      sessionId: session.id,
+      state: "failed",
+      reason: "invalid_amount",
+    });
+    expect(mailer.sent.map((e) => e.subject)).toEqual(["Order not fulfilled: invalid_amount"]);
+    expect(mailer.sent[0]?.text).toContain(session.id);
+  });
+
   it("answers JSON 500, never a stack trace, for an unexpected error", async () => {
     const { deliver, paidSession, lineItems } = setup();
     lineItems.listLineItems = async () => {
