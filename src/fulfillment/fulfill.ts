@@ -82,6 +82,11 @@ export interface FulfilOptions {
   lineItems?: LineItemPayload[];
   /** Re-run an order recorded as `failed` (the merchant's `retry`). */
   retryFailed?: boolean;
+  /**
+   * True when `session` was just retrieved or listed from Stripe. A webhook payload is a snapshot from when the
+   * event was created: a redelivery of an old event does not show the fulfilled marker written since.
+   */
+  fresh?: boolean;
 }
 
 /**
@@ -104,7 +109,14 @@ export async function fulfilOrder(
     // Read again under the claim: another path may have finished in between.
     const existing = await deps.ledger.get(key);
     if (existing?.state === "fulfilled") return { outcome: "duplicate", reason: "already_fulfilled" };
-    const stripeAt = fulfilledOnStripe(session);
+    let current = session;
+    if (!options.fresh && fulfilledOnStripe(session) === undefined) {
+      // Before sending, ask Stripe for its copy of "fulfilled" (one call): the ledger may have been lost.
+      const retrieved = await deps.sessions.retrieve(session.id);
+      if (!retrieved) return recordFailure(deps, key, session.id, "unknown_session", options.by, existing);
+      current = retrieved;
+    }
+    const stripeAt = fulfilledOnStripe(current);
     if (stripeAt !== undefined) {
       // Redis lost the record (or never had it) but Stripe remembers: restore the record, send nothing.
       const base = existing ?? blankRecord(session, deps.now());
@@ -358,7 +370,7 @@ export async function recordFailure(
 
 /** The merchant's `retry`: re-runs a failed (or unfinished) order. */
 export function retryOrder(session: SessionPayload, deps: FulfilmentDeps): Promise<ActionResult> {
-  return fulfilOrder(session, deps, { by: "merchant", retryFailed: true });
+  return fulfilOrder(session, deps, { by: "merchant", retryFailed: true, fresh: true });
 }
 
 /** The session id when it has Stripe's format (it may then be logged and stored), else null. */

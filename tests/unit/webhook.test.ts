@@ -360,6 +360,19 @@ describe("never twice, at any age", () => {
     });
   });
 
+  it("asks Stripe before a first send, so a redelivered old event after a lost database sends nothing", async () => {
+    const { deliver, paidSession, mailer, ledger, sessions } = setup();
+    const event = stripeEvent("checkout.session.completed", paidSession());
+    await deliver(event);
+    ledger.records.clear();
+    mailer.expireKeys();
+    const calls = sessions.calls;
+    // The same payload as the first delivery: no fulfilled marker in it.
+    expect((await deliver(event)).body.outcome).toBe("duplicate");
+    expect(sessions.calls).toBe(calls + 1);
+    expect(mailer.sent).toHaveLength(2);
+  });
+
   it("does not send the receipt again when only the merchant notice failed", async () => {
     const { deliver, paidSession, mailer } = setup();
     const event = stripeEvent("checkout.session.completed", paidSession());
