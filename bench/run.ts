@@ -7,7 +7,9 @@ import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { build } from "esbuild";
+import { randomUUID } from "node:crypto";
 import { createStripeClient, stripeLineItems } from "../src/adapters/stripe.ts";
+import { createRedisClient } from "../src/adapters/upstash.ts";
 import { webhookFromEnv } from "../src/app.ts";
 import { startOutbox } from "../dev/outbox.ts";
 import { startStripeEmulator } from "../dev/stripe-emulator/index.ts";
@@ -86,6 +88,8 @@ const env = {
   RESEND_API_KEY: "re_bench",
   EMAIL_FROM: "Bench <orders@shop.example>",
   MERCHANT_EMAIL: "owner@shop.example",
+  // Ledger records never expire: keep this run's apart, and delete them at the end.
+  LINKSHOP_REDIS_PREFIX: `bench:${randomUUID()}:`,
 };
 const handle = webhookFromEnv(env, () => {});
 const stripe = createStripeClient(env.STRIPE_SECRET_KEY, new URL(emulator.url));
@@ -146,6 +150,9 @@ if (listed.length !== 100) throw new Error(`listed ${listed.length} items`);
 record("Stripe calls for a 100-item order", lineItemCalls, TARGETS.hundredItemOrderStripeCalls, "calls");
 await deliver(big);
 
+const redis = createRedisClient(bridge.url, bridge.token);
+const ours = await redis.keys(`${env.LINKSHOP_REDIS_PREFIX}*`);
+if (ours.length > 0) await redis.del(...ours);
 await Promise.all([emulator.close(), outbox.close(), bridge.close()]);
 await rm(work, { recursive: true, force: true });
 

@@ -49,12 +49,14 @@ export interface FailureReply {
 /**
  * The one place where failures become statuses. Every one is non-2xx, so Stripe retries the delivery and a page
  * asks again: 409 while another attempt holds the order, 503 when Redis is unavailable, 502 when Stripe or Resend
- * fail, 500 for anything unexpected (answered as JSON, never as a stack trace). Permanent failures never get here:
- * they are recorded and acknowledged where they happen.
+ * fail, 500 for anything unexpected (answered as JSON, never as a stack trace). Permanent failures of fulfilment
+ * never get here: they are recorded and acknowledged with 200 where they happen.
  */
 export function failureReply(error: unknown): FailureReply {
   if (error instanceof InProgressError) return { status: 409, outcome: "in_progress", reason: error.reason };
   if (error instanceof StoreUnavailableError) return { status: 503, outcome: "failed", reason: error.reason };
   if (error instanceof UpstreamError) return { status: 502, outcome: "failed", reason: error.reason };
+  // Reaches here only from a read that is not recorded (the thank-you page asking about an unusable session).
+  if (error instanceof PermanentError) return { status: 422, outcome: "failed", reason: error.reason };
   return { status: 500, outcome: "failed", reason: "internal_error" };
 }

@@ -5,8 +5,10 @@ import { reconcileFromEnv } from "../../src/app.ts";
 // Built once per cold start and reused by warm invocations.
 const run = reconcileFromEnv(process.env);
 
-export default async (): Promise<void> => {
-  await run();
+// Netlify ignores a scheduled function's answer; under netlify dev (invoked by hand) the counts are handy.
+export default async (): Promise<Response> => {
+  const summary = await run();
+  return Response.json(summary ? { ran: true, ...summary } : { ran: false }, { status: summary ? 200 : 500 });
 };
 
 export const config: Config = {

@@ -1,6 +1,6 @@
 /** Stripe adapter: a client that honours STRIPE_API_BASE, and the LineItemSource over it. */
 import Stripe from "stripe";
-import { UpstreamError } from "../errors.ts";
+import { PermanentError, UpstreamError } from "../errors.ts";
 import { FULFILLED_MARKER } from "../order/checks.ts";
 import type { LineItemPayload, SessionPayload } from "../order/model.ts";
 import type { LineItemSource, SessionSource } from "../fulfillment/ports.ts";
@@ -34,6 +34,12 @@ export function stripeLineItems(stripe: Stripe): LineItemSource {
         });
         for await (const item of pages) items.push(item as LineItemPayload);
       } catch (error) {
+        // Stripe does not know the session (a signed event from another account or mode): no retry can help.
+        if (
+          error instanceof Stripe.errors.StripeInvalidRequestError &&
+          (error.statusCode === 404 || error.statusCode === 400)
+        )
+          throw new PermanentError(`stripe:${error.statusCode}`, { cause: error });
         throw upstream(error);
       }
       return items;

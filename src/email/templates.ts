@@ -192,21 +192,17 @@ export interface FailureAlert {
 
 /** Tells the merchant that an order could not be fulfilled and how to act on it. */
 export function renderFailureAlert(alert: FailureAlert, shop: ShopInfo): RenderedEmail {
-  const ref = alert.sessionId ?? alert.key;
-  const lines = [
-    "An order could not be fulfilled",
-    `Reason: ${alert.reason}`,
-    alert.sessionId
-      ? `Checkout Session: ${alert.sessionId}`
-      : `The payment event carried no usable Checkout Session id (ledger key ${alert.key}).`,
-    "",
-    "Look the order up in the Stripe Dashboard, fix the cause, then run:",
-    `npm run orders -- retry ${ref}`,
-  ];
+  const where = alert.sessionId
+    ? `Checkout Session: ${alert.sessionId}`
+    : `The payment event carried no usable Checkout Session id (ledger key ${alert.key}).`;
+  const next = alert.sessionId
+    ? `Look the order up in the Stripe Dashboard, fix the cause, then run: npm run orders -- retry ${alert.sessionId}`
+    : "Look for the payment in the Stripe Dashboard (Developers > Events) and fulfil it by hand if it is an order.";
+  const lines = ["An order could not be fulfilled", `Reason: ${alert.reason}`, where, "", next];
   const body = html`
     <h1 style="font-size:20px">An order could not be fulfilled</h1>
     <p>Reason: <code>${alert.reason}</code></p>
-    <p>${alert.sessionId ? html`Checkout Session: ${alert.sessionId}` : html`The payment event carried no usable Checkout Session id (ledger key ${alert.key}).`}</p>
-    <p>Look the order up in the Stripe Dashboard, fix the cause, then run <code>npm run orders -- retry ${ref}</code>.</p>`;
+    <p>${where}</p>
+    <p>${next}</p>`;
   return finish(`Order not fulfilled: ${alert.reason}`, shop, body, lines);
 }

@@ -82,6 +82,11 @@ export interface FulfilOptions {
   lineItems?: LineItemPayload[];
   /** Re-run an order recorded as `failed` (the merchant's `retry`). */
   retryFailed?: boolean;
+  /**
+   * True when `session` was just retrieved or listed from Stripe. A webhook payload is a snapshot from when the
+   * event was created: a redelivery of an old event does not show the fulfilled marker written since.
+   */
+  fresh?: boolean;
 }
 
 /**
@@ -96,7 +101,7 @@ export async function fulfilOrder(
 ): Promise<ActionResult> {
   const key = sessionKey(session.id);
   const problem = sessionProblem(session);
-  if (problem) return recordFailure(deps, key, null, problem, options.by);
+  if (problem) return recordFailure(deps, key, usableId(session), problem, options.by);
   // The common repeat (a redelivery, a reload of the thank-you page) costs one read and no claim.
   if ((await deps.ledger.get(key))?.state === "fulfilled")
     return { outcome: "duplicate", reason: "already_fulfilled" };
@@ -104,7 +109,14 @@ export async function fulfilOrder(
     // Read again under the claim: another path may have finished in between.
     const existing = await deps.ledger.get(key);
     if (existing?.state === "fulfilled") return { outcome: "duplicate", reason: "already_fulfilled" };
-    const stripeAt = fulfilledOnStripe(session);
+    let current = session;
+    if (!options.fresh && fulfilledOnStripe(session) === undefined) {
+      // Before sending, ask Stripe for its copy of "fulfilled" (one call): the ledger may have been lost.
+      const retrieved = await deps.sessions.retrieve(session.id);
+      if (!retrieved) return recordFailure(deps, key, session.id, "unknown_session", options.by, existing);
+      current = retrieved;
+    }
+    const stripeAt = fulfilledOnStripe(current);
     if (stripeAt !== undefined) {
       // Redis lost the record (or never had it) but Stripe remembers: restore the record, send nothing.
       const base = existing ?? blankRecord(session, deps.now());
@@ -133,9 +145,16 @@ async function sendOrder(
 ): Promise<ActionResult> {
   const now = deps.now();
   let record: LedgerRecord = existing ?? blankRecord(session, now);
-  const order = toOrder(session, options.lineItems ?? (await deps.lineItems.listLineItems(session.id)));
+  let lineItems = options.lineItems;
+  try {
+    lineItems ??= await deps.lineItems.listLineItems(session.id);
+  } catch (error) {
+    if (!(error instanceof PermanentError)) throw error;
+    return recordFailure(deps, key, session.id, `line_items:${error.reason}`, options.by, existing);
+  }
+  const order = toOrder(session, lineItems);
   const problem = orderProblem(order);
-  if (problem) return recordFailure(deps, key, session.id, problem, options.by, record);
+  if (problem) return recordFailure(deps, key, session.id, problem, options.by, existing);
   const emails = orderEmails(order, deps).filter(([slot]) => record.emails[slot] === undefined);
   if (
     !options.retryFailed &&
@@ -146,7 +165,7 @@ async function sendOrder(
   ) {
     // An earlier attempt may have had an email accepted without recording it, and its key has expired: sending
     // again could send it twice. The merchant decides (`npm run orders -- retry` or `resend`).
-    return recordFailure(deps, key, session.id, "outcome_unknown_key_expired", options.by, record);
+    return recordFailure(deps, key, session.id, "outcome_unknown_key_expired", options.by, existing);
   }
 
   let state: OrderState | "absent" = existing?.state ?? "absent";
@@ -251,7 +270,7 @@ export async function notifyPaymentFailed(
 ): Promise<ActionResult> {
   const key = sessionKey(session.id);
   const problem = sessionProblem(session);
-  if (problem) return recordFailure(deps, key, null, problem, by);
+  if (problem) return recordFailure(deps, key, usableId(session), problem, by);
   return withClaim(deps, key, async () => {
     const existing = await deps.ledger.get(key);
     if (
@@ -298,7 +317,7 @@ export async function recordAwaitingPayment(
 ): Promise<ActionResult> {
   const key = sessionKey(session.id);
   const problem = sessionProblem(session);
-  if (problem) return recordFailure(deps, key, null, problem, "webhook");
+  if (problem) return recordFailure(deps, key, usableId(session), problem, "webhook");
   const record = { ...blankRecord(session, deps.now()), state: "awaiting_payment" as const };
   await deps.ledger.put(key, "absent", record);
   return { outcome: "ignored", reason: "awaiting_payment" };
@@ -306,7 +325,8 @@ export async function recordAwaitingPayment(
 
 /**
  * Records a permanent failure (never over `fulfilled`), logs it at error level and alerts the merchant in an email
- * of its own. `sessionId` is null when the payload's id is unusable; `key` then is its hash.
+ * of its own. `sessionId` is null when the payload's id is unusable; `key` then is its hash. `current` is the
+ * record as stored, when the caller just read or wrote it.
  */
 export async function recordFailure(
   deps: FulfilmentDeps,
@@ -350,7 +370,12 @@ export async function recordFailure(
 
 /** The merchant's `retry`: re-runs a failed (or unfinished) order. */
 export function retryOrder(session: SessionPayload, deps: FulfilmentDeps): Promise<ActionResult> {
-  return fulfilOrder(session, deps, { by: "merchant", retryFailed: true });
+  return fulfilOrder(session, deps, { by: "merchant", retryFailed: true, fresh: true });
+}
+
+/** The session id when it has Stripe's format (it may then be logged and stored), else null. */
+function usableId(session: SessionPayload): string | null {
+  return sessionKey(session.id) === session.id ? session.id : null;
 }
 
 async function withClaim(

@@ -62,7 +62,10 @@ export interface Ledger {
   list(options: { limit: number; before?: number }): Promise<{ key: string; record: LedgerRecord }[]>;
 }
 
-/** Lists every line item of a Checkout Session, product expanded. Throws UpstreamError on failure. */
+/**
+ * Lists every line item of a Checkout Session, product expanded. Throws PermanentError when Stripe does not know
+ * the session, UpstreamError on other failures.
+ */
 export interface LineItemSource {
   listLineItems(sessionId: string): Promise<LineItemPayload[]>;
 }

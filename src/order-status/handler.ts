@@ -112,7 +112,7 @@ async function respond(
     session.created === undefined || deps.now() - session.created * 1000 <= PAGE_FULFIL_WINDOW_MS;
   if (status === "paid" && (recent || fulfilledOnStripe(session) !== undefined)) {
     try {
-      const result = await fulfilOrder(session, deps, { by: "page", lineItems: items });
+      const result = await fulfilOrder(session, deps, { by: "page", lineItems: items, fresh: true });
       note = result.outcome === "fulfilled" ? "fulfilled_here" : result.reason;
     } catch (error) {
       // Another attempt holds the order, or a dependency failed: the webhook's retry finishes the job, and

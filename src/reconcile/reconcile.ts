@@ -150,7 +150,8 @@ async function visit(
     return;
   }
   try {
-    const result = await fulfilOrder(session, deps, { by: "reconcile" });
+    // Listed just now: its metadata is current.
+    const result = await fulfilOrder(session, deps, { by: "reconcile", fresh: true });
     if (result.outcome === "fulfilled") summary.fulfilled++;
     else if (result.outcome === "duplicate") summary.alreadyFulfilled++;
     else if (result.outcome === "failed") summary.failed++;

@@ -231,16 +231,16 @@ describe("the ledger over real services", () => {
   it("sends no second receipt after Resend's keys expired and the whole Redis database was lost", async () => {
     const sessionId = await paidSession([{ name: "Mug", unitAmount: 1500 }]);
     const handle = handler();
-    await post(handle, await eventFor(sessionId));
+    const original = await eventFor(sessionId);
+    await post(handle, original);
     expect(receipts()).toHaveLength(1);
     // Everything this shop had in Redis is gone, and Resend forgot its idempotency keys.
     const keys = await redis.keys(`${prefix}*`);
     await redis.del(...keys);
     await outbox.clear();
-    // Stripe's retried or later event carries the session as it is now: with linkshop_fulfilled_at.
-    const event = JSON.parse(await eventFor(sessionId)) as { data: { object: Record<string, unknown> } };
-    event.data.object = (await stripe.checkout.sessions.retrieve(sessionId)) as never;
-    expect((await post(handle, JSON.stringify(event))).body.outcome).toBe("duplicate");
+    // Stripe redelivers the original event: its payload predates the fulfilled marker, Stripe's session has it.
+    expect(JSON.parse(original).data.object.metadata).not.toHaveProperty("linkshop_fulfilled_at");
+    expect((await post(handle, original)).body.outcome).toBe("duplicate");
     expect(outbox.emails()).toHaveLength(0);
     expect(await redis.hget(`${prefix}ledger:${sessionId}`, "state")).toBe("fulfilled");
   });
@@ -398,6 +398,22 @@ describe("failing dependencies over real services", () => {
 });
 
 describe("bad input over real services", () => {
+  it("acknowledges a signed event for a session Stripe does not know, records it and alerts once", async () => {
+    const sessionId = await paidSession([{ name: "Mug", unitAmount: 1500 }]);
+    const event = JSON.parse(await eventFor(sessionId)) as { id: string; data: { object: { id: string } } };
+    // Same shape, a session of another account or mode: Stripe answers 404 to its line items.
+    const stranger = `cs_test_${randomUUID().replaceAll("-", "")}`;
+    event.data.object.id = stranger;
+    const body = JSON.stringify(event);
+    const handle = handler();
+    expect(await post(handle, body)).toEqual({ status: 200, body: { received: true, outcome: "failed" } });
+    expect(await post(handle, body)).toEqual({ status: 200, body: { received: true, outcome: "failed" } });
+    expect(outbox.emails().map((email) => [email.to, email.subject])).toEqual([
+      [["owner@shop.example"], "Order not fulfilled: unknown_session"],
+    ]);
+    expect(await redis.hget(`${prefix}ledger:${stranger}`, "state")).toBe("failed");
+  });
+
   it("writes no Redis key and sends nothing for a forged or tampered event", async () => {
     const sessionId = await paidSession([{ name: "Mug", unitAmount: 1500 }]);
     const body = await eventFor(sessionId);

@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { renderMerchantNotice, renderPaymentFailed, renderReceipt } from "../../src/email/templates.ts";
+import {
+  renderFailureAlert,
+  renderMerchantNotice,
+  renderPaymentFailed,
+  renderReceipt,
+} from "../../src/email/templates.ts";
 import type { Order } from "../../src/order/model.ts";
 
 const shop = { name: "Fern & Fig", siteUrl: "https://shop.example" };
@@ -156,5 +161,32 @@ describe("renderPaymentFailed", () => {
       "
     `);
     expect(email.html).toContain('<a href="https://shop.example">place your order again</a>');
+  });
+});
+
+describe("renderFailureAlert", () => {
+  it("names the order and the reason, and how to retry it, with nothing about the customer", () => {
+    const email = renderFailureAlert(
+      { sessionId: "cs_test_c3", key: "cs_test_c3", reason: "receipt:resend:422:validation_error" },
+      shop,
+    );
+    expect(email.subject).toBe("Order not fulfilled: receipt:resend:422:validation_error");
+    expect(email.text).toMatchInlineSnapshot(`
+      "Fern & Fig
+
+      An order could not be fulfilled
+      Reason: receipt:resend:422:validation_error
+      Checkout Session: cs_test_c3
+
+      Look the order up in the Stripe Dashboard, fix the cause, then run: npm run orders -- retry cs_test_c3
+      "
+    `);
+  });
+
+  it("escapes what it shows and copes with an event that had no usable session id", () => {
+    const email = renderFailureAlert({ sessionId: null, key: "ab12", reason: "<missing_session>" }, shop);
+    expect(email.html).toContain("&lt;missing_session&gt;");
+    expect(email.html).not.toContain("<missing_session>");
+    expect(email.text).toContain("ledger key ab12");
   });
 });

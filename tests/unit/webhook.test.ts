@@ -360,6 +360,19 @@ describe("never twice, at any age", () => {
     });
   });
 
+  it("asks Stripe before a first send, so a redelivered old event after a lost database sends nothing", async () => {
+    const { deliver, paidSession, mailer, ledger, sessions } = setup();
+    const event = stripeEvent("checkout.session.completed", paidSession());
+    await deliver(event);
+    ledger.records.clear();
+    mailer.expireKeys();
+    const calls = sessions.calls;
+    // The same payload as the first delivery: no fulfilled marker in it.
+    expect((await deliver(event)).body.outcome).toBe("duplicate");
+    expect(sessions.calls).toBe(calls + 1);
+    expect(mailer.sent).toHaveLength(2);
+  });
+
   it("does not send the receipt again when only the merchant notice failed", async () => {
     const { deliver, paidSession, mailer } = setup();
     const event = stripeEvent("checkout.session.completed", paidSession());
@@ -466,6 +479,23 @@ describe("permanent failures", () => {
       }
     },
   );
+
+  it("records line items with a non-numeric amount as failed, under the session's id", async () => {
+    const { deliver, paidSession, lineItems, ledger, mailer } = setup();
+    const session = paidSession();
+    lineItems.items[session.id] = [
+      { ...lineItem({ name: "Odd mug", unitAmount: 1500 }), amount_subtotal: "NaN" },
+    ] as unknown as LineItemPayload[];
+    const res = await deliver(stripeEvent("checkout.session.completed", session));
+    expect(res).toEqual({ status: 200, body: { received: true, outcome: "failed" } });
+    expect(ledger.records.get(session.id)).toMatchObject({
+      sessionId: session.id,
+      state: "failed",
+      reason: "invalid_amount",
+    });
+    expect(mailer.sent.map((e) => e.subject)).toEqual(["Order not fulfilled: invalid_amount"]);
+    expect(mailer.sent[0]?.text).toContain(session.id);
+  });
 
   it("answers JSON 500, never a stack trace, for an unexpected error", async () => {
     const { deliver, paidSession, lineItems } = setup();
