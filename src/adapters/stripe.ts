@@ -39,7 +39,9 @@ export function stripeLineItems(stripe: Stripe): LineItemSource {
           error instanceof Stripe.errors.StripeInvalidRequestError &&
           (error.statusCode === 404 || error.statusCode === 400)
         )
-          throw new PermanentError(`stripe:${error.statusCode}`, { cause: error });
+          throw new PermanentError(error.statusCode === 404 ? "unknown_session" : "stripe:400", {
+            cause: error,
+          });
         throw upstream(error);
       }
       return items;

@@ -3,6 +3,7 @@ import {
   type ActionResult,
   type FulfilmentDeps,
   fulfilOrder,
+  IDEMPOTENCY_WINDOW_MS,
   notifyPaymentFailed,
   recordAwaitingPayment,
   recordFailure,
@@ -14,6 +15,8 @@ import type { SessionPayload } from "../order/model.ts";
 export interface EventPayload {
   id: string;
   type: string;
+  /** Unix seconds when Stripe created the event (its payload is a snapshot from then). */
+  created?: unknown;
   data: { object: ({ object?: string; id?: string } & Record<string, unknown>) | null };
 }
 
@@ -78,8 +81,17 @@ export async function handleEvent(event: EventPayload, deps: FulfilmentDeps): Pr
     case "await_payment":
       return recordAwaitingPayment(action.session, deps);
     case "fulfil":
-      return fulfilOrder(action.session, deps, { by: "webhook" });
+      return fulfilOrder(action.session, deps, { by: "webhook", fresh: recent(event, deps.now()) });
     case "notify_payment_failed":
       return notifyPaymentFailed(action.session, deps, "webhook");
   }
+}
+
+/**
+ * Whether the event is young enough to trust its snapshot of the session. Any earlier send of this order came after
+ * the event was created, so within Resend's idempotency window its keys still stop a second email even if the ledger
+ * was lost; only an older event needs Stripe's current copy of the session (one more read) before a first send.
+ */
+function recent(event: EventPayload, nowMs: number): boolean {
+  return typeof event.created === "number" && nowMs - event.created * 1000 < IDEMPOTENCY_WINDOW_MS;
 }

@@ -107,14 +107,19 @@ export class StaticLineItems implements LineItemSource {
 export class MemorySessions implements SessionSource {
   readonly sessions = new Map<string, SessionPayload>();
   calls = 0;
+  /** Of `calls`, the retrievals and the metadata writes. */
+  retrieves = 0;
+  updates = 0;
   failMark = false;
   async retrieve(sessionId: string) {
     this.calls++;
+    this.retrieves++;
     const session = this.sessions.get(sessionId);
     return session && structuredClone(session);
   }
   async markFulfilled(sessionId: string, at: Date) {
     this.calls++;
+    this.updates++;
     if (this.failMark) throw new UpstreamError("stripe", "stripe:500");
     const session = this.sessions.get(sessionId);
     if (!session) throw new UpstreamError("stripe", "stripe:404");

@@ -360,6 +360,33 @@ describe("never twice, at any age", () => {
     });
   });
 
+  it("trusts a recent event's snapshot: one Stripe read (the line items) and one write for a first send", async () => {
+    const { deliver, paidSession, mailer, sessions, lineItems, clock } = setup();
+    const event = {
+      ...stripeEvent("checkout.session.completed", paidSession()),
+      created: Math.floor(clock.now / 1000) - 60,
+    };
+    expect((await deliver(event)).body.outcome).toBe("fulfilled");
+    expect(lineItems.calls).toBe(1);
+    expect(sessions.retrieves).toBe(0);
+    expect(sessions.updates).toBe(1);
+    expect(mailer.sent).toHaveLength(2);
+  });
+
+  it("still trusts it after a lost database: within Resend's window the emails' keys stop a second send", async () => {
+    const { deliver, paidSession, mailer, ledger, sessions, clock } = setup();
+    const event = {
+      ...stripeEvent("checkout.session.completed", paidSession()),
+      created: Math.floor(clock.now / 1000),
+    };
+    await deliver(event);
+    ledger.records.clear();
+    clock.advance(60 * 60 * 1000);
+    expect((await deliver(event)).body.outcome).toBe("fulfilled");
+    expect(sessions.retrieves).toBe(0);
+    expect(mailer.sent).toHaveLength(2);
+  });
+
   it("asks Stripe before a first send, so a redelivered old event after a lost database sends nothing", async () => {
     const { deliver, paidSession, mailer, ledger, sessions } = setup();
     const event = stripeEvent("checkout.session.completed", paidSession());
