@@ -56,6 +56,8 @@ export interface StackOptions {
   watch?: boolean;
   /** Where local Payment Links are written; default `<root>/.linkshop`. */
   workDir?: string;
+  /** Further variables for the functions, e.g. a Redis key prefix of their own for a test's stack. */
+  functionEnv?: Record<string, string>;
   /** Backend of the Upstash bridge; "redis" makes a missing Redis an error (CI). Default "auto". */
   redisBackend?: "auto" | "redis" | "memory";
 }
@@ -135,7 +137,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     for (const stopOne of stoppers.splice(0).reverse()) await stopOne().catch(() => {});
   };
   try {
-    const functionEnv: Record<string, string> = { URL: shopUrl };
+    const functionEnv: Record<string, string> = { URL: shopUrl, ...options.functionEnv };
     const workDir = options.workDir ?? join(root, ".linkshop");
     let stripe: StackServices["stripe"];
     let upstash: StackServices["upstash"];

@@ -1,8 +1,10 @@
 /** End-to-end support: the whole local stack for one test file, and a customer's moves on the emulated checkout. */
+import { randomUUID } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { Redis as IORedis } from "ioredis";
 import type { Page, Response } from "playwright-core";
 import type { Outbox, StoredEmail } from "../../dev/outbox.ts";
 import { freePort } from "../../dev/ports.ts";
@@ -45,6 +47,7 @@ export async function startE2eShop(timing: E2eTiming): Promise<E2eShop> {
     freePort(),
   ]);
   const work = await mkdtemp(join(tmpdir(), "linkshop-e2e-"));
+  const prefix = `linkshop-e2e-${randomUUID()}:`;
   let stack: Stack;
   try {
     stack = await startStack({
@@ -59,6 +62,8 @@ export async function startE2eShop(timing: E2eTiming): Promise<E2eShop> {
       outDir: join(work, "dist"),
       workDir: join(work, "linkshop"),
       redisBackend,
+      // Its orders stay out of the ledger a developer's own `npm start` shows (same Redis, other keys).
+      functionEnv: { LINKSHOP_REDIS_PREFIX: prefix },
       stripeTiming: timing,
     });
   } catch (error) {
@@ -74,7 +79,7 @@ export async function startE2eShop(timing: E2eTiming): Promise<E2eShop> {
   }
   const stop = async () => {
     await stack.stop();
-    await rm(work, { recursive: true, force: true });
+    await Promise.all([rm(work, { recursive: true, force: true }), deleteKeys(prefix)]);
   };
   return { stack, shopUrl: stack.shopUrl, stripe, outbox, output, stop };
 }
@@ -204,4 +209,26 @@ export function fulfilments(shop: E2eShop, sessionId: string): FunctionLog[] {
   return functionLogs(shop, sessionId).filter(
     (log) => log.outcome === "fulfilled" || log.note === "fulfilled_here",
   );
+}
+
+/** Deletes the Redis keys under `prefix` when the stack's bridge used the real Redis (nothing to do in memory). */
+async function deleteKeys(prefix: string): Promise<void> {
+  const redis = new IORedis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379", {
+    lazyConnect: true,
+    maxRetriesPerRequest: 1,
+    retryStrategy: () => null,
+  });
+  redis.on("error", () => {});
+  try {
+    await redis.connect();
+    for await (const keys of redis.scanStream({ match: `${prefix}*`, count: 500 }) as AsyncIterable<
+      string[]
+    >) {
+      if (keys.length > 0) await redis.del(...keys);
+    }
+  } catch {
+    // No Redis: the bridge kept everything in memory, and it is gone with the stack.
+  } finally {
+    redis.disconnect();
+  }
 }
