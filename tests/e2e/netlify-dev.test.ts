@@ -10,6 +10,7 @@ import { type Outbox, startOutbox } from "../../dev/outbox.ts";
 import { freePort } from "../../dev/ports.ts";
 import { type StripeEmulator, startStripeEmulator } from "../../dev/stripe-emulator/index.ts";
 import { startUpstashBridge, type UpstashBridge } from "../../dev/upstash-bridge.ts";
+import { deleteKeys } from "../support/e2e.ts";
 import { redisBackend } from "../support/redis.ts";
 import { webhookRequest } from "../support/stripe-payloads.ts";
 
@@ -20,6 +21,8 @@ let outbox: Outbox;
 const outboxDir = join(tmpdir(), `linkshop-outbox-${randomUUID()}`);
 let bridge: UpstashBridge;
 let netlify: NetlifyDev;
+// Keys of this test's orders, apart from a developer's own `npm start` in the same Redis.
+const prefix = `linkshop-e2e-${randomUUID()}:`;
 
 beforeAll(async () => {
   [emulator, outbox, bridge] = await Promise.all([
@@ -39,12 +42,14 @@ beforeAll(async () => {
       RESEND_BASE_URL: outbox.url,
       EMAIL_FROM: "Fern & Fig <orders@shop.example>",
       SHOP_NAME: "Fern & Fig",
+      LINKSHOP_REDIS_PREFIX: prefix,
     },
   });
 });
 
 afterAll(async () => {
   await netlify?.stop();
+  await deleteKeys(prefix);
   await Promise.all([
     emulator?.close(),
     outbox?.close().then(() => rm(outboxDir, { recursive: true, force: true })),

@@ -212,7 +212,7 @@ export function fulfilments(shop: E2eShop, sessionId: string): FunctionLog[] {
 }
 
 /** Deletes the Redis keys under `prefix` when the stack's bridge used the real Redis (nothing to do in memory). */
-async function deleteKeys(prefix: string): Promise<void> {
+export async function deleteKeys(prefix: string): Promise<void> {
   const redis = new IORedis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379", {
     lazyConnect: true,
     maxRetriesPerRequest: 1,
