@@ -4,6 +4,7 @@ import Stripe from "stripe";
 import * as v from "valibot";
 import { createStripeClient } from "../src/adapters/stripe.ts";
 import { CliError, describeError, type Env, type Io } from "../src/catalog/cli.ts";
+import { WEBHOOK_EVENTS } from "../src/catalog/webhook-events.ts";
 import { formatMoney, isKnownCurrency } from "../src/lib/money.ts";
 
 /** How each supported event is produced on the emulator; `payment` is the hosted page's choice, null expires. */
@@ -230,7 +231,7 @@ function stripeCliAdvice(options: TriggerOptions, env: Env): string[] {
     "",
     "  1. In another terminal, forward Stripe's events to the function, and put the signing secret it prints",
     "     (whsec_...) in .env as STRIPE_WEBHOOK_SECRET, then restart the shop:",
-    `       stripe listen --forward-to localhost:${shopPort}/api/stripe-webhook`,
+    `       stripe listen --events ${WEBHOOK_EVENTS.join(",")} --forward-to localhost:${shopPort}/api/stripe-webhook`,
     "  2. Then:",
     `       ${["stripe trigger", event, ...overrides].join(" ")}`,
   ];

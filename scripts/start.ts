@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { parseArgs, parseEnv } from "node:util";
 import { BuildError } from "../src/catalog/build.ts";
 import { CatalogError } from "../src/catalog/schema.ts";
+import { WEBHOOK_EVENTS } from "../src/catalog/webhook-events.ts";
 import {
   type Env,
   PortInUseError,
@@ -143,7 +144,7 @@ function banner({ shopUrl, services }: Stack): string {
   } else {
     lines.push(
       "  Forward Stripe's events to the function, in another terminal:",
-      `    stripe listen --forward-to localhost:${new URL(shopUrl).port}/api/stripe-webhook`,
+      `    stripe listen --events ${WEBHOOK_EVENTS.join(",")} --forward-to localhost:${new URL(shopUrl).port}/api/stripe-webhook`,
       "  and put the signing secret it prints in .env as STRIPE_WEBHOOK_SECRET (then restart).",
       "  Then: stripe trigger checkout.session.completed",
     );

@@ -117,7 +117,7 @@ export async function runStripeWebhook(argv: string[], env: Env, io: Io): Promis
     if (!access.apiBase && /^https?:\/\/(localhost|127\.|\[::1\])/.test(url)) {
       throw new CliError(
         `Stripe cannot deliver events to ${url}. Pass --site-url with your public site (or set URL). ` +
-          `To receive test events locally, run: stripe listen --forward-to ${url}`,
+          `To receive test events locally, run: stripe listen --events ${WEBHOOK_EVENTS.join(",")} --forward-to ${url}`,
       );
     }
     const outcome = await ensureWebhookEndpoint(stripeFor(access), url, {

@@ -154,7 +154,9 @@ describe("npm start", () => {
       .toContain("Press Ctrl-C to stop.");
     const banner = running.output();
     expect(banner).toContain("Stripe    REAL (test mode) from .env");
-    expect(banner).toContain(`stripe listen --forward-to localhost:${p.shop}/api/stripe-webhook`);
+    expect(banner).toContain(
+      `stripe listen --events checkout.session.completed,checkout.session.async_payment_succeeded,checkout.session.async_payment_failed --forward-to localhost:${p.shop}/api/stripe-webhook`,
+    );
     expect(banner).toContain("Upstash   emulated");
     // No emulator was started on its port.
     await expect(fetch(`http://127.0.0.1:${p.stripe}/`)).rejects.toThrow();

@@ -449,7 +449,9 @@ describe("npm run stripe:webhook", () => {
     const run = await webhook(["--site-url", "http://localhost:8888"], { STRIPE_SECRET_KEY: KEY });
     expect(run.code).toBe(1);
     expect(run.err).toContain("Stripe cannot deliver events to http://localhost:8888/api/stripe-webhook");
-    expect(run.err).toContain("stripe listen --forward-to http://localhost:8888/api/stripe-webhook");
+    expect(run.err).toContain(
+      "stripe listen --events checkout.session.completed,checkout.session.async_payment_succeeded,checkout.session.async_payment_failed --forward-to http://localhost:8888/api/stripe-webhook",
+    );
   });
 
   it("refuses a live key without --live", async () => {

@@ -310,7 +310,9 @@ describe("npm run trigger without an emulator", () => {
       );
 
       expect(run.code).toBe(0);
-      expect(run.out).toContain("stripe listen --forward-to localhost:8888/api/stripe-webhook");
+      expect(run.out).toContain(
+        "stripe listen --events checkout.session.completed,checkout.session.async_payment_succeeded,checkout.session.async_payment_failed --forward-to localhost:8888/api/stripe-webhook",
+      );
       expect(run.out).toContain("stripe trigger checkout.session.completed --override price:currency=jpy");
       expect(run.out).toContain("--items 3: the CLI's fixture has one line item");
       expect(run.out).toContain("stripe events resend");
@@ -328,7 +330,9 @@ describe("npm run trigger without an emulator", () => {
     );
 
     expect(run.code).toBe(0);
-    expect(run.out).toContain("stripe listen --forward-to localhost:9999/api/stripe-webhook");
+    expect(run.out).toContain(
+      "stripe listen --events checkout.session.completed,checkout.session.async_payment_succeeded,checkout.session.async_payment_failed --forward-to localhost:9999/api/stripe-webhook",
+    );
     expect(run.out).toContain(
       "stripe trigger checkout.session.async_payment_failed --override payment_method:billing_details.email=a@b.example",
     );
