@@ -20,6 +20,8 @@ import type { LogFields } from "../../src/log.ts";
 import { createWebhookHandler } from "../../src/webhook/handler.ts";
 import { redisBackend } from "../support/redis.ts";
 import { sign, webhookRequest } from "../support/stripe-payloads.ts";
+import { testShop } from "../support/fakes.ts";
+import { orderNumber } from "../../src/order/number.ts";
 
 const secret = "whsec_integration_secret";
 const apiKey = "sk_test_integration";
@@ -178,7 +180,7 @@ describe("webhook over real services", () => {
     });
     await post(handler(), await eventFor(sessionId));
     const [receipt] = receipts();
-    expect(receipt?.text).toContain("3 x <b>Matcha</b> & tin @ ¥1,200 = ¥3,600");
+    expect(receipt?.text).toContain("3 × <b>Matcha</b> & tin @ ¥1,200 = ¥3,600");
     expect(receipt?.html).toContain("&lt;b&gt;Matcha&lt;/b&gt; &amp; tin");
     expect(receipt?.html).not.toContain("<b>Matcha");
   });
@@ -267,7 +269,7 @@ describe("the ledger over real services", () => {
     );
     expect(result).toEqual({ status: 200, body: { received: true, outcome: "failed" } });
     expect(outbox.emails().map((email) => [email.to, email.subject])).toEqual([
-      [["owner@shop.example"], "New order: $15.00, 1 item"],
+      [["owner@shop.example"], `[TEST] New order ${orderNumber(sessionId)}: $15.00, 1 item`],
       [["owner@shop.example"], "Order not fulfilled: receipt:resend:422:validation_error"],
     ]);
     const record = JSON.parse((await redis.hget<string>(`${prefix}ledger:${sessionId}`, "record")) ?? "{}");
@@ -334,7 +336,7 @@ describe("failing dependencies over real services", () => {
               waits.push(ms);
             },
           }),
-          shop: { name: "Fern & Fig", siteUrl: undefined },
+          shop: testShop({ name: "Fern & Fig" }),
           merchantEmail: undefined,
           log: () => {},
         },

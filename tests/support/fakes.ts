@@ -1,6 +1,7 @@
 /** In-memory test doubles for the fulfilment ports, with the same semantics as the real adapters. */
 import { PermanentError, StoreUnavailableError, UpstreamError } from "../../src/errors.ts";
 import type { FulfilmentDeps } from "../../src/fulfillment/fulfill.ts";
+import type { ShopInfo } from "../../src/shop.ts";
 import type {
   Claim,
   ClaimStore,
@@ -161,7 +162,7 @@ export function fakeDeps(overrides: Partial<FulfilmentDeps> = {}) {
     mailer,
     lineItems,
     sessions,
-    shop: { name: "Test Shop", siteUrl: "https://shop.example" },
+    shop: testShop({ name: "Test Shop", siteUrl: "https://shop.example" }),
     merchantEmail: "owner@shop.example",
     scope: "shop",
     now: clock.read,
@@ -169,4 +170,18 @@ export function fakeDeps(overrides: Partial<FulfilmentDeps> = {}) {
     ...overrides,
   };
   return { deps, store, ledger, mailer, lineItems, sessions, clock, logs: entries };
+}
+
+/** Shop facts for tests: an English shop with a support address, no logo, no pictures unless given. */
+export function testShop(overrides: Partial<ShopInfo> = {}): ShopInfo {
+  return {
+    name: "Test Shop",
+    supportEmail: "help@shop.example",
+    locale: "en-US",
+    siteUrl: undefined,
+    logo: undefined,
+    accentColor: undefined,
+    productImages: {},
+    ...overrides,
+  };
 }
