@@ -1,6 +1,6 @@
 /** Pure email renderers: Order (or notice) + shop -> subject, HTML and plain text, in the shop's language. */
 import { html, type SafeHtml } from "../lib/html.ts";
-import type { Order, OrderItem, ShippingAddress } from "../order/model.ts";
+import type { Order, OrderItem } from "../order/model.ts";
 import { orderNumber } from "../order/number.ts";
 import { type ShopInfo, siteAsset } from "../shop.ts";
 import { type Formats, formatsFor } from "./format.ts";

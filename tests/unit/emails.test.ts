@@ -1,3 +1,4 @@
+/* eslint no-irregular-whitespace: ["error", { "skipTemplates": true }] -- the snapshots hold the no-break spaces Intl puts in money and French punctuation */
 import { describe, expect, it } from "vitest";
 import {
   dashboardUrl,
