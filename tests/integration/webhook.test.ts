@@ -54,7 +54,6 @@ beforeAll(async () => {
     RESEND_API_KEY: "re_integration",
     EMAIL_FROM: "Fern & Fig <orders@shop.example>",
     MERCHANT_EMAIL: "owner@shop.example",
-    SHOP_NAME: "Fern & Fig",
     LINKSHOP_REDIS_PREFIX: prefix,
   };
 });
@@ -147,7 +146,11 @@ describe("webhook over real services", () => {
     expect(await redis.zscore(`${prefix}ledger:index`, sessionId)).not.toBeNull();
     // Stripe keeps its own copy of "fulfilled".
     const session = await stripe.checkout.sessions.retrieve(sessionId);
-    expect(session.metadata).toMatchObject({ linkshop_id: "mug", linkshop_fulfilled_at: expect.any(String) });
+    expect(session.metadata).toMatchObject({
+      linkshop_id: "mug",
+      linkshop_fulfilled_at: expect.any(String),
+      linkshop_order: orderNumber(sessionId),
+    });
   });
 
   it("lists an order of 100 items in one Stripe call, and 150 items in two", async () => {
@@ -223,8 +226,9 @@ describe("webhook over real services", () => {
     const handle = handler();
     await post(handle, failed);
     await post(handle, failed);
-    expect(outbox.emails().map((email) => email.subject)).toEqual([
-      "Your Fern & Fig payment did not go through",
+    // The shop's name and support address come from the catalog.
+    expect(outbox.emails().map((email) => [email.subject, email.replyTo])).toEqual([
+      ["Your Trailhead Goods payment did not go through", ["help@trailhead.example"]],
     ]);
   });
 });

@@ -15,7 +15,8 @@ import type {
   SessionSource,
 } from "../../src/fulfillment/ports.ts";
 import type { LogFields } from "../../src/log.ts";
-import { FULFILLED_MARKER } from "../../src/order/checks.ts";
+import { FULFILLED_MARKER, ORDER_NUMBER_KEY } from "../../src/order/checks.ts";
+import { orderNumber } from "../../src/order/number.ts";
 import type { LineItemPayload, SessionPayload } from "../../src/order/model.ts";
 
 /** A ClaimStore on a Map (TTL ignored); `down` makes every call fail like an unreachable Redis. */
@@ -119,7 +120,11 @@ export class MemorySessions implements SessionSource {
     if (this.failMark) throw new UpstreamError("stripe", "stripe:500");
     const session = this.sessions.get(sessionId);
     if (!session) throw new UpstreamError("stripe", "stripe:404");
-    session.metadata = { ...session.metadata, [FULFILLED_MARKER]: at.toISOString() };
+    session.metadata = {
+      ...session.metadata,
+      [FULFILLED_MARKER]: at.toISOString(),
+      [ORDER_NUMBER_KEY]: orderNumber(sessionId),
+    };
   }
   async listComplete(since: number, cursor: string | undefined): Promise<SessionPage> {
     this.calls++;

@@ -176,6 +176,7 @@ describe("fulfilment", () => {
     // Stripe's copy of "fulfilled", which survives losing Redis.
     expect(sessions.sessions.get(session.id)?.metadata).toMatchObject({
       linkshop_fulfilled_at: new Date(clock.now).toISOString(),
+      linkshop_order: orderNumber(session.id),
     });
   });
 
