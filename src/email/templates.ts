@@ -49,7 +49,7 @@ export function renderReceipt(order: Order, shop: ShopInfo): RenderedEmail {
     <ul style="margin:0;padding-left:20px">${downloads.map((item) => html`<li><a href="${item.deliveryUrl}" style="color:${accent}">${item.name}</a></li>`)}</ul>`
     }
     ${address && addressBlock(t.shippingTo, address)}
-    <p style="margin:24px 0 0;font-size:12px;color:${MUTED}">${t.paymentReference}${t.colon}${order.sessionId}</p>`;
+    <p style="margin:24px 0 0;font-size:12px;color:${MUTED};word-break:break-all">${t.paymentReference}${t.colon}${order.sessionId}</p>`;
   const text = [
     t.receiptHeading,
     t.receiptIntro,
@@ -166,7 +166,7 @@ function itemsTable(
 ): SafeHtml {
   const cell = `padding:8px 4px;border-bottom:1px solid ${LINE};vertical-align:middle`;
   return html`<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="border-collapse:collapse;width:100%">
-      <tr><th align="left" style="${cell};font-size:13px;color:${MUTED}" colspan="${pictures ? 2 : 1}">${t.item}</th><th align="right" style="${cell};font-size:13px;color:${MUTED}">${t.quantity}</th><th align="right" style="${cell};font-size:13px;color:${MUTED}">${t.amount}</th></tr>${items.map(
+      <tr><th align="left" style="${cell};font-size:13px;color:${MUTED}" colspan="${pictures ? 2 : 1}">${t.item}</th><th align="right" style="${cell};font-size:13px;color:${MUTED};white-space:nowrap">${t.quantity}</th><th align="right" style="${cell};font-size:13px;color:${MUTED}">${t.amount}</th></tr>${items.map(
         (item) => {
           const image = pictures && item.productId ? shop.productImages[item.productId] : undefined;
           const src = image && siteAsset(shop, image.src);
