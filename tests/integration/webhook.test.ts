@@ -12,7 +12,11 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { resendMailer } from "../../src/adapters/resend.ts";
 import { createStripeClient, stripeLineItems, stripeSessions } from "../../src/adapters/stripe.ts";
 import { createRedisClient, upstashClaimStore, upstashLedger } from "../../src/adapters/upstash.ts";
-import { webhookFromEnv } from "../../src/app.ts";
+import catalogFile from "../../catalog.json" with { type: "json" };
+import { services, webhookFromEnv } from "../../src/app.ts";
+import { parseCatalog } from "../../src/catalog/schema.ts";
+import { readConfig } from "../../src/config.ts";
+import { createOrderStatusHandler } from "../../src/order-status/handler.ts";
 import { type Outbox, startOutbox } from "../../src/local/outbox.ts";
 import { type StripeEmulator, startStripeEmulator } from "../../src/local/stripe-emulator/index.ts";
 import { startUpstashBridge, type UpstashBridge } from "../../src/local/upstash-bridge.ts";
@@ -230,6 +234,39 @@ describe("webhook over real services", () => {
     expect(outbox.emails().map((email) => [email.subject, email.replyTo])).toEqual([
       ["Your Trailhead Goods payment did not go through", ["help@trailhead.example"]],
     ]);
+  });
+});
+
+describe("a shop in German", () => {
+  it("sends a German receipt in euros, replies to support, and the order status names the same order", async () => {
+    const catalog = parseCatalog({
+      ...catalogFile,
+      shop: { ...catalogFile.shop, currency: "eur", locale: "de-DE", supportEmail: "hilfe@laden.example" },
+    });
+    const deps = services(readConfig({ ...env, URL: "https://laden.example" }), () => {}, catalog);
+    const webhook = createWebhookHandler({ webhookSecret: secret, deps, log: () => {} });
+    const sessionId = await paidSession([{ name: "Becher", unitAmount: 1500, quantity: 2 }], {
+      currency: "eur",
+    });
+    expect(await post(webhook, await eventFor(sessionId))).toEqual({
+      status: 200,
+      body: { received: true, outcome: "fulfilled" },
+    });
+    const [receipt] = receipts();
+    const number = orderNumber(sessionId);
+    expect(receipt?.subject).toBe(`Ihre Bestellung ${number} bei Trailhead Goods: 30,00\u00a0€`);
+    expect(receipt?.replyTo).toEqual(["hilfe@laden.example"]);
+    expect(receipt?.text).toContain("2 × Becher @ 15,00\u00a0€ = 30,00\u00a0€");
+    expect(receipt?.text).toContain(`Bestellnummer: ${number}`);
+    expect(receipt?.html).toContain('<html lang="de-DE">');
+
+    const status = createOrderStatusHandler({ deps, log: () => {} });
+    const res = await status(new Request(`https://laden.example/api/order-status?session_id=${sessionId}`));
+    expect(await res.json()).toMatchObject({
+      status: "paid",
+      orderNumber: number,
+      total: { amount: 3000, currency: "eur", formatted: "30,00\u00a0€" },
+    });
   });
 });
 
