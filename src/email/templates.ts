@@ -237,7 +237,7 @@ function finish(
   const logo = shop.logo && siteAsset(shop, shop.logo.src);
   const header =
     logo && shop.logo
-      ? html`<img src="${logo}" alt="${shop.name}" height="40" style="display:block;height:40px;width:auto;border:0">`
+      ? html`<img src="${logo}" alt="${shop.logo.alt}" height="40" style="display:block;height:40px;width:auto;border:0">`
       : html`<span style="font-size:18px;font-weight:bold;color:${accent}">${shop.name}</span>`;
   const footer =
     options.footer &&

@@ -270,11 +270,11 @@ describe("renderReceipt", () => {
   it("puts the logo and accent colour in the header when the catalog has them", () => {
     const { html } = renderReceipt(order, {
       ...shop,
-      logo: { src: "images/logo.png", alt: "Fern & Fig" },
+      logo: { src: "images/logo.png", alt: "Fern & Fig, home" },
       accentColor: "#2f6f4e",
     });
     expect(html).toContain(
-      '<img src="https://shop.example/images/logo.png" alt="Fern &amp; Fig" height="40"',
+      '<img src="https://shop.example/images/logo.png" alt="Fern &amp; Fig, home" height="40"',
     );
     expect(html).toContain("border-bottom:3px solid #2f6f4e");
   });
