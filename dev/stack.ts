@@ -218,7 +218,6 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         }),
       };
     }
-    if (!set(env.SHOP_NAME)) functionEnv.SHOP_NAME = catalog.shop.name;
     // `npm run trigger` and `stripe trigger` create sessions without a Payment Link: fulfil every session locally.
     if (!set(env.LINKSHOP_FULFIL_SESSIONS)) functionEnv.LINKSHOP_FULFIL_SESSIONS = "all";
 

@@ -2,16 +2,29 @@
 import { resendMailer } from "./adapters/resend.ts";
 import { createStripeClient, stripeLineItems, stripeSessions } from "./adapters/stripe.ts";
 import { createRedisClient, upstashClaimStore, upstashLedger, upstashValues } from "./adapters/upstash.ts";
+import catalogFile from "../catalog.json" with { type: "json" };
+import { type Catalog, parseCatalog } from "./catalog/schema.ts";
 import { type Config, ConfigError, readConfig } from "./config.ts";
 import { jsonLogger, type Logger } from "./log.ts";
 import { createOrderStatusHandler } from "./order-status/handler.ts";
 import { type ReconcileDeps, type ReconcileSummary, reconcile } from "./reconcile/reconcile.ts";
+import { shopInfo } from "./shop.ts";
 import { createWebhookHandler } from "./webhook/handler.ts";
 
 type Env = Record<string, string | undefined>;
 
+let bundledCatalog: Catalog | undefined;
+/**
+ * The shop's catalog as deployed with the functions (bundled at build time; the site build has already refused an
+ * invalid one). The one source of the shop's name, support address, language and look.
+ */
+export function deployedCatalog(): Catalog {
+  bundledCatalog ??= parseCatalog(catalogFile);
+  return bundledCatalog;
+}
+
 /** Every service the functions and commands use, wired to real clients. */
-export function services(config: Config, log: Logger): ReconcileDeps {
+export function services(config: Config, log: Logger, catalog: Catalog = deployedCatalog()): ReconcileDeps {
   const stripe = createStripeClient(config.stripeSecretKey, config.stripeApiBase);
   const redis = createRedisClient(config.upstashUrl, config.upstashToken);
   return {
@@ -21,7 +34,7 @@ export function services(config: Config, log: Logger): ReconcileDeps {
     lineItems: stripeLineItems(stripe),
     sessions: stripeSessions(stripe),
     mailer: resendMailer({ apiKey: config.resendApiKey, from: config.emailFrom }),
-    shop: { name: config.shopName, siteUrl: config.siteUrl },
+    shop: shopInfo(catalog, config.siteUrl),
     merchantEmail: config.merchantEmail,
     scope: config.sessionScope,
     now: Date.now,

@@ -15,7 +15,6 @@ export interface Config {
   emailFrom: string;
   /** Receives a new-order notification when set. */
   merchantEmail: string | undefined;
-  shopName: string;
   /** Public URL of the shop (Netlify sets `URL`); linked from emails when known. */
   siteUrl: string | undefined;
   /**
@@ -74,7 +73,6 @@ const schema = v.object({
   RESEND_API_KEY: required(),
   EMAIL_FROM: required(mailbox),
   MERCHANT_EMAIL: optional(v.regex(new RegExp(`^${emailAddress.source}$`), "must be an email address")),
-  SHOP_NAME: optional(),
   STRIPE_API_BASE: optional(httpUrl),
   URL: optional(httpUrl),
   LINKSHOP_REDIS_PREFIX: optional(v.regex(/^[A-Za-z0-9:_-]{1,64}$/, "must be 1-64 of A-Z a-z 0-9 : _ -")),
@@ -128,7 +126,6 @@ export function readConfig(env: Record<string, string | undefined>): Config {
     resendApiKey: env2.RESEND_API_KEY,
     emailFrom: env2.EMAIL_FROM,
     merchantEmail: env2.MERCHANT_EMAIL,
-    shopName: env2.SHOP_NAME ?? "Our shop",
     siteUrl: env2.URL,
     sessionScope: (env2.LINKSHOP_FULFIL_SESSIONS ?? "shop") as SessionScope,
     redisPrefix: env2.LINKSHOP_REDIS_PREFIX ?? "linkshop:",

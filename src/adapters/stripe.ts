@@ -1,7 +1,8 @@
 /** Stripe adapter: a client that honours STRIPE_API_BASE, and the LineItemSource over it. */
 import Stripe from "stripe";
 import { PermanentError, UpstreamError } from "../errors.ts";
-import { FULFILLED_MARKER } from "../order/checks.ts";
+import { FULFILLED_MARKER, ORDER_NUMBER_KEY } from "../order/checks.ts";
+import { orderNumber } from "../order/number.ts";
 import type { LineItemPayload, SessionPayload } from "../order/model.ts";
 import type { LineItemSource, SessionSource } from "../fulfillment/ports.ts";
 
@@ -65,7 +66,7 @@ export function stripeSessions(stripe: Stripe): SessionSource {
       try {
         // Updating metadata merges keys; other metadata (linkshop_id) stays.
         await stripe.checkout.sessions.update(sessionId, {
-          metadata: { [FULFILLED_MARKER]: at.toISOString() },
+          metadata: { [FULFILLED_MARKER]: at.toISOString(), [ORDER_NUMBER_KEY]: orderNumber(sessionId) },
         });
       } catch (error) {
         throw upstream(error);

@@ -154,9 +154,10 @@ export async function buildSite(options: BuildOptions): Promise<BuildResult> {
     await cp(join(siteDir, "favicon.svg"), join(dir, "favicon.svg"));
     const written = Object.keys(files).concat("favicon.svg");
     // Only the images the catalog uses are published.
-    for (const src of new Set(
-      catalog.products.flatMap((product) => product.images.map((image) => image.src)),
-    )) {
+    for (const src of new Set([
+      ...catalog.products.flatMap((product) => product.images.map((image) => image.src)),
+      ...(catalog.shop.logo ? [catalog.shop.logo.src] : []),
+    ])) {
       await mkdir(join(dir, src, ".."), { recursive: true });
       await cp(join(siteDir, src), join(dir, src));
       written.push(src);

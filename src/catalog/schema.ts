@@ -13,8 +13,12 @@ export interface Shop {
   /** Default currency for prices, ISO 4217 lowercase. */
   currency: string;
   supportEmail: string;
-  /** BCP 47 locale for prices and the page language, e.g. "en-US". */
+  /** BCP 47 locale for prices, dates, addresses and the language of the pages and emails, e.g. "en-US". */
   locale: string;
+  /** Optional logo shown at the top of the emails: a picture under `public/` and its text alternative. */
+  logo: ProductImage | undefined;
+  /** Optional brand colour of headings and links in the emails, `#rrggbb`. */
+  accentColor: string | undefined;
 }
 
 /** One picture of a product: a path under `public/` and its text alternative. */
@@ -71,6 +75,7 @@ const MESSAGES = {
   currency: 'must be a three-letter ISO 4217 currency code in lowercase, e.g. "usd"',
   email: "must be an email address",
   locale: 'must be a language tag such as "en-US"',
+  accentColor: 'must be a colour such as "#2f6f4e"',
   products: "must be a non-empty list of products",
   id: 'must be a slug of lowercase letters, digits and single hyphens, e.g. "field-notes"',
   amount: "must be a positive amount in minor units",
@@ -110,16 +115,6 @@ const httpsUrl = v.pipe(
   v.check((s) => URL.canParse(s) && new URL(s).protocol === "https:", MESSAGES.httpsUrl),
 );
 
-const shopSchema = v.strictObject(
-  {
-    name: text,
-    currency,
-    supportEmail: v.pipe(v.string(MESSAGES.email), v.email(MESSAGES.email)),
-    locale: v.optional(locale, "en-US"),
-  },
-  MESSAGES.object,
-);
-
 const imageSchema = v.strictObject(
   {
     // No "..", no leading slash: the path must stay inside public/ and is served from the site root.
@@ -127,6 +122,20 @@ const imageSchema = v.strictObject(
     alt: text,
   },
   MESSAGES.image,
+);
+
+const shopSchema = v.strictObject(
+  {
+    name: text,
+    currency,
+    supportEmail: v.pipe(v.string(MESSAGES.email), v.email(MESSAGES.email)),
+    locale: v.optional(locale, "en-US"),
+    logo: v.optional(imageSchema),
+    accentColor: v.optional(
+      v.pipe(v.string(MESSAGES.accentColor), v.regex(/^#[0-9a-fA-F]{6}$/, MESSAGES.accentColor)),
+    ),
+  },
+  MESSAGES.object,
 );
 
 // Stripe limits: 50 keys, keys up to 40 characters without brackets, values up to 500 characters.
@@ -291,9 +300,17 @@ function labelIssue(issue: string, label: (index: number) => string): string {
 
 /** Image files a catalog names that are missing from `siteDir`, checked whatever else is wrong with it. */
 async function missingImages(input: unknown, siteDir: string): Promise<string[]> {
-  const products = (input as { products?: unknown } | null)?.products;
-  if (!Array.isArray(products)) return [];
   const issues: string[] = [];
+  const logo = (input as { shop?: { logo?: { src?: unknown } } } | null)?.shop?.logo?.src;
+  if (typeof logo === "string" && IMAGE_SRC.test(logo)) {
+    const found = await access(join(siteDir, logo)).then(
+      () => true,
+      () => false,
+    );
+    if (!found) issues.push(`shop.logo.src: public/${logo} does not exist`);
+  }
+  const products = (input as { products?: unknown } | null)?.products;
+  if (!Array.isArray(products)) return issues;
   for (const [index, product] of products.entries()) {
     const images = (product as { images?: unknown } | null)?.images;
     if (!Array.isArray(images)) continue;
@@ -331,7 +348,7 @@ export function parseCatalog(input: unknown, source = "catalog.json", extraIssue
   if (!result.success || issues.length > 0) throw new CatalogError(source, [...new Set(issues)]);
   const { shop, products } = result.output;
   return {
-    shop,
+    shop: { ...shop, logo: shop.logo, accentColor: shop.accentColor?.toLowerCase() },
     products: products.map((product) => ({
       ...product,
       price: { amount: product.price.amount, currency: product.price.currency ?? shop.currency },

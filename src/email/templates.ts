@@ -1,14 +1,12 @@
-/** Pure email renderers: Order (or notice) + shop -> subject, HTML and plain text. */
-import type { Order, OrderItem } from "../order/model.ts";
+/** Pure email renderers: Order (or notice) + shop -> subject, HTML and plain text, in the shop's language. */
 import { html, type SafeHtml } from "../lib/html.ts";
-import { formatMoney } from "../lib/money.ts";
+import type { Order, OrderItem } from "../order/model.ts";
+import { orderNumber } from "../order/number.ts";
+import { type ShopInfo, siteAsset } from "../shop.ts";
+import { type Formats, formatsFor } from "./format.ts";
+import { type Messages, messagesFor } from "./messages.ts";
 
-/** What the emails say about the shop itself. */
-export interface ShopInfo {
-  name: string;
-  /** Public URL of the storefront, when known. */
-  siteUrl: string | undefined;
-}
+export type { ShopInfo };
 
 /** A rendered email, without sender or recipient. */
 export interface RenderedEmail {
@@ -24,162 +22,249 @@ export interface PaymentFailedNotice {
   total: number;
 }
 
-/** The customer's receipt: items, totals, shipping address and delivery links. */
+// Colours that read on white and, inverted by dark-mode clients, on black.
+const INK = "#1a1a1a";
+const MUTED = "#5f6368";
+const LINE = "#e3e3e3";
+const DEFAULT_ACCENT = "#1f5f8b";
+const FONT = "font-family:-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif";
+
+/** The customer's receipt: order number and date, items with pictures, totals, downloads, address, support. */
 export function renderReceipt(order: Order, shop: ShopInfo): RenderedEmail {
-  const money = (amount: number) => formatMoney(amount, order.currency);
+  const t = messagesFor(shop.locale);
+  const f = formatsFor(shop.locale, order.currency);
   const downloads = order.items.filter((item) => item.deliveryUrl);
+  const address = order.shippingAddress && f.address(order.shippingAddress);
+  const accent = shop.accentColor ?? DEFAULT_ACCENT;
+  const facts = orderFacts(order, t, f);
   const body = html`
-    <h1 style="font-size:20px">Thank you for your order</h1>
-    <p>We have received your payment. Here is your receipt.</p>
-    ${itemsTable(order.items, money)}
-    ${totalsTable(order, money)}
+    <h1 style="margin:0 0 8px;font-size:22px;line-height:1.3;color:${accent}">${t.receiptHeading}</h1>
+    <p style="margin:0 0 16px">${t.receiptIntro}</p>
+    ${factsTable(facts)}
+    ${itemsTable(order.items, shop, t, f, true)}
+    ${totalsTable(order, t, f)}
     ${
       downloads.length > 0 &&
-      html`<h2 style="font-size:16px">Your downloads</h2>
-    <ul>${downloads.map((item) => html`<li><a href="${item.deliveryUrl}">${item.name}</a></li>`)}</ul>`
+      html`<h2 style="margin:24px 0 8px;font-size:16px">${t.downloads}</h2>
+    <ul style="margin:0;padding-left:20px">${downloads.map((item) => html`<li><a href="${item.deliveryUrl}" style="color:${accent}">${item.name}</a></li>`)}</ul>`
     }
-    ${
-      order.shippingAddress &&
-      html`<h2 style="font-size:16px">Shipping to</h2>
-    <p>${[order.shippingAddress.name, ...order.shippingAddress.lines].filter(Boolean).map((line) => html`${line}<br>`)}</p>`
-    }
-    <p style="color:#555">Order reference: ${order.sessionId}</p>`;
+    ${address && addressBlock(t.shippingTo, address)}
+    <p style="margin:24px 0 0;font-size:12px;color:${MUTED};word-break:break-all">${t.paymentReference}${t.colon}${order.sessionId}</p>`;
   const text = [
-    "Thank you for your order",
-    "We have received your payment. Here is your receipt.",
+    t.receiptHeading,
+    t.receiptIntro,
     "",
-    ...itemLines(order.items, money),
+    ...facts.map(([label, value]) => `${label}${t.colon}${value}`),
     "",
-    ...totalLines(order, money),
+    ...itemLines(order.items, f),
+    "",
+    ...totalLines(order, t, f),
     ...(downloads.length > 0
-      ? ["", "Your downloads:", ...downloads.map((i) => `- ${i.name}: ${i.deliveryUrl}`)]
+      ? ["", `${t.downloads}${t.colon.trimEnd()}`, ...downloads.map((i) => `- ${i.name}: ${i.deliveryUrl}`)]
       : []),
-    ...(order.shippingAddress
-      ? [
-          "",
-          "Shipping to:",
-          ...[order.shippingAddress.name ?? "", ...order.shippingAddress.lines].filter(Boolean),
-        ]
-      : []),
+    ...(address ? ["", `${t.shippingTo}${t.colon.trimEnd()}`, ...address] : []),
     "",
-    `Order reference: ${order.sessionId}`,
+    `${t.paymentReference}${t.colon}${order.sessionId}`,
   ];
-  return finish(`Your ${shop.name} order: ${money(order.total)}`, shop, body, text);
+  const subject = t.receiptSubject(shop.name, order.orderNumber, f.money(order.total));
+  return finish(subject, shop, body, text, { footer: true });
 }
 
-/** The merchant's new-order notification: who bought what. */
+/** The merchant's new-order notice: order number, test mark, customer, items, address to copy, Dashboard link. */
 export function renderMerchantNotice(order: Order, shop: ShopInfo): RenderedEmail {
-  const money = (amount: number) => formatMoney(amount, order.currency);
-  const customer =
-    [order.customerName, order.customerEmail].filter(Boolean).join(" · ") || "No contact details";
+  const t = messagesFor(shop.locale);
+  const f = formatsFor(shop.locale, order.currency);
+  const customer = [order.customerName, order.customerEmail].filter(Boolean).join(" · ") || t.noContact;
+  const address = order.shippingAddress && f.address(order.shippingAddress);
+  const dashboard = dashboardUrl(order.sessionId, order.livemode);
+  const facts = orderFacts(order, t, f);
   const body = html`
-    <h1 style="font-size:20px">New order${order.livemode ? "" : " (test mode)"}</h1>
-    <p>Customer: ${customer}</p>
-    ${itemsTable(order.items, money)}
-    ${totalsTable(order, money)}
     ${
-      order.shippingAddress &&
-      html`<h2 style="font-size:16px">Ship to</h2>
-    <p>${[order.shippingAddress.name, ...order.shippingAddress.lines].filter(Boolean).map((line) => html`${line}<br>`)}</p>`
+      !order.livemode &&
+      html`<p style="margin:0 0 16px;padding:8px 12px;background:#fff4d6;color:#6b4e00;border:1px solid #f0c36d;font-weight:bold">${t.testOrder}</p>`
     }
-    ${!order.customerEmail && html`<p><strong>The customer left no email address: no receipt was sent.</strong></p>`}
-    <p style="color:#555">Checkout Session: ${order.sessionId}</p>`;
+    <h1 style="margin:0 0 8px;font-size:22px;line-height:1.3">${t.noticeHeading} ${order.orderNumber}</h1>
+    ${factsTable([...facts, [t.customer, customer]])}
+    ${itemsTable(order.items, shop, t, f, false)}
+    ${totalsTable(order, t, f)}
+    ${address && addressBlock(t.shippingTo, address)}
+    ${!order.customerEmail && html`<p><strong>${t.noReceipt}</strong></p>`}
+    <p style="margin:24px 0 0"><a href="${dashboard}" style="color:${shop.accentColor ?? DEFAULT_ACCENT};font-weight:bold">${t.openInStripe}</a></p>
+    <p style="margin:8px 0 0;color:${MUTED};font-size:13px">${t.checkoutSession}${t.colon}${order.sessionId}</p>`;
   const text = [
-    `New order${order.livemode ? "" : " (test mode)"}`,
-    `Customer: ${customer}`,
+    ...(order.livemode ? [] : [t.testOrder, ""]),
+    `${t.noticeHeading} ${order.orderNumber}`,
+    ...facts.map(([label, value]) => `${label}${t.colon}${value}`),
+    `${t.customer}${t.colon}${customer}`,
     "",
-    ...itemLines(order.items, money),
+    ...itemLines(order.items, f),
     "",
-    ...totalLines(order, money),
-    ...(order.shippingAddress
-      ? [
-          "",
-          "Ship to:",
-          ...[order.shippingAddress.name ?? "", ...order.shippingAddress.lines].filter(Boolean),
-        ]
-      : []),
-    ...(order.customerEmail ? [] : ["", "The customer left no email address: no receipt was sent."]),
+    ...totalLines(order, t, f),
+    ...(address ? ["", `${t.shippingTo}${t.colon.trimEnd()}`, ...address] : []),
+    ...(order.customerEmail ? [] : ["", t.noReceipt]),
     "",
-    `Checkout Session: ${order.sessionId}`,
+    `${t.openInStripe}${t.colon}${dashboard}`,
+    `${t.checkoutSession}${t.colon}${order.sessionId}`,
   ];
   const items = order.items.reduce((sum, item) => sum + item.quantity, 0);
-  return finish(`New order: ${money(order.total)}, ${items} item${items === 1 ? "" : "s"}`, shop, body, text);
+  const subject = `${order.livemode ? "" : "[TEST] "}${t.noticeSubject(order.orderNumber, f.money(order.total), items)}`;
+  return finish(subject, shop, body, text, { footer: false });
 }
 
 /** Tells the customer a delayed payment failed, that nothing was charged, and how to try again. */
 export function renderPaymentFailed(notice: PaymentFailedNotice, shop: ShopInfo): RenderedEmail {
-  const amount = formatMoney(notice.total, notice.currency);
-  const retry = shop.siteUrl
-    ? `You can place your order again at ${shop.siteUrl} and choose another payment method.`
-    : "You can place your order again from our shop and choose another payment method.";
+  const t = messagesFor(shop.locale);
+  const f = formatsFor(shop.locale, notice.currency);
+  const amount = f.money(notice.total);
+  const number = orderNumber(notice.sessionId);
+  const retry = shop.siteUrl ? t.failedRetryAt(shop.siteUrl) : t.failedRetry;
   const body = html`
-    <h1 style="font-size:20px">Your payment did not go through</h1>
-    <p>Your payment of ${amount} to ${shop.name} could not be completed, so your order was not placed and you have not been charged.</p>
+    <h1 style="margin:0 0 8px;font-size:22px;line-height:1.3">${t.failedHeading}</h1>
+    <p>${t.failedBody(amount, shop.name)}</p>
     <p>${
       shop.siteUrl
-        ? html`You can <a href="${shop.siteUrl}">place your order again</a> and choose another payment method.`
+        ? html`<a href="${shop.siteUrl}" style="color:${shop.accentColor ?? DEFAULT_ACCENT}">${t.failedRetryLink}</a> ${t.failedRetryRest}`
         : retry
     }</p>
-    <p style="color:#555">Reference: ${notice.sessionId}</p>`;
+    <p style="color:${MUTED}">${t.reference}${t.colon}${number}<br><span style="font-size:12px">${t.paymentReference}${t.colon}${notice.sessionId}</span></p>`;
   const text = [
-    "Your payment did not go through",
-    `Your payment of ${amount} to ${shop.name} could not be completed, so your order was not placed and you have not been charged.`,
+    t.failedHeading,
+    t.failedBody(amount, shop.name),
     retry,
     "",
-    `Reference: ${notice.sessionId}`,
+    `${t.reference}${t.colon}${number}`,
+    `${t.paymentReference}${t.colon}${notice.sessionId}`,
   ];
-  return finish(`Your ${shop.name} payment did not go through`, shop, body, text);
+  return finish(t.failedSubject(shop.name), shop, body, text, { footer: true });
 }
 
-function itemsTable(items: OrderItem[], money: (amount: number) => string): SafeHtml {
-  return html`<table role="presentation" cellpadding="6" style="border-collapse:collapse;width:100%">
-      <thead><tr><th align="left">Item</th><th align="right">Qty</th><th align="right">Unit</th><th align="right">Amount</th></tr></thead>
-      <tbody>${items.map(
-        (item) =>
-          html`
-        <tr><td>${item.name}</td><td align="right">${item.quantity}</td><td align="right">${money(item.unitAmount)}</td><td align="right">${money(item.amount)}</td></tr>`,
-      )}
-      </tbody>
-    </table>`;
+/** The order's page in the Stripe Dashboard (test or live); the Dashboard's search finds any object by its id. */
+export function dashboardUrl(sessionId: string, livemode: boolean): string {
+  return `https://dashboard.stripe.com/${livemode ? "" : "test/"}search?query=${encodeURIComponent(sessionId)}`;
 }
 
-function totalRows(order: Order): [label: string, amount: number][] {
+function orderFacts(order: Order, t: Messages, f: Formats): [string, string][] {
   return [
-    ["Subtotal", order.subtotal],
-    ...(order.discount > 0 ? [["Discount", -order.discount] as [string, number]] : []),
-    ...(order.shipping > 0 ? [["Shipping", order.shipping] as [string, number]] : []),
-    ...(order.tax > 0 ? [["Tax", order.tax] as [string, number]] : []),
-    ["Total", order.total],
+    [t.orderNumber, order.orderNumber],
+    ...(order.createdAt !== undefined ? [[t.orderDate, f.date(order.createdAt)] as [string, string]] : []),
   ];
 }
 
-function totalsTable(order: Order, money: (amount: number) => string): SafeHtml {
-  return html`<table role="presentation" cellpadding="6" style="margin-left:auto">${totalRows(order).map(
-    ([label, amount]) =>
-      label === "Total"
-        ? html`<tr><th align="left">${label}</th><th align="right">${money(amount)}</th></tr>`
-        : html`<tr><td>${label}</td><td align="right">${money(amount)}</td></tr>`,
+function factsTable(facts: [string, string][]): SafeHtml {
+  return html`<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="margin:0 0 16px;border-collapse:collapse">${facts.map(
+    ([label, value]) =>
+      html`<tr><td style="padding:2px 0;color:${MUTED};width:40%">${label}</td><td style="padding:2px 0;font-weight:bold">${value}</td></tr>`,
   )}</table>`;
 }
 
-function itemLines(items: OrderItem[], money: (amount: number) => string): string[] {
+function itemsTable(
+  items: OrderItem[],
+  shop: ShopInfo,
+  t: Messages,
+  f: Formats,
+  pictures: boolean,
+): SafeHtml {
+  const cell = `padding:8px 4px;border-bottom:1px solid ${LINE};vertical-align:middle`;
+  return html`<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="border-collapse:collapse;width:100%">
+      <tr><th align="left" style="${cell};font-size:13px;color:${MUTED}" colspan="${pictures ? 2 : 1}">${t.item}</th><th align="right" style="${cell};font-size:13px;color:${MUTED};white-space:nowrap">${t.quantity}</th><th align="right" style="${cell};font-size:13px;color:${MUTED}">${t.amount}</th></tr>${items.map(
+        (item) => {
+          const image = pictures && item.productId ? shop.productImages[item.productId] : undefined;
+          const src = image && siteAsset(shop, image.src);
+          return html`
+      <tr>${pictures && html`<td width="56" style="${cell};width:56px">${src && image && html`<img src="${src}" alt="${image.alt}" width="48" height="48" style="display:block;width:48px;height:48px;border:0;border-radius:4px">`}</td>`}<td style="${cell}">${item.name}${item.quantity > 1 && html`<br><span style="font-size:13px;color:${MUTED}">${t.unitPrice}${t.colon}${f.money(item.unitAmount)}</span>`}</td><td align="right" style="${cell}">${item.quantity}</td><td align="right" style="${cell};white-space:nowrap">${f.money(item.amount)}</td></tr>`;
+        },
+      )}
+    </table>`;
+}
+
+function totalRows(order: Order, t: Messages, f: Formats): [label: string, value: string, strong: boolean][] {
+  return [
+    [t.subtotal, f.money(order.subtotal), false],
+    ...(order.discount > 0
+      ? [[t.discount, f.money(-order.discount), false] as [string, string, boolean]]
+      : []),
+    ...(order.shipping > 0
+      ? [[t.shipping, f.money(order.shipping), false] as [string, string, boolean]]
+      : []),
+    ...(order.tax > 0 && !order.taxIncluded
+      ? [[t.tax, f.money(order.tax), false] as [string, string, boolean]]
+      : []),
+    [t.total, f.money(order.total), true],
+  ];
+}
+
+function totalsTable(order: Order, t: Messages, f: Formats): SafeHtml {
+  return html`<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="margin:8px 0 0;border-collapse:collapse">${totalRows(
+    order,
+    t,
+    f,
+  ).map(
+    ([label, value, strong]) =>
+      html`<tr><td align="right" style="padding:3px 4px;${strong ? "font-weight:bold;font-size:17px" : ""}">${label}</td><td align="right" width="120" style="padding:3px 4px;white-space:nowrap;${strong ? "font-weight:bold;font-size:17px" : ""}">${value}</td></tr>`,
+  )}${
+    order.taxIncluded &&
+    html`<tr><td colspan="2" align="right" style="padding:3px 4px;font-size:13px;color:${MUTED}">${t.taxIncluded(f.money(order.tax))}</td></tr>`
+  }</table>`;
+}
+
+function addressBlock(heading: string, lines: string[]): SafeHtml {
+  return html`<h2 style="margin:24px 0 8px;font-size:16px">${heading}</h2>
+    <p style="margin:0">${lines.map((line, i) => html`${i > 0 && html`<br>`}${line}`)}</p>`;
+}
+
+function itemLines(items: OrderItem[], f: Formats): string[] {
   return items.map(
-    (item) => `${item.quantity} x ${item.name} @ ${money(item.unitAmount)} = ${money(item.amount)}`,
+    (item) => `${item.quantity} × ${item.name} @ ${f.money(item.unitAmount)} = ${f.money(item.amount)}`,
   );
 }
 
-function totalLines(order: Order, money: (amount: number) => string): string[] {
-  return totalRows(order).map(([label, amount]) => `${label}: ${money(amount)}`);
+function totalLines(order: Order, t: Messages, f: Formats): string[] {
+  return [
+    ...totalRows(order, t, f).map(([label, value]) => `${label}${t.colon}${value}`),
+    ...(order.taxIncluded ? [t.taxIncluded(f.money(order.tax))] : []),
+  ];
 }
 
-function finish(subject: string, shop: ShopInfo, body: SafeHtml, text: string[]): RenderedEmail {
+function finish(
+  subject: string,
+  shop: ShopInfo,
+  body: SafeHtml,
+  text: string[],
+  options: { footer: boolean },
+): RenderedEmail {
+  const t = messagesFor(shop.locale);
+  const accent = shop.accentColor ?? DEFAULT_ACCENT;
+  const logo = shop.logo && siteAsset(shop, shop.logo.src);
+  const header =
+    logo && shop.logo
+      ? html`<img src="${logo}" alt="${shop.logo.alt}" height="40" style="display:block;height:40px;width:auto;border:0">`
+      : html`<span style="font-size:18px;font-weight:bold;color:${accent}">${shop.name}</span>`;
+  const footer =
+    options.footer &&
+    html`<tr><td style="padding:16px 24px;border-top:1px solid ${LINE};font-size:13px;color:${MUTED}">
+      <p style="margin:0 0 4px">${t.questions(shop.supportEmail)}</p>
+      <p style="margin:0"><a href="mailto:${shop.supportEmail}" style="color:${accent}">${shop.supportEmail}</a>${shop.siteUrl && html` · <a href="${shop.siteUrl}" style="color:${accent}" title="${t.visitShop}">${shop.name}</a>`}</p>
+    </td></tr>`;
   const page = html`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>${subject}</title></head>
-<body style="font-family:system-ui,sans-serif;color:#1a1a1a;max-width:600px;margin:0 auto;padding:16px">
-  <p style="font-weight:bold">${shop.name}</p>
-  ${body}
+<html lang="${shop.locale}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><meta name="color-scheme" content="light dark"><meta name="supported-color-schemes" content="light dark"><title>${subject}</title></head>
+<body style="margin:0;padding:0;background:#f4f4f4;${FONT};color:${INK}">
+<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="background:#f4f4f4"><tr><td align="center" style="padding:16px 8px">
+<table role="presentation" width="600" cellpadding="0" cellspacing="0" border="0" style="width:100%;max-width:600px;background:#ffffff;border-collapse:collapse;${FONT};font-size:15px;line-height:1.5;color:${INK}">
+  <tr><td style="padding:20px 24px;border-bottom:3px solid ${accent}">${header}</td></tr>
+  <tr><td style="padding:24px">${body}</td></tr>
+  ${footer}
+</table>
+</td></tr></table>
 </body></html>`;
-  return { subject, html: page.value, text: [shop.name, "", ...text, ""].join("\n") };
+  const footerText = options.footer
+    ? [
+        "",
+        "--",
+        t.questions(shop.supportEmail),
+        ...(shop.siteUrl ? [`${t.visitShop}${t.colon}${shop.siteUrl}`] : []),
+      ]
+    : [];
+  return { subject, html: page.value, text: [shop.name, "", ...text, ...footerText, ""].join("\n") };
 }
 
 /** A permanent fulfilment failure, as the merchant needs to hear about it. No customer data: ids and codes only. */
@@ -190,19 +275,22 @@ export interface FailureAlert {
   reason: string;
 }
 
-/** Tells the merchant that an order could not be fulfilled and how to act on it. */
+/** Tells the merchant that an order could not be fulfilled and how to act on it (in English: it names commands). */
 export function renderFailureAlert(alert: FailureAlert, shop: ShopInfo): RenderedEmail {
+  const number = alert.sessionId ? orderNumber(alert.sessionId) : undefined;
   const where = alert.sessionId
-    ? `Checkout Session: ${alert.sessionId}`
+    ? `Order ${number}, Checkout Session ${alert.sessionId}`
     : `The payment event carried no usable Checkout Session id (ledger key ${alert.key}).`;
   const next = alert.sessionId
     ? `Look the order up in the Stripe Dashboard, fix the cause, then run: npm run orders -- retry ${alert.sessionId}`
     : "Look for the payment in the Stripe Dashboard (Developers > Events) and fulfil it by hand if it is an order.";
   const lines = ["An order could not be fulfilled", `Reason: ${alert.reason}`, where, "", next];
   const body = html`
-    <h1 style="font-size:20px">An order could not be fulfilled</h1>
+    <h1 style="margin:0 0 8px;font-size:22px">An order could not be fulfilled</h1>
     <p>Reason: <code>${alert.reason}</code></p>
     <p>${where}</p>
     <p>${next}</p>`;
-  return finish(`Order not fulfilled: ${alert.reason}`, shop, body, lines);
+  return finish(`Order not fulfilled: ${alert.reason}`, { ...shop, locale: "en" }, body, lines, {
+    footer: false,
+  });
 }

@@ -246,7 +246,7 @@ export async function resendReceipt(
     const resent = base.emails.resent ?? [];
     const idempotencyKey = emailKey(`resend${resent.length + 1}`, key);
     const { id } = await deps.mailer.send(
-      { to: order.customerEmail, ...renderReceipt(order, deps.shop) },
+      { to: order.customerEmail, replyTo: deps.shop.supportEmail, ...renderReceipt(order, deps.shop) },
       idempotencyKey,
     );
     const next: LedgerRecord = {
@@ -295,7 +295,10 @@ export async function notifyPaymentFailed(
         deps.shop,
       );
       try {
-        const { id } = await deps.mailer.send({ to, ...notice }, emailKey("payment-failed", key));
+        const { id } = await deps.mailer.send(
+          { to, replyTo: deps.shop.supportEmail, ...notice },
+          emailKey("payment-failed", key),
+        );
         record.emails = { ...record.emails, paymentFailed: id ?? "accepted" };
       } catch (error) {
         if (!(error instanceof PermanentError)) throw error;
@@ -415,7 +418,10 @@ type EmailSlot = "receipt" | "notice";
 function orderEmails(order: Order, deps: FulfilmentDeps): [EmailSlot, OutgoingEmail][] {
   const emails: [EmailSlot, OutgoingEmail][] = [];
   if (order.customerEmail)
-    emails.push(["receipt", { to: order.customerEmail, ...renderReceipt(order, deps.shop) }]);
+    emails.push([
+      "receipt",
+      { to: order.customerEmail, replyTo: deps.shop.supportEmail, ...renderReceipt(order, deps.shop) },
+    ]);
   if (deps.merchantEmail)
     emails.push(["notice", { to: deps.merchantEmail, ...renderMerchantNotice(order, deps.shop) }]);
   return emails;

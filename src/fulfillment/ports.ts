@@ -89,6 +89,8 @@ export interface SessionSource {
 /** An email ready to send. */
 export interface OutgoingEmail {
   to: string;
+  /** Where the customer's replies go (the shop's support address); absent for the merchant's own emails. */
+  replyTo?: string;
   subject: string;
   html: string;
   text: string;

@@ -11,6 +11,7 @@ import { formatMoney } from "../lib/money.ts";
 import type { Logger } from "../log.ts";
 import { fulfilledOnStripe, inScope, maskEmail, orderProblem, sessionProblem } from "../order/checks.ts";
 import { type SessionPayload, toOrder } from "../order/model.ts";
+import { orderNumber } from "../order/number.ts";
 
 // What the page accepts: Stripe's id format with a tail of realistic length (ids are ~60 characters today).
 const PAGE_SESSION_ID = /^cs_(test|live)_[A-Za-z0-9]{8,250}$/;
@@ -29,7 +30,10 @@ export type OrderStatus = "paid" | "processing" | "unpaid" | "failed";
 /** The public answer. Amounts in minor units; the email is masked. */
 export interface OrderStatusBody {
   status: OrderStatus;
+  /** The number the receipt shows and the customer quotes (see orderNumber()). */
+  orderNumber: string;
   items: { name: string; quantity: number }[];
+  /** `formatted` in the shop's locale, e.g. "30,00 €" for de-DE. */
   total: { amount: number; currency: string; formatted: string } | null;
   email: string | null;
 }
@@ -93,7 +97,12 @@ async function respond(
     throw error;
   });
   if (record?.state === "fulfilled" || record?.state === "payment_failed") {
-    return { status: 200, sessionId, note: "ledger", body: fromRecord(record) };
+    return {
+      status: 200,
+      sessionId,
+      note: "ledger",
+      body: fromRecord(sessionId, record, deps.shop.locale),
+    };
   }
 
   const session = await deps.sessions.retrieve(sessionId);
@@ -137,28 +146,30 @@ async function respond(
     note,
     body: {
       status,
+      orderNumber: order.orderNumber,
       items: order.items.map(({ name, quantity }) => ({ name, quantity })),
       total: {
         amount: order.total,
         currency: order.currency,
-        formatted: formatMoney(order.total, order.currency),
+        formatted: formatMoney(order.total, order.currency, deps.shop.locale),
       },
       email: maskEmail(order.customerEmail),
     },
   };
 }
 
-function fromRecord(record: LedgerRecord): OrderStatusBody {
+function fromRecord(sessionId: string, record: LedgerRecord, locale: string): OrderStatusBody {
   const total =
     record.amount !== null && record.currency !== null
       ? {
           amount: record.amount,
           currency: record.currency,
-          formatted: formatMoney(record.amount, record.currency),
+          formatted: formatMoney(record.amount, record.currency, locale),
         }
       : null;
   return {
     status: record.state === "fulfilled" ? "paid" : "failed",
+    orderNumber: orderNumber(sessionId),
     items: record.items,
     total,
     email: record.maskedEmail,

@@ -10,6 +10,8 @@ export const SESSION_ID = /^cs_(test|live)_[A-Za-z0-9]{1,250}$/;
 export const SHOP_MARKER = "linkshop_id";
 /** Metadata key written on a session once its emails were accepted: "fulfilled" that survives losing Redis. */
 export const FULFILLED_MARKER = "linkshop_fulfilled_at";
+/** Metadata key written with FULFILLED_MARKER: the order number, so the Dashboard's search finds the session by it. */
+export const ORDER_NUMBER_KEY = "linkshop_order";
 
 /** Which Checkout Sessions of the Stripe account this shop fulfils. */
 export type SessionScope = "shop" | "payment_links" | "all";

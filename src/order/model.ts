@@ -1,5 +1,6 @@
 /** Our own order model, mapped once from Stripe's Checkout Session and line items. Everything downstream reads it. */
 import type Stripe from "stripe";
+import { orderNumber } from "./number.ts";
 
 /**
  * The parts of a Checkout Session we read. Stripe's payloads vary across API versions (older ones carry top-level
@@ -60,17 +61,29 @@ export interface OrderItem {
   amount: number;
   /** Where the buyer gets a digital good (product metadata `download_url`); only http(s) links survive. */
   deliveryUrl: string | undefined;
+  /** The catalog product id (product metadata `linkshop_id`), which names its pictures; undefined for others. */
+  productId: string | undefined;
 }
 
-/** A postal address already split into printable lines. */
+/** A postal address as Stripe collected it; formatted for print by the renderers, in the country's own order. */
 export interface ShippingAddress {
   name: string | undefined;
-  lines: string[];
+  line1: string | undefined;
+  line2: string | undefined;
+  city: string | undefined;
+  state: string | undefined;
+  postalCode: string | undefined;
+  /** ISO 3166-1 alpha-2, uppercase; undefined when Stripe sent none. */
+  country: string | undefined;
 }
 
 /** A paid order, ready to render. All amounts in minor units of `currency`. */
 export interface Order {
   sessionId: string;
+  /** What the customer quotes: derived from `sessionId` (see orderNumber()). */
+  orderNumber: string;
+  /** When the customer checked out (the session's creation), ms since the epoch; undefined when not sent. */
+  createdAt: number | undefined;
   /** Lowercase ISO code as Stripe sends it, e.g. `usd`, `jpy`. */
   currency: string;
   customerEmail: string | undefined;
@@ -80,6 +93,8 @@ export interface Order {
   discount: number;
   shipping: number;
   tax: number;
+  /** True when `tax` is already inside the prices (inclusive tax): it is then shown, not added. */
+  taxIncluded: boolean;
   total: number;
   shippingAddress: ShippingAddress | undefined;
   livemode: boolean;
@@ -95,17 +110,25 @@ export function toOrder(session: SessionPayload, lineItems: LineItemPayload[]): 
   const items = lineItems.map(toOrderItem);
   const subtotal = session.amount_subtotal ?? items.reduce((sum, item) => sum + item.amount, 0);
   const totals = session.total_details;
+  const discount = totals?.amount_discount ?? 0;
+  const shipping = totals?.amount_shipping ?? 0;
+  const tax = totals?.amount_tax ?? 0;
+  const total = session.amount_total ?? subtotal;
   return {
     sessionId: session.id,
+    orderNumber: orderNumber(session.id),
+    createdAt: typeof session.created === "number" ? session.created * 1000 : undefined,
     currency: (session.currency ?? lineItems[0]?.currency ?? "usd").toLowerCase(),
     customerEmail: customerEmailOf(session),
     customerName: session.customer_details?.name || undefined,
     items,
     subtotal,
-    discount: totals?.amount_discount ?? 0,
-    shipping: totals?.amount_shipping ?? 0,
-    tax: totals?.amount_tax ?? 0,
-    total: session.amount_total ?? subtotal,
+    discount,
+    shipping,
+    tax,
+    // Stripe reports inclusive and exclusive tax alike in amount_tax; inclusive tax is the one the total leaves out.
+    taxIncluded: tax > 0 && subtotal - discount + shipping === total,
+    total,
     shippingAddress: toShippingAddress(
       session.collected_information?.shipping_details ?? session.shipping_details ?? session.shipping,
     ),
@@ -125,17 +148,27 @@ function toOrderItem(item: LineItemPayload): OrderItem {
     unitAmount,
     amount: item.amount_subtotal,
     deliveryUrl: safeHttpUrl(liveProduct?.metadata?.download_url),
+    productId: liveProduct?.metadata?.linkshop_id || undefined,
   };
 }
 
 function toShippingAddress(details: ShippingPayload | null | undefined): ShippingAddress | undefined {
   const address = details?.address;
   if (!address) return undefined;
-  const cityLine = [address.postal_code, address.city, address.state].filter(Boolean).join(" ");
-  const lines = [address.line1, address.line2, cityLine, address.country].filter((line): line is string =>
-    Boolean(line),
-  );
-  return lines.length > 0 ? { name: details.name || undefined, lines } : undefined;
+  const field = (value: string | null | undefined) =>
+    (typeof value === "string" && value.trim()) || undefined;
+  const country = field(address.country)?.toUpperCase();
+  const result: ShippingAddress = {
+    name: field(details.name),
+    line1: field(address.line1),
+    line2: field(address.line2),
+    city: field(address.city),
+    state: field(address.state),
+    postalCode: field(address.postal_code),
+    country: country && /^[A-Z]{2}$/.test(country) ? country : undefined,
+  };
+  const { name: _name, ...place } = result;
+  return Object.values(place).some(Boolean) ? result : undefined;
 }
 
 /** Metadata is merchant-editable free text: only absolute http(s) URLs may become links. */

@@ -7,6 +7,7 @@ import type { LedgerRecord } from "../fulfillment/ports.ts";
 import { formatMoney } from "../lib/money.ts";
 import type { Logger } from "../log.ts";
 import { SESSION_ID } from "../order/checks.ts";
+import { normalizeOrderNumber, orderNumber } from "../order/number.ts";
 import type { ReconcileDeps } from "../reconcile/reconcile.ts";
 import type { Io } from "../reconcile/cli.ts";
 
@@ -14,9 +15,11 @@ const USAGE = `Usage: npm run orders -- [command] [options]
 
 Commands:
   (none), list        recent orders and their state, newest first
-  show <session>      one order's ledger record
-  resend <session>    send a fulfilled order's receipt again, on purpose (recorded, with a fresh idempotency key)
-  retry <session>     re-run a failed order (receipt and merchant notice not yet accepted)
+  show <order>        one order's ledger record
+  resend <order>      send a fulfilled order's receipt again, on purpose (recorded, with a fresh idempotency key)
+  retry <order>       re-run a failed order (receipt and merchant notice not yet accepted)
+
+<order> is the order number the receipt shows (e.g. 7KQ4-M9PX) or the Checkout Session id (cs_test_... or cs_live_...).
 
 Options:
   --limit <n>    how many orders to list (default 50)
@@ -53,7 +56,8 @@ export async function runOrders(
     io.out(USAGE);
     return 0;
   }
-  const [command = "list", sessionId, ...extra] = positionals;
+  const [command = "list", given, ...extra] = positionals;
+  let sessionId = given;
   const limit = Number(args.limit);
   const usage = (message: string) => {
     io.err(`${message}\n\n${USAGE}`);
@@ -62,8 +66,11 @@ export async function runOrders(
   if (!["list", "show", "resend", "retry"].includes(command)) return usage(`Unknown command "${command}".`);
   if (extra.length > 0) return usage(`Unexpected arguments: ${extra.join(" ")}`);
   if (command === "list" && sessionId !== undefined) return usage("list takes no session.");
-  if (command !== "list" && (sessionId === undefined || !SESSION_ID.test(sessionId)))
-    return usage(`${command} needs a Checkout Session id (cs_test_... or cs_live_...).`);
+  if (
+    command !== "list" &&
+    (sessionId === undefined || (!SESSION_ID.test(sessionId) && !normalizeOrderNumber(sessionId)))
+  )
+    return usage(`${command} needs an order number (e.g. 7KQ4-M9PX) or a Checkout Session id (cs_test_...).`);
   if (!Number.isInteger(limit) || limit < 1 || limit > 1000) return usage("--limit must be 1 to 1000.");
 
   let deps: ReconcileDeps;
@@ -77,13 +84,25 @@ export async function runOrders(
     throw error;
   }
   try {
+    if (command !== "list" && !SESSION_ID.test(sessionId as string)) {
+      const found = await findByOrderNumber(deps, normalizeOrderNumber(sessionId as string) ?? "");
+      if (!found) {
+        io.err(`No order ${sessionId} in the ledger.`);
+        return 1;
+      }
+      sessionId = found;
+    }
     switch (command) {
       case "list": {
         const rows = await deps.ledger.list({ limit });
         if (args.json)
           io.out(
             JSON.stringify(
-              rows.map(({ key, record }) => ({ key, ...record })),
+              rows.map(({ key, record }) => ({
+                key,
+                orderNumber: record.sessionId ? orderNumber(record.sessionId) : null,
+                ...record,
+              })),
               null,
               2,
             ),
@@ -97,7 +116,11 @@ export async function runOrders(
           io.err(`No ledger record for ${sessionId}.`);
           return 1;
         }
-        io.out(args.json ? JSON.stringify(record, null, 2) : describe(record));
+        io.out(
+          args.json
+            ? JSON.stringify({ orderNumber: orderNumber(sessionId as string), ...record }, null, 2)
+            : describe(record),
+        );
         return 0;
       }
       default: {
@@ -139,9 +162,10 @@ function printTable(rows: { key: string; record: LedgerRecord }[], io: Io): void
     return;
   }
   const lines = [
-    ["Created (UTC)", "State", "Total", "Items", "Session", "Reason"],
+    ["Created (UTC)", "Order", "State", "Total", "Items", "Session", "Reason"],
     ...rows.map(({ key, record }) => [
       new Date(record.createdAt).toISOString().slice(0, 19).replace("T", " "),
+      record.sessionId ? orderNumber(record.sessionId) : "-",
       record.state,
       total(record),
       String(record.items.reduce((sum, item) => sum + item.quantity, 0)),
@@ -162,6 +186,7 @@ function printTable(rows: { key: string; record: LedgerRecord }[], io: Io): void
 function describe(record: LedgerRecord): string {
   const time = (ms: number | null) => (ms === null ? "-" : new Date(ms).toISOString());
   return [
+    `Order      ${record.sessionId ? orderNumber(record.sessionId) : "-"}`,
     `Session    ${record.sessionId ?? "(no usable id)"}`,
     `State      ${record.state}${record.reason ? ` (${record.reason})` : ""}`,
     `Total      ${total(record)}${record.livemode ? "" : " (test mode)"}`,
@@ -177,4 +202,23 @@ function describe(record: LedgerRecord): string {
         .join("; ") || "-"
     }`,
   ].join("\n");
+}
+
+/** Ledger pages scanned for an order number, newest first: 20 pages of 500 orders. */
+const LOOKUP_PAGES = 20;
+const LOOKUP_PAGE_SIZE = 500;
+
+/** The Checkout Session whose order number this is, from the ledger (the number is a hash: it cannot be reversed). */
+async function findByOrderNumber(deps: ReconcileDeps, number: string): Promise<string | undefined> {
+  let before: number | undefined;
+  for (let page = 0; page < LOOKUP_PAGES; page++) {
+    const rows = await deps.ledger.list({ limit: LOOKUP_PAGE_SIZE, ...(before !== undefined && { before }) });
+    const hit = rows.find(({ record }) => record.sessionId && orderNumber(record.sessionId) === number);
+    if (hit?.record.sessionId) return hit.record.sessionId;
+    const last = rows.at(-1);
+    if (rows.length < LOOKUP_PAGE_SIZE || !last) return undefined;
+    // `before` is inclusive; step past the last page's oldest time so the scan always advances.
+    before = last.record.createdAt - 1;
+  }
+  return undefined;
 }

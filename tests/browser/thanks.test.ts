@@ -1,5 +1,5 @@
 /** The thank-you page in Chromium against canned /api/order-status answers: every status, polling, no-JS, axe. */
-import { mkdtemp } from "node:fs/promises";
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Hono } from "hono";
@@ -17,6 +17,7 @@ import {
 
 const PAID = {
   status: "paid",
+  orderNumber: "7KQ4-M9PX",
   items: [
     { name: "Field Notes & Pencil Set", quantity: 2 },
     { name: '<img src=x onerror="window.pwned=1">', quantity: 1 },
@@ -163,6 +164,7 @@ describe.skipIf(skipBrowserTests)("thank-you page in Chromium", () => {
     await expect(region.locator("img").count()).resolves.toBe(0);
     await expect(page.evaluate(() => "pwned" in window)).resolves.toBe(false);
     await expect(region.textContent()).resolves.toContain("Total: $45.00");
+    await expect(region.locator(".order-number").textContent()).resolves.toBe("Order number: 7KQ4-M9PX");
     await expect(region.textContent()).resolves.toContain("A receipt is on its way to j***@example.com.");
     await expect(page.title()).resolves.toBe("Thank you, your order is confirmed · Trailhead Goods");
     await screenshot(page, "thanks-paid");
@@ -307,5 +309,49 @@ describe.skipIf(skipBrowserTests)("thank-you page in Chromium", () => {
     await page.clock.resume();
     expect(await runAxe(page)).toEqual([]);
     await close();
+  });
+});
+
+describe.skipIf(skipBrowserTests)("thank-you page of a German shop in Chromium", () => {
+  let germanSite: LocalServer;
+  let germanBrowser: Browser;
+
+  beforeAll(async () => {
+    const dir = await mkdtemp(join(tmpdir(), "linkshop-thanks-de-"));
+    const catalog = JSON.parse(await readFile(join(process.cwd(), "catalog.json"), "utf8"));
+    catalog.shop = { ...catalog.shop, currency: "eur", locale: "de-DE" };
+    await writeFile(join(dir, "catalog.json"), JSON.stringify(catalog));
+    await buildSite({
+      root: process.cwd(),
+      catalog: join(dir, "catalog.json"),
+      outDir: join(dir, "dist"),
+      linksFile: join(dir, "none.json"),
+    });
+    const api = new Hono();
+    api.get("/api/order-status", (c) =>
+      c.json({ ...PAID, total: { amount: 3000, currency: "eur", formatted: "30,00 €" } }),
+    );
+    [germanSite, germanBrowser] = await Promise.all([serveSite(join(dir, "dist"), api), launchBrowser()]);
+  });
+
+  afterAll(async () => {
+    await germanBrowser?.close();
+    await germanSite?.close();
+  });
+
+  it("says everything in German, with the order number", async () => {
+    const page = await germanBrowser.newPage();
+    await page.goto(`${germanSite.url}/thanks?session_id=cs_paid`);
+    await page.waitForSelector('#order-status[data-state="paid"]');
+    const region = page.locator("#order-status");
+    await expect(region.getByRole("heading", { level: 1 }).textContent()).resolves.toBe(
+      "Vielen Dank, Ihre Bestellung ist bestätigt",
+    );
+    await expect(region.locator(".order-number").textContent()).resolves.toBe("Bestellnummer: 7KQ4-M9PX");
+    await expect(region.textContent()).resolves.toContain("Gesamt: 30,00 €");
+    await expect(region.textContent()).resolves.toContain("Eine Quittung ist unterwegs an j***@example.com.");
+    await expect(page.locator("a", { hasText: "Zurück zum Shop" }).count()).resolves.toBe(1);
+    await expect(page.locator("html").getAttribute("lang")).resolves.toBe("de-DE");
+    await page.close();
   });
 });

@@ -13,6 +13,7 @@ import { startUpstashBridge, type UpstashBridge } from "../../dev/upstash-bridge
 import { deleteKeys } from "../support/e2e.ts";
 import { redisBackend } from "../support/redis.ts";
 import { webhookRequest } from "../support/stripe-payloads.ts";
+import { orderNumber } from "../../src/order/number.ts";
 
 const secret = "whsec_netlify_dev_e2e";
 const apiKey = "sk_test_netlify_dev_e2e";
@@ -41,7 +42,6 @@ beforeAll(async () => {
       RESEND_API_KEY: "re_e2e",
       RESEND_BASE_URL: outbox.url,
       EMAIL_FROM: "Fern & Fig <orders@shop.example>",
-      SHOP_NAME: "Fern & Fig",
       LINKSHOP_REDIS_PREFIX: prefix,
     },
   });
@@ -92,7 +92,12 @@ describe("stripe-webhook under netlify dev", () => {
 
     const emails = outbox.emails();
     expect(emails).toHaveLength(1);
-    expect(emails[0]).toMatchObject({ to: ["jenny@example.com"], subject: "Your Fern & Fig order: €32.00" });
-    expect(emails[0]?.text).toContain("1 x Linen apron @ €32.00 = €32.00");
+    // Shop name, language and support address come from the catalog deployed with the function.
+    expect(emails[0]).toMatchObject({
+      to: ["jenny@example.com"],
+      subject: `Your Trailhead Goods order ${orderNumber(session.id)}: €32.00`,
+      replyTo: ["help@trailhead.example"],
+    });
+    expect(emails[0]?.text).toContain("1 × Linen apron @ €32.00 = €32.00");
   });
 });

@@ -18,9 +18,16 @@ import {
   startE2eShop,
   thanksState,
 } from "../support/e2e.ts";
+import { orderNumber } from "../../src/order/number.ts";
 
 const MERCHANT = "merchant@shop.localhost";
 const SHOP_NAME = "Trailhead Goods";
+
+/** The receipt's and the merchant notice's subjects for one session (test mode). */
+const receiptSubject = (sessionId: string, total: string) =>
+  `Your ${SHOP_NAME} order ${orderNumber(sessionId)}: ${total}`;
+const noticeSubject = (sessionId: string, total: string, items: string) =>
+  `[TEST] New order ${orderNumber(sessionId)}: ${total}, ${items}`;
 /** Redeliveries of one event sent to netlify dev at the same moment in the storm test. */
 const STORM = 20;
 
@@ -124,6 +131,9 @@ describe.skipIf(skipBrowserTests)("a purchase end to end (Chromium, netlify dev,
     );
     await expect(region.locator("li").allInnerTexts()).resolves.toEqual(["2 × Field Notes & Pencil Set"]);
     await expect(region.textContent()).resolves.toContain("Total: $36.00");
+    await expect(region.locator(".order-number").textContent()).resolves.toBe(
+      `Order number: ${orderNumber(sessionId)}`,
+    );
     await expect(region.textContent()).resolves.toContain("A receipt is on its way to s***@example.com.");
     await screenshot(page, "e2e-card-4-thanks-paid");
     await expect(runAxe(page)).resolves.toEqual([]);
@@ -133,13 +143,13 @@ describe.skipIf(skipBrowserTests)("a purchase end to end (Chromium, netlify dev,
     const emails = emailsAbout(shop.outbox, sessionId);
     expect(emails.map((email) => [email.to, email.subject])).toEqual(
       expect.arrayContaining([
-        [["sam.rivera@example.com"], `Your ${SHOP_NAME} order: $36.00`],
-        [[MERCHANT], "New order: $36.00, 2 items"],
+        [["sam.rivera@example.com"], receiptSubject(sessionId, "$36.00")],
+        [[MERCHANT], noticeSubject(sessionId, "$36.00", "2 items")],
       ]),
     );
     expect(emails).toHaveLength(2);
     const receipt = emails.find((email) => email.to.includes("sam.rivera@example.com"));
-    expect(receipt?.text).toContain("2 x Field Notes & Pencil Set @ $18.00 = $36.00");
+    expect(receipt?.text).toContain("2 × Field Notes & Pencil Set @ $18.00 = $36.00");
     expect(receipt?.text).toContain("12 Pine Street");
 
     const completed = eventFor(shop.stripe, "checkout.session.completed", sessionId);
@@ -200,8 +210,8 @@ describe.skipIf(skipBrowserTests)("a purchase end to end (Chromium, netlify dev,
       const emails = emailsAbout(shop.outbox, sessionId);
       expect(emails.map((email) => [email.to, email.subject])).toEqual(
         expect.arrayContaining([
-          [["dana.lee@example.com"], `Your ${SHOP_NAME} order: $9.00`],
-          [[MERCHANT], "New order: $9.00, 1 item"],
+          [["dana.lee@example.com"], receiptSubject(sessionId, "$9.00")],
+          [[MERCHANT], noticeSubject(sessionId, "$9.00", "1 item")],
         ]),
       );
       expect(emails).toHaveLength(2);
@@ -327,8 +337,8 @@ describe.skipIf(skipBrowserTests)("a purchase end to end (Chromium, netlify dev,
       ]);
       expect(emailsAbout(shop.outbox, sessionId).map((email) => [email.to, email.subject])).toEqual(
         expect.arrayContaining([
-          [["jo.park@example.com"], `Your ${SHOP_NAME} order: $9.00`],
-          [[MERCHANT], "New order: $9.00, 1 item"],
+          [["jo.park@example.com"], receiptSubject(sessionId, "$9.00")],
+          [[MERCHANT], noticeSubject(sessionId, "$9.00", "1 item")],
         ]),
       );
       expect(emailsAbout(shop.outbox, sessionId)).toHaveLength(2);

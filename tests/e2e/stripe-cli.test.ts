@@ -12,9 +12,16 @@ import {
   runCli,
   startListen,
 } from "../support/stripe-cli.ts";
+import { orderNumber } from "../../src/order/number.ts";
 
 const MERCHANT = "merchant@shop.localhost";
 const SHOP_NAME = "Trailhead Goods";
+
+/** The receipt's and the merchant notice's subjects for one session (test mode). */
+const receiptSubject = (sessionId: string, total: string) =>
+  `Your ${SHOP_NAME} order ${orderNumber(sessionId)}: ${total}`;
+const noticeSubject = (sessionId: string, total: string, items: string) =>
+  `[TEST] New order ${orderNumber(sessionId)}: ${total}, ${items}`;
 /** Who the CLI's recipes pay as (their PaymentMethod's billing email). */
 const CUSTOMER = "stripe@example.com";
 /** Generous ceiling for a delivery through netlify dev on a loaded machine; polling ends as soon as it is there. */
@@ -122,8 +129,8 @@ describe.skipIf(!cli)("stripe listen + stripe trigger against npm start's stack"
     await expect.poll(() => subjects(sessionId).length, { timeout: DELIVERY_CEILING_MS }).toBe(2);
     expect(subjects(sessionId)).toEqual(
       expect.arrayContaining([
-        [[CUSTOMER], `Your ${SHOP_NAME} order: $30.00`],
-        [[MERCHANT], "New order: $30.00, 2 items"],
+        [[CUSTOMER], receiptSubject(sessionId, "$30.00")],
+        [[MERCHANT], noticeSubject(sessionId, "$30.00", "2 items")],
       ]),
     );
   });
@@ -141,8 +148,8 @@ describe.skipIf(!cli)("stripe listen + stripe trigger against npm start's stack"
     await expect.poll(() => subjects(sessionId).length, { timeout: DELIVERY_CEILING_MS }).toBe(2);
     expect(subjects(sessionId)).toEqual(
       expect.arrayContaining([
-        [[CUSTOMER], `Your ${SHOP_NAME} order: €30.00`],
-        [[MERCHANT], "New order: €30.00, 2 items"],
+        [[CUSTOMER], receiptSubject(sessionId, "€30.00")],
+        [[MERCHANT], noticeSubject(sessionId, "€30.00", "2 items")],
       ]),
     );
   });
@@ -172,10 +179,13 @@ describe.skipIf(!cli)("stripe listen + stripe trigger against npm start's stack"
     expect(all).toHaveLength(5);
     expect(all).toEqual(
       expect.arrayContaining([
-        [[CUSTOMER], `Your ${SHOP_NAME} order: $30.00`],
-        [[MERCHANT], "New order: $30.00, 2 items"],
-        [[CUSTOMER], `Your ${SHOP_NAME} order: €30.00`],
-        [[MERCHANT], "New order: €30.00, 2 items"],
+        [[CUSTOMER], expect.stringMatching(/^Your Trailhead Goods order [2-9A-Z]{4}-[2-9A-Z]{4}: \$30\.00$/)],
+        [
+          [MERCHANT],
+          expect.stringMatching(/^\[TEST\] New order [2-9A-Z]{4}-[2-9A-Z]{4}: \$30\.00, 2 items$/),
+        ],
+        [[CUSTOMER], expect.stringMatching(/^Your Trailhead Goods order [2-9A-Z]{4}-[2-9A-Z]{4}: €30\.00$/)],
+        [[MERCHANT], expect.stringMatching(/^\[TEST\] New order [2-9A-Z]{4}-[2-9A-Z]{4}: €30\.00, 2 items$/)],
         [[CUSTOMER], `Your ${SHOP_NAME} payment did not go through`],
       ]),
     );

@@ -47,6 +47,15 @@ describe("buildSite", () => {
     expect(bytes).toBeLessThan(HOME_BUDGET_BYTES);
   });
 
+  it("publishes the catalog's logo for the emails' header", async () => {
+    // A picture no product uses, so only the logo can have published it.
+    const logo = { src: "images/camp-mug.png", alt: "Trailhead Goods" };
+    const products = sample.products.filter((product) => product.id !== "camp-mug");
+    const result = await build({ shop: { ...sample.shop, logo }, products });
+    expect(result.files).toContain(logo.src);
+    await expect(stat(join(root, "dist", logo.src))).resolves.toBeTruthy();
+  });
+
   it("publishes the thank-you page, hashed assets, used images and Netlify headers", async () => {
     const result = await build();
     expect(result.files).toEqual(

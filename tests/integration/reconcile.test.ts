@@ -16,6 +16,7 @@ import type { LedgerRecord } from "../../src/fulfillment/ports.ts";
 import { type Outbox, startOutbox } from "../../dev/outbox.ts";
 import { type StripeEmulator, startStripeEmulator } from "../../dev/stripe-emulator/index.ts";
 import { startUpstashBridge, type UpstashBridge } from "../../dev/upstash-bridge.ts";
+import { orderNumber } from "../../src/order/number.ts";
 import { runOrders } from "../../src/orders/cli.ts";
 import { runReconcile } from "../../src/reconcile/cli.ts";
 import { redisBackend } from "../support/redis.ts";
@@ -48,7 +49,6 @@ beforeAll(async () => {
     RESEND_API_KEY: "re_reconcile",
     EMAIL_FROM: "Fern & Fig <orders@shop.example>",
     MERCHANT_EMAIL: "owner@shop.example",
-    SHOP_NAME: "Fern & Fig",
     LINKSHOP_REDIS_PREFIX: prefix,
   };
 });
@@ -145,15 +145,26 @@ describe("npm run orders over the emulator", () => {
 
     const list = collect();
     expect(await runOrders([], env, list.io)).toBe(0);
-    expect(list.out[0]).toMatch(/^Created \(UTC\)\s+State\s+Total/);
-    expect(list.out.some((line) => line.includes(sessionId) && line.includes("fulfilled"))).toBe(true);
+    expect(list.out[0]).toMatch(/^Created \(UTC\)\s+Order\s+State\s+Total/);
+    const number = orderNumber(sessionId);
+    expect(
+      list.out.some(
+        (line) => line.includes(sessionId) && line.includes(number) && line.includes("fulfilled"),
+      ),
+    ).toBe(true);
 
     const show = collect();
     expect(await runOrders(["show", sessionId, "--json"], env, show.io)).toBe(0);
     expect(JSON.parse(show.out.join("\n"))).toMatchObject({
+      orderNumber: number,
       state: "fulfilled",
       maskedEmail: "j***@example.com",
     });
+    // The number a customer quotes finds the same order, typed in any case and without the dash.
+    const byNumber = collect();
+    expect(await runOrders(["show", number.toLowerCase().replace("-", "")], env, byNumber.io)).toBe(0);
+    expect(byNumber.out.join("\n")).toContain(`Session    ${sessionId}`);
+    expect(await runOrders(["show", "ZZZZ-ZZZZ"], env, collect().io)).toBe(1);
 
     expect(await runOrders(["retry", sessionId], env, collect().io)).toBe(0);
     expect(sentTo(sessionId)).toHaveLength(2);

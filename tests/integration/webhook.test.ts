@@ -12,14 +12,20 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { resendMailer } from "../../src/adapters/resend.ts";
 import { createStripeClient, stripeLineItems, stripeSessions } from "../../src/adapters/stripe.ts";
 import { createRedisClient, upstashClaimStore, upstashLedger } from "../../src/adapters/upstash.ts";
-import { webhookFromEnv } from "../../src/app.ts";
 import { type Outbox, startOutbox } from "../../dev/outbox.ts";
 import { type StripeEmulator, startStripeEmulator } from "../../dev/stripe-emulator/index.ts";
 import { startUpstashBridge, type UpstashBridge } from "../../dev/upstash-bridge.ts";
+import catalogFile from "../../catalog.json" with { type: "json" };
+import { services, webhookFromEnv } from "../../src/app.ts";
+import { parseCatalog } from "../../src/catalog/schema.ts";
+import { readConfig } from "../../src/config.ts";
+import { createOrderStatusHandler } from "../../src/order-status/handler.ts";
 import type { LogFields } from "../../src/log.ts";
 import { createWebhookHandler } from "../../src/webhook/handler.ts";
 import { redisBackend } from "../support/redis.ts";
 import { sign, webhookRequest } from "../support/stripe-payloads.ts";
+import { testShop } from "../support/fakes.ts";
+import { orderNumber } from "../../src/order/number.ts";
 
 const secret = "whsec_integration_secret";
 const apiKey = "sk_test_integration";
@@ -52,7 +58,6 @@ beforeAll(async () => {
     RESEND_API_KEY: "re_integration",
     EMAIL_FROM: "Fern & Fig <orders@shop.example>",
     MERCHANT_EMAIL: "owner@shop.example",
-    SHOP_NAME: "Fern & Fig",
     LINKSHOP_REDIS_PREFIX: prefix,
   };
 });
@@ -145,7 +150,11 @@ describe("webhook over real services", () => {
     expect(await redis.zscore(`${prefix}ledger:index`, sessionId)).not.toBeNull();
     // Stripe keeps its own copy of "fulfilled".
     const session = await stripe.checkout.sessions.retrieve(sessionId);
-    expect(session.metadata).toMatchObject({ linkshop_id: "mug", linkshop_fulfilled_at: expect.any(String) });
+    expect(session.metadata).toMatchObject({
+      linkshop_id: "mug",
+      linkshop_fulfilled_at: expect.any(String),
+      linkshop_order: orderNumber(sessionId),
+    });
   });
 
   it("lists an order of 100 items in one Stripe call, and 150 items in two", async () => {
@@ -178,7 +187,7 @@ describe("webhook over real services", () => {
     });
     await post(handler(), await eventFor(sessionId));
     const [receipt] = receipts();
-    expect(receipt?.text).toContain("3 x <b>Matcha</b> & tin @ ¥1,200 = ¥3,600");
+    expect(receipt?.text).toContain("3 × <b>Matcha</b> & tin @ ¥1,200 = ¥3,600");
     expect(receipt?.html).toContain("&lt;b&gt;Matcha&lt;/b&gt; &amp; tin");
     expect(receipt?.html).not.toContain("<b>Matcha");
   });
@@ -221,9 +230,43 @@ describe("webhook over real services", () => {
     const handle = handler();
     await post(handle, failed);
     await post(handle, failed);
-    expect(outbox.emails().map((email) => email.subject)).toEqual([
-      "Your Fern & Fig payment did not go through",
+    // The shop's name and support address come from the catalog.
+    expect(outbox.emails().map((email) => [email.subject, email.replyTo])).toEqual([
+      ["Your Trailhead Goods payment did not go through", ["help@trailhead.example"]],
     ]);
+  });
+});
+
+describe("a shop in German", () => {
+  it("sends a German receipt in euros, replies to support, and the order status names the same order", async () => {
+    const catalog = parseCatalog({
+      ...catalogFile,
+      shop: { ...catalogFile.shop, currency: "eur", locale: "de-DE", supportEmail: "hilfe@laden.example" },
+    });
+    const deps = services(readConfig({ ...env, URL: "https://laden.example" }), () => {}, catalog);
+    const webhook = createWebhookHandler({ webhookSecret: secret, deps, log: () => {} });
+    const sessionId = await paidSession([{ name: "Becher", unitAmount: 1500, quantity: 2 }], {
+      currency: "eur",
+    });
+    expect(await post(webhook, await eventFor(sessionId))).toEqual({
+      status: 200,
+      body: { received: true, outcome: "fulfilled" },
+    });
+    const [receipt] = receipts();
+    const number = orderNumber(sessionId);
+    expect(receipt?.subject).toBe(`Ihre Bestellung ${number} bei Trailhead Goods: 30,00\u00a0€`);
+    expect(receipt?.replyTo).toEqual(["hilfe@laden.example"]);
+    expect(receipt?.text).toContain("2 × Becher @ 15,00\u00a0€ = 30,00\u00a0€");
+    expect(receipt?.text).toContain(`Bestellnummer: ${number}`);
+    expect(receipt?.html).toContain('<html lang="de-DE">');
+
+    const status = createOrderStatusHandler({ deps, log: () => {} });
+    const res = await status(new Request(`https://laden.example/api/order-status?session_id=${sessionId}`));
+    expect(await res.json()).toMatchObject({
+      status: "paid",
+      orderNumber: number,
+      total: { amount: 3000, currency: "eur", formatted: "30,00\u00a0€" },
+    });
   });
 });
 
@@ -270,7 +313,7 @@ describe("the ledger over real services", () => {
     );
     expect(result).toEqual({ status: 200, body: { received: true, outcome: "failed" } });
     expect(outbox.emails().map((email) => [email.to, email.subject])).toEqual([
-      [["owner@shop.example"], "New order: $15.00, 1 item"],
+      [["owner@shop.example"], `[TEST] New order ${orderNumber(sessionId)}: $15.00, 1 item`],
       [["owner@shop.example"], "Order not fulfilled: receipt:resend:422:validation_error"],
     ]);
     const record = JSON.parse((await redis.hget<string>(`${prefix}ledger:${sessionId}`, "record")) ?? "{}");
@@ -337,7 +380,7 @@ describe("failing dependencies over real services", () => {
               waits.push(ms);
             },
           }),
-          shop: { name: "Fern & Fig", siteUrl: undefined },
+          shop: testShop({ name: "Fern & Fig" }),
           merchantEmail: undefined,
           log: () => {},
         },

@@ -1,6 +1,7 @@
 /** In-memory test doubles for the fulfilment ports, with the same semantics as the real adapters. */
 import { PermanentError, StoreUnavailableError, UpstreamError } from "../../src/errors.ts";
 import type { FulfilmentDeps } from "../../src/fulfillment/fulfill.ts";
+import type { ShopInfo } from "../../src/shop.ts";
 import type {
   Claim,
   ClaimStore,
@@ -14,7 +15,8 @@ import type {
   SessionSource,
 } from "../../src/fulfillment/ports.ts";
 import type { LogFields } from "../../src/log.ts";
-import { FULFILLED_MARKER } from "../../src/order/checks.ts";
+import { FULFILLED_MARKER, ORDER_NUMBER_KEY } from "../../src/order/checks.ts";
+import { orderNumber } from "../../src/order/number.ts";
 import type { LineItemPayload, SessionPayload } from "../../src/order/model.ts";
 
 /** A ClaimStore on a Map (TTL ignored); `down` makes every call fail like an unreachable Redis. */
@@ -123,7 +125,11 @@ export class MemorySessions implements SessionSource {
     if (this.failMark) throw new UpstreamError("stripe", "stripe:500");
     const session = this.sessions.get(sessionId);
     if (!session) throw new UpstreamError("stripe", "stripe:404");
-    session.metadata = { ...session.metadata, [FULFILLED_MARKER]: at.toISOString() };
+    session.metadata = {
+      ...session.metadata,
+      [FULFILLED_MARKER]: at.toISOString(),
+      [ORDER_NUMBER_KEY]: orderNumber(sessionId),
+    };
   }
   async listComplete(since: number, cursor: string | undefined): Promise<SessionPage> {
     this.calls++;
@@ -166,7 +172,7 @@ export function fakeDeps(overrides: Partial<FulfilmentDeps> = {}) {
     mailer,
     lineItems,
     sessions,
-    shop: { name: "Test Shop", siteUrl: "https://shop.example" },
+    shop: testShop({ name: "Test Shop", siteUrl: "https://shop.example" }),
     merchantEmail: "owner@shop.example",
     scope: "shop",
     now: clock.read,
@@ -174,4 +180,18 @@ export function fakeDeps(overrides: Partial<FulfilmentDeps> = {}) {
     ...overrides,
   };
   return { deps, store, ledger, mailer, lineItems, sessions, clock, logs: entries };
+}
+
+/** Shop facts for tests: an English shop with a support address, no logo, no pictures unless given. */
+export function testShop(overrides: Partial<ShopInfo> = {}): ShopInfo {
+  return {
+    name: "Test Shop",
+    supportEmail: "help@shop.example",
+    locale: "en-US",
+    siteUrl: undefined,
+    logo: undefined,
+    accentColor: undefined,
+    productImages: {},
+    ...overrides,
+  };
 }

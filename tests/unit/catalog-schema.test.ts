@@ -35,6 +35,27 @@ describe("parseCatalog", () => {
     expect(catalog.products.some((p) => p.paymentLink.collectShipping)).toBe(true);
   });
 
+  it("takes an optional logo and accent colour for the emails, and explains bad ones", () => {
+    const shop = parseCatalog(
+      catalogWith([product()], {
+        logo: { src: "images/logo.png", alt: "Trailhead" },
+        accentColor: "#2F6F4E",
+      }),
+    ).shop;
+    expect([shop.logo, shop.accentColor]).toEqual([{ src: "images/logo.png", alt: "Trailhead" }, "#2f6f4e"]);
+    expect(parseCatalog(catalogWith([product()])).shop).toMatchObject({
+      logo: undefined,
+      accentColor: undefined,
+    });
+    expect(
+      issuesOf(catalogWith([product()], { logo: { src: "../logo.png", alt: "" }, accentColor: "green" })),
+    ).toEqual([
+      expect.stringMatching(/^shop\.logo\.src: must be a relative path/),
+      "shop.logo.alt: must be a non-empty string",
+      'shop.accentColor: must be a colour such as "#2f6f4e"',
+    ]);
+  });
+
   it("defaults a product's currency to the shop's and fills optional parts", () => {
     const catalog = parseCatalog(
       catalogWith([product(), product({ id: "yen", price: { amount: 500, currency: "jpy" } })]),
@@ -162,6 +183,21 @@ describe("loadCatalog", () => {
     expect((error as CatalogError).issues).toEqual([
       'product "mug", price.amount: must be a positive amount in minor units',
     ]);
+  });
+
+  it("reports a missing logo file like a missing product picture", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "linkshop-catalog-"));
+    const path = join(dir, "catalog.json");
+    await writeFile(
+      path,
+      JSON.stringify(catalogWith([product()], { logo: { src: "logo.png", alt: "Trailhead" } })),
+    );
+    const error: unknown = await loadCatalog(path, { siteDir: dir }).catch((caught: unknown) => caught);
+    expect((error as CatalogError).issues).toEqual(["shop.logo.src: public/logo.png does not exist"]);
+    await writeFile(join(dir, "logo.png"), "");
+    await expect(loadCatalog(path, { siteDir: dir })).resolves.toMatchObject({
+      shop: { logo: { src: "logo.png" } },
+    });
   });
 
   it("turns a JSON syntax error into a CatalogError naming the file", async () => {

@@ -47,18 +47,18 @@ describe("readConfig", () => {
       ...valid,
       STRIPE_WEBHOOK_SECRET: " whsec_abc\r\n",
       STRIPE_SECRET_KEY: "sk_test_123\n",
-      SHOP_NAME: "  Fern & Fig  ",
+      EMAIL_FROM: "  Fern & Fig <orders@shop.example>  ",
     });
     expect(config.stripeWebhookSecret).toBe("whsec_abc");
     expect(config.stripeSecretKey).toBe("sk_test_123");
-    expect(config.shopName).toBe("Fern & Fig");
+    expect(config.emailFrom).toBe("Fern & Fig <orders@shop.example>");
   });
 
   it("treats blank optional variables as unset and applies defaults", () => {
-    const config = readConfig({ ...valid, MERCHANT_EMAIL: "  ", SHOP_NAME: "", STRIPE_API_BASE: "" });
+    const config = readConfig({ ...valid, MERCHANT_EMAIL: "  ", URL: "", STRIPE_API_BASE: "" });
     expect(config.merchantEmail).toBeUndefined();
     expect(config.stripeApiBase).toBeUndefined();
-    expect(config.shopName).toBe("Our shop");
+    expect(config.siteUrl).toBeUndefined();
   });
 
   it("reads the optional variables", () => {

@@ -4,7 +4,8 @@ import type { LineItemPayload, SessionPayload } from "../../src/order/model.ts";
 import { PAGE_FULFIL_WINDOW_MS } from "../../src/order-status/handler.ts";
 import { createOrderStatusHandler, maskEmail, type OrderStatusDeps } from "../../src/order-status/handler.ts";
 import { createWebhookHandler } from "../../src/webhook/handler.ts";
-import { fakeDeps } from "../support/fakes.ts";
+import { orderNumber } from "../../src/order/number.ts";
+import { fakeDeps, testShop } from "../support/fakes.ts";
 import { checkoutSession, lineItem, stripeEvent, webhookRequest } from "../support/stripe-payloads.ts";
 
 function setup() {
@@ -33,7 +34,7 @@ function setup() {
 }
 
 describe("GET /api/order-status", () => {
-  it("answers only status, item names and quantities, total and a masked email, uncached", async () => {
+  it("answers only status, order number, item names and quantities, total and a masked email, uncached", async () => {
     const { ask, add } = setup();
     const session = add();
     expect(await ask(session.id)).toEqual({
@@ -41,6 +42,7 @@ describe("GET /api/order-status", () => {
       cache: "no-store",
       body: {
         status: "paid",
+        orderNumber: orderNumber(session.id),
         items: [{ name: "Ceramic mug", quantity: 2 }],
         total: { amount: 3000, currency: "usd", formatted: "$30.00" },
         email: "j***@example.com",
@@ -182,5 +184,32 @@ describe("maskEmail", () => {
     ["@nope", null],
   ])("%s -> %s", (input, expected) => {
     expect(maskEmail(input)).toBe(expected);
+  });
+});
+
+describe("GET /api/order-status for a shop in another language", () => {
+  it("gives the receipt's order number and the shop's money format, from Stripe and from the ledger alike", async () => {
+    const fakes = fakeDeps({ shop: testShop({ locale: "de-DE" }) });
+    const handle = createOrderStatusHandler({ deps: fakes.deps, log: fakes.deps.log });
+    const session = checkoutSession({ id: "cs_test_de1Germany", currency: "eur", amount_total: 3000 });
+    fakes.sessions.sessions.set(session.id, session as unknown as SessionPayload);
+    fakes.lineItems.items[session.id] = [
+      lineItem({ name: "Becher", unitAmount: 1500, quantity: 2, currency: "eur" }),
+    ] as unknown as LineItemPayload[];
+    const ask = async () =>
+      (await handle(new Request(`http://localhost/api/order-status?session_id=${session.id}`))).json();
+    const first = await ask();
+    // The second answer comes from the ledger the first one's fulfilment wrote.
+    const second = await ask();
+    const receipt = fakes.mailer.sent.find((email) => email.to === "jenny@example.com");
+    for (const body of [first, second]) {
+      expect(body).toMatchObject({
+        status: "paid",
+        orderNumber: orderNumber(session.id),
+        total: { amount: 3000, currency: "eur", formatted: "30,00\u00a0€" },
+      });
+      expect(receipt?.subject).toContain(body.orderNumber);
+    }
+    expect(receipt?.replyTo).toBe("help@shop.example");
   });
 });

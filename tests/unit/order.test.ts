@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { type LineItemPayload, type SessionPayload, toOrder } from "../../src/order/model.ts";
+import { normalizeOrderNumber, ORDER_NUMBER, orderNumber } from "../../src/order/number.ts";
 import { checkoutSession, fixture, lineItem } from "../support/stripe-payloads.ts";
 
 const session = (overrides: Record<string, unknown> = {}) =>
@@ -74,7 +75,15 @@ describe("toOrder", () => {
       postal_code: "94103",
       country: "US",
     };
-    const expected = { name: "Jenny Rosen", lines: ["510 Townsend St", "94103 San Francisco CA", "US"] };
+    const expected = {
+      name: "Jenny Rosen",
+      line1: "510 Townsend St",
+      line2: undefined,
+      city: "San Francisco",
+      state: "CA",
+      postalCode: "94103",
+      country: "US",
+    };
     const current = session({
       collected_information: { shipping_details: { name: "Jenny Rosen", address } },
     });
@@ -102,5 +111,48 @@ describe("toOrder", () => {
       total: 2500,
       items: [{ name: "Pay as you go (300,000 characters)", quantity: 1, unitAmount: 2500, amount: 2500 }],
     });
+  });
+
+  it("tells inclusive tax from added tax as Stripe reports them", () => {
+    // Prices with tax included: the tax is inside the subtotal, the total does not grow (a live EUR order).
+    const inclusive = toOrder(
+      fixture<{ data: { object: SessionPayload } }>("events/sync_eur_live.json").data.object,
+      [],
+    );
+    expect([inclusive.subtotal, inclusive.tax, inclusive.total, inclusive.taxIncluded]).toEqual([
+      999,
+      65,
+      999,
+      true,
+    ]);
+    // Tax added at checkout: subtotal + tax = total.
+    const added = toOrder(
+      fixture<{ data: { object: SessionPayload } }>("events/jam_gbp_tax.json").data.object,
+      [],
+    );
+    expect([added.subtotal, added.tax, added.total, added.taxIncluded]).toEqual([700, 140, 840, false]);
+  });
+
+  it("gives every session one order number, and the order date", () => {
+    const order = toOrder(session({ id: "cs_test_a1", created: 1773480413 }), []);
+    expect(order.orderNumber).toBe(orderNumber("cs_test_a1"));
+    expect(order.createdAt).toBe(1773480413000);
+  });
+});
+
+describe("orderNumber", () => {
+  it("is short, grouped, free of 0/O and 1/I/L, and the same on every call", () => {
+    const numbers = Array.from({ length: 2000 }, (_, i) => orderNumber(`cs_test_${i}`));
+    for (const number of numbers) expect(number).toMatch(ORDER_NUMBER);
+    expect(numbers.join("")).not.toMatch(/[01OIL]/);
+    expect(new Set(numbers).size).toBe(numbers.length);
+    expect(orderNumber("cs_test_7")).toBe(numbers[7]);
+  });
+
+  it("reads what a person types back into the number", () => {
+    const number = orderNumber("cs_test_a1");
+    expect(normalizeOrderNumber(` ${number.toLowerCase().replace("-", "")} `)).toBe(number);
+    expect(normalizeOrderNumber("ABCD-EFG0")).toBeUndefined();
+    expect(normalizeOrderNumber("cs_test_a1")).toBeUndefined();
   });
 });

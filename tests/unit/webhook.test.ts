@@ -13,6 +13,7 @@ import type { LineItemPayload, SessionPayload } from "../../src/order/model.ts";
 import { createWebhookHandler } from "../../src/webhook/handler.ts";
 import { fakeDeps, memoryLog } from "../support/fakes.ts";
 import { checkoutSession, lineItem, sign, stripeEvent, webhookRequest } from "../support/stripe-payloads.ts";
+import { orderNumber } from "../../src/order/number.ts";
 
 const secret = "whsec_test_secret";
 
@@ -152,7 +153,7 @@ describe("fulfilment", () => {
       ["jenny@example.com", `linkshop-receipt-${session.id}`],
       ["owner@shop.example", `linkshop-notice-${session.id}`],
     ]);
-    expect(mailer.sent[0]?.text).toContain("2 x Ceramic mug @ $15.00 = $30.00");
+    expect(mailer.sent[0]?.text).toContain("2 × Ceramic mug @ $15.00 = $30.00");
     expect(store.values.size).toBe(0);
     expect(ledger.records.get(session.id)).toEqual({
       sessionId: session.id,
@@ -175,6 +176,7 @@ describe("fulfilment", () => {
     // Stripe's copy of "fulfilled", which survives losing Redis.
     expect(sessions.sessions.get(session.id)?.metadata).toMatchObject({
       linkshop_fulfilled_at: new Date(clock.now).toISOString(),
+      linkshop_order: orderNumber(session.id),
     });
   });
 
@@ -434,7 +436,7 @@ describe("never twice, at any age", () => {
       state: "failed",
       reason: "outcome_unknown_key_expired",
     });
-    const notices = mailer.sent.filter((e) => e.subject.startsWith("New order"));
+    const notices = mailer.sent.filter((e) => e.subject.startsWith("[TEST] New order"));
     expect(notices).toHaveLength(1);
     expect(mailer.sent.at(-1)).toMatchObject({
       to: "owner@shop.example",
@@ -456,7 +458,7 @@ describe("permanent failures", () => {
     const res = await deliver(stripeEvent("checkout.session.completed", session));
     expect(res).toEqual({ status: 200, body: { received: true, outcome: "failed" } });
     expect(mailer.sent.map((e) => [e.to, e.subject])).toEqual([
-      ["owner@shop.example", "New order: $30.00, 2 items"],
+      ["owner@shop.example", `[TEST] New order ${orderNumber(session.id)}: $30.00, 2 items`],
       ["owner@shop.example", "Order not fulfilled: receipt:resend:422:validation_error"],
     ]);
     expect(ledger.records.get(session.id)).toMatchObject({

@@ -1,0 +1,232 @@
+/** Every word the emails say, in each language the shop can choose (the catalog's `locale`). */
+
+/** The languages with a full set of texts; any other locale falls back to English words with its own formats. */
+export type Language = "en" | "de" | "fr" | "es";
+
+/** The texts of one language. Functions take values already formatted for the locale. */
+export interface Messages {
+  /** Between a label and its value: ": ", or " : " with French spacing (no-break space). */
+  colon: string;
+  receiptSubject: (shop: string, number: string, total: string) => string;
+  receiptHeading: string;
+  receiptIntro: string;
+  orderNumber: string;
+  orderDate: string;
+  item: string;
+  quantity: string;
+  unitPrice: string;
+  amount: string;
+  subtotal: string;
+  discount: string;
+  shipping: string;
+  tax: string;
+  taxIncluded: (amount: string) => string;
+  total: string;
+  downloads: string;
+  shippingTo: string;
+  questions: (support: string) => string;
+  visitShop: string;
+  noticeSubject: (number: string, total: string, items: number) => string;
+  noticeHeading: string;
+  testOrder: string;
+  customer: string;
+  noContact: string;
+  noReceipt: string;
+  openInStripe: string;
+  checkoutSession: string;
+  failedSubject: (shop: string) => string;
+  failedHeading: string;
+  failedBody: (amount: string, shop: string) => string;
+  failedRetryAt: (url: string) => string;
+  failedRetryLink: string;
+  failedRetryRest: string;
+  failedRetry: string;
+  reference: string;
+  /** Stripe's id of the checkout, for the rare case the shop's support needs it. */
+  paymentReference: string;
+}
+
+const en: Messages = {
+  colon: ": ",
+  receiptSubject: (shop, number, total) => `Your ${shop} order ${number}: ${total}`,
+  receiptHeading: "Thank you for your order",
+  receiptIntro: "We have received your payment. Here is your receipt.",
+  orderNumber: "Order number",
+  orderDate: "Order date",
+  item: "Item",
+  quantity: "Qty",
+  unitPrice: "Unit price",
+  amount: "Amount",
+  subtotal: "Subtotal",
+  discount: "Discount",
+  shipping: "Shipping",
+  tax: "Tax",
+  taxIncluded: (amount) => `Includes ${amount} tax`,
+  total: "Total",
+  downloads: "Your downloads",
+  shippingTo: "Shipping to",
+  questions: (support) => `Questions about your order? Reply to this email or write to ${support}.`,
+  visitShop: "Visit the shop",
+  noticeSubject: (number, total, items) =>
+    `New order ${number}: ${total}, ${items} item${items === 1 ? "" : "s"}`,
+  noticeHeading: "New order",
+  testOrder: "TEST ORDER: no real payment was made",
+  customer: "Customer",
+  noContact: "No contact details",
+  noReceipt: "The customer left no email address: no receipt was sent.",
+  openInStripe: "Open in the Stripe Dashboard",
+  checkoutSession: "Checkout Session",
+  failedSubject: (shop) => `Your ${shop} payment did not go through`,
+  failedHeading: "Your payment did not go through",
+  failedBody: (amount, shop) =>
+    `Your payment of ${amount} to ${shop} could not be completed, so your order was not placed and you have not been charged.`,
+  failedRetryAt: (url) => `You can place your order again at ${url} and choose another payment method.`,
+  failedRetryLink: "place your order again",
+  failedRetryRest: "and choose another payment method.",
+  failedRetry: "You can place your order again from our shop and choose another payment method.",
+  reference: "Reference",
+  paymentReference: "Payment reference",
+};
+
+const de: Messages = {
+  colon: ": ",
+  receiptSubject: (shop, number, total) => `Ihre Bestellung ${number} bei ${shop}: ${total}`,
+  receiptHeading: "Vielen Dank für Ihre Bestellung",
+  receiptIntro: "Wir haben Ihre Zahlung erhalten. Hier ist Ihre Quittung.",
+  orderNumber: "Bestellnummer",
+  orderDate: "Bestelldatum",
+  item: "Artikel",
+  quantity: "Menge",
+  unitPrice: "Einzelpreis",
+  amount: "Betrag",
+  subtotal: "Zwischensumme",
+  discount: "Rabatt",
+  shipping: "Versand",
+  tax: "Steuer",
+  taxIncluded: (amount) => `Enthaltene Steuer: ${amount}`,
+  total: "Gesamt",
+  downloads: "Ihre Downloads",
+  shippingTo: "Lieferadresse",
+  questions: (support) =>
+    `Fragen zu Ihrer Bestellung? Antworten Sie auf diese E-Mail oder schreiben Sie an ${support}.`,
+  visitShop: "Zum Shop",
+  noticeSubject: (number, total, items) => `Neue Bestellung ${number}: ${total}, ${items} Artikel`,
+  noticeHeading: "Neue Bestellung",
+  testOrder: "TESTBESTELLUNG: Es wurde keine echte Zahlung geleistet",
+  customer: "Kunde",
+  noContact: "Keine Kontaktdaten",
+  noReceipt: "Der Kunde hat keine E-Mail-Adresse angegeben: Es wurde keine Quittung gesendet.",
+  openInStripe: "Im Stripe-Dashboard öffnen",
+  checkoutSession: "Checkout-Sitzung",
+  failedSubject: (shop) => `Ihre Zahlung bei ${shop} ist nicht durchgegangen`,
+  failedHeading: "Ihre Zahlung ist nicht durchgegangen",
+  failedBody: (amount, shop) =>
+    `Ihre Zahlung von ${amount} an ${shop} konnte nicht abgeschlossen werden. Ihre Bestellung wurde daher nicht aufgegeben und Ihnen wurde nichts berechnet.`,
+  failedRetryAt: (url) =>
+    `Sie können Ihre Bestellung unter ${url} erneut aufgeben und eine andere Zahlungsart wählen.`,
+  failedRetryLink: "Bestellung erneut aufgeben",
+  failedRetryRest: "und eine andere Zahlungsart wählen.",
+  failedRetry:
+    "Sie können Ihre Bestellung in unserem Shop erneut aufgeben und eine andere Zahlungsart wählen.",
+  reference: "Referenz",
+  paymentReference: "Zahlungsreferenz",
+};
+
+const fr: Messages = {
+  colon: "\u00a0: ",
+  receiptSubject: (shop, number, total) => `Votre commande ${number} chez ${shop} : ${total}`,
+  receiptHeading: "Merci pour votre commande",
+  receiptIntro: "Nous avons bien reçu votre paiement. Voici votre reçu.",
+  orderNumber: "Numéro de commande",
+  orderDate: "Date de commande",
+  item: "Article",
+  quantity: "Qté",
+  unitPrice: "Prix unitaire",
+  amount: "Montant",
+  subtotal: "Sous-total",
+  discount: "Remise",
+  shipping: "Livraison",
+  tax: "Taxes",
+  taxIncluded: (amount) => `Dont ${amount} de taxes`,
+  total: "Total",
+  downloads: "Vos téléchargements",
+  shippingTo: "Adresse de livraison",
+  questions: (support) => `Une question sur votre commande ? Répondez à cet e-mail ou écrivez à ${support}.`,
+  visitShop: "Visiter la boutique",
+  noticeSubject: (number, total, items) =>
+    `Nouvelle commande ${number} : ${total}, ${items} article${items === 1 ? "" : "s"}`,
+  noticeHeading: "Nouvelle commande",
+  testOrder: "COMMANDE DE TEST : aucun paiement réel n'a été effectué",
+  customer: "Client",
+  noContact: "Aucune coordonnée",
+  noReceipt: "Le client n'a laissé aucune adresse e-mail : aucun reçu n'a été envoyé.",
+  openInStripe: "Ouvrir dans le Dashboard Stripe",
+  checkoutSession: "Session Checkout",
+  failedSubject: (shop) => `Votre paiement chez ${shop} n'a pas abouti`,
+  failedHeading: "Votre paiement n'a pas abouti",
+  failedBody: (amount, shop) =>
+    `Votre paiement de ${amount} à ${shop} n'a pas pu être effectué : votre commande n'a pas été passée et rien ne vous a été débité.`,
+  failedRetryAt: (url) =>
+    `Vous pouvez repasser votre commande sur ${url} et choisir un autre moyen de paiement.`,
+  failedRetryLink: "repasser votre commande",
+  failedRetryRest: "et choisir un autre moyen de paiement.",
+  failedRetry:
+    "Vous pouvez repasser votre commande sur notre boutique et choisir un autre moyen de paiement.",
+  reference: "Référence",
+  paymentReference: "Référence de paiement",
+};
+
+const es: Messages = {
+  colon: ": ",
+  receiptSubject: (shop, number, total) => `Tu pedido ${number} en ${shop}: ${total}`,
+  receiptHeading: "Gracias por tu pedido",
+  receiptIntro: "Hemos recibido tu pago. Aquí tienes tu recibo.",
+  orderNumber: "Número de pedido",
+  orderDate: "Fecha del pedido",
+  item: "Artículo",
+  quantity: "Cant.",
+  unitPrice: "Precio unitario",
+  amount: "Importe",
+  subtotal: "Subtotal",
+  discount: "Descuento",
+  shipping: "Envío",
+  tax: "Impuestos",
+  taxIncluded: (amount) => `Incluye ${amount} de impuestos`,
+  total: "Total",
+  downloads: "Tus descargas",
+  shippingTo: "Dirección de envío",
+  questions: (support) => `¿Preguntas sobre tu pedido? Responde a este correo o escribe a ${support}.`,
+  visitShop: "Visitar la tienda",
+  noticeSubject: (number, total, items) =>
+    `Nuevo pedido ${number}: ${total}, ${items} artículo${items === 1 ? "" : "s"}`,
+  noticeHeading: "Nuevo pedido",
+  testOrder: "PEDIDO DE PRUEBA: no se realizó ningún pago real",
+  customer: "Cliente",
+  noContact: "Sin datos de contacto",
+  noReceipt: "El cliente no dejó ninguna dirección de correo: no se envió ningún recibo.",
+  openInStripe: "Abrir en el Dashboard de Stripe",
+  checkoutSession: "Sesión de Checkout",
+  failedSubject: (shop) => `Tu pago en ${shop} no se ha completado`,
+  failedHeading: "Tu pago no se ha completado",
+  failedBody: (amount, shop) =>
+    `No se pudo completar tu pago de ${amount} a ${shop}, así que tu pedido no se realizó y no se te ha cobrado nada.`,
+  failedRetryAt: (url) => `Puedes volver a hacer tu pedido en ${url} y elegir otro método de pago.`,
+  failedRetryLink: "volver a hacer tu pedido",
+  failedRetryRest: "y elegir otro método de pago.",
+  failedRetry: "Puedes volver a hacer tu pedido desde nuestra tienda y elegir otro método de pago.",
+  reference: "Referencia",
+  paymentReference: "Referencia de pago",
+};
+
+const MESSAGES: Record<Language, Messages> = { en, de, fr, es };
+
+/** The language of a BCP 47 locale that has texts, English otherwise: `de-AT` -> `de`, `it-IT` -> `en`. */
+export function languageOf(locale: string): Language {
+  const language = locale.split("-")[0]?.toLowerCase();
+  return language === "de" || language === "fr" || language === "es" ? language : "en";
+}
+
+/** The texts for a locale. */
+export function messagesFor(locale: string): Messages {
+  return MESSAGES[languageOf(locale)];
+}
