@@ -44,6 +44,14 @@ export interface Messages {
   reference: string;
   /** Stripe's id of the checkout, for the rare case the shop's support needs it. */
   paymentReference: string;
+  /** The merchant's alert about an order that could not be fulfilled; reason codes and commands stay as they are. */
+  alertSubject: (reason: string) => string;
+  alertHeading: string;
+  alertReason: string;
+  alertOrder: (number: string, sessionId: string) => string;
+  alertNoSession: (key: string) => string;
+  alertRetry: string;
+  alertByHand: string;
 }
 
 const en: Messages = {
@@ -86,6 +94,14 @@ const en: Messages = {
   failedRetry: "You can place your order again from our shop and choose another payment method.",
   reference: "Reference",
   paymentReference: "Payment reference",
+  alertSubject: (reason) => `Order not fulfilled: ${reason}`,
+  alertHeading: "An order could not be fulfilled",
+  alertReason: "Reason",
+  alertOrder: (number, sessionId) => `Order ${number}, Checkout Session ${sessionId}`,
+  alertNoSession: (key) => `The payment event carried no usable Checkout Session id (ledger key ${key}).`,
+  alertRetry: "Look the order up in the Stripe Dashboard, fix the cause, then run:",
+  alertByHand:
+    "Look for the payment in the Stripe Dashboard (Developers > Events) and fulfil it by hand if it is an order.",
 };
 
 const de: Messages = {
@@ -130,6 +146,16 @@ const de: Messages = {
     "Sie können Ihre Bestellung in unserem Shop erneut aufgeben und eine andere Zahlungsart wählen.",
   reference: "Referenz",
   paymentReference: "Zahlungsreferenz",
+  alertSubject: (reason) => `Bestellung nicht ausgeführt: ${reason}`,
+  alertHeading: "Eine Bestellung konnte nicht ausgeführt werden",
+  alertReason: "Grund",
+  alertOrder: (number, sessionId) => `Bestellung ${number}, Checkout-Session ${sessionId}`,
+  alertNoSession: (key) =>
+    `Das Zahlungsereignis enthielt keine verwendbare Checkout-Session-ID (Schlüssel im Auftragsbuch: ${key}).`,
+  alertRetry:
+    "Suchen Sie die Bestellung im Stripe-Dashboard, beheben Sie die Ursache und führen Sie dann aus:",
+  alertByHand:
+    "Suchen Sie die Zahlung im Stripe-Dashboard (Entwickler > Ereignisse) und führen Sie sie von Hand aus, falls es eine Bestellung ist.",
 };
 
 const fr: Messages = {
@@ -174,6 +200,15 @@ const fr: Messages = {
     "Vous pouvez repasser votre commande sur notre boutique et choisir un autre moyen de paiement.",
   reference: "Référence",
   paymentReference: "Référence de paiement",
+  alertSubject: (reason) => `Commande non traitée : ${reason}`,
+  alertHeading: "Une commande n'a pas pu être traitée",
+  alertReason: "Motif",
+  alertOrder: (number, sessionId) => `Commande ${number}, session Checkout ${sessionId}`,
+  alertNoSession: (key) =>
+    `L'événement de paiement ne contenait aucun identifiant de session Checkout utilisable (clé du registre : ${key}).`,
+  alertRetry: "Retrouvez la commande dans le Dashboard Stripe, corrigez la cause, puis lancez :",
+  alertByHand:
+    "Cherchez le paiement dans le Dashboard Stripe (Développeurs > Événements) et traitez-le à la main s'il s'agit d'une commande.",
 };
 
 const es: Messages = {
@@ -216,6 +251,15 @@ const es: Messages = {
   failedRetry: "Puedes volver a hacer tu pedido desde nuestra tienda y elegir otro método de pago.",
   reference: "Referencia",
   paymentReference: "Referencia de pago",
+  alertSubject: (reason) => `Pedido no completado: ${reason}`,
+  alertHeading: "No se pudo completar un pedido",
+  alertReason: "Motivo",
+  alertOrder: (number, sessionId) => `Pedido ${number}, sesión de Checkout ${sessionId}`,
+  alertNoSession: (key) =>
+    `El evento de pago no incluía un identificador de sesión de Checkout utilizable (clave del registro: ${key}).`,
+  alertRetry: "Busca el pedido en el Dashboard de Stripe, corrige la causa y luego ejecuta:",
+  alertByHand:
+    "Busca el pago en el Dashboard de Stripe (Desarrolladores > Eventos) y complétalo a mano si es un pedido.",
 };
 
 const MESSAGES: Record<Language, Messages> = { en, de, fr, es };

@@ -275,22 +275,22 @@ export interface FailureAlert {
   reason: string;
 }
 
-/** Tells the merchant that an order could not be fulfilled and how to act on it (in English: it names commands). */
+/**
+ * Tells the merchant, in the shop's language, that an order could not be fulfilled and how to act on it; reason codes
+ * and the command to run stay as they are.
+ */
 export function renderFailureAlert(alert: FailureAlert, shop: ShopInfo): RenderedEmail {
-  const number = alert.sessionId ? orderNumber(alert.sessionId) : undefined;
+  const t = messagesFor(shop.locale);
   const where = alert.sessionId
-    ? `Order ${number}, Checkout Session ${alert.sessionId}`
-    : `The payment event carried no usable Checkout Session id (ledger key ${alert.key}).`;
-  const next = alert.sessionId
-    ? `Look the order up in the Stripe Dashboard, fix the cause, then run: npm run orders -- retry ${alert.sessionId}`
-    : "Look for the payment in the Stripe Dashboard (Developers > Events) and fulfil it by hand if it is an order.";
-  const lines = ["An order could not be fulfilled", `Reason: ${alert.reason}`, where, "", next];
+    ? t.alertOrder(orderNumber(alert.sessionId), alert.sessionId)
+    : t.alertNoSession(alert.key);
+  const command = alert.sessionId ? `npm run orders -- retry ${alert.sessionId}` : undefined;
+  const next = command ? `${t.alertRetry} ${command}` : t.alertByHand;
+  const lines = [t.alertHeading, `${t.alertReason}${t.colon}${alert.reason}`, where, "", next];
   const body = html`
-    <h1 style="margin:0 0 8px;font-size:22px">An order could not be fulfilled</h1>
-    <p>Reason: <code>${alert.reason}</code></p>
+    <h1 style="margin:0 0 8px;font-size:22px">${t.alertHeading}</h1>
+    <p>${t.alertReason}${t.colon}<code>${alert.reason}</code></p>
     <p>${where}</p>
-    <p>${next}</p>`;
-  return finish(`Order not fulfilled: ${alert.reason}`, { ...shop, locale: "en" }, body, lines, {
-    footer: false,
-  });
+    <p>${command ? html`${t.alertRetry} <code>${command}</code>` : t.alertByHand}</p>`;
+  return finish(t.alertSubject(alert.reason), shop, body, lines, { footer: false });
 }

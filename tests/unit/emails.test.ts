@@ -466,6 +466,19 @@ describe("renderFailureAlert", () => {
     `);
   });
 
+  it("speaks the shop's language, keeping the reason code and the command as they are", () => {
+    const email = renderFailureAlert(
+      { sessionId: "cs_test_c3", key: "cs_test_c3", reason: "receipt:resend:422:validation_error" },
+      { ...shop, locale: "de-DE" },
+    );
+    expect(email.subject).toBe("Bestellung nicht ausgeführt: receipt:resend:422:validation_error");
+    expect(email.text).toContain("Grund: receipt:resend:422:validation_error");
+    expect(email.text).toContain(
+      "Suchen Sie die Bestellung im Stripe-Dashboard, beheben Sie die Ursache und führen Sie dann aus: npm run orders -- retry cs_test_c3",
+    );
+    expect(email.html).toContain('<html lang="de-DE"');
+  });
+
   it("escapes what it shows and copes with an event that had no usable session id", () => {
     const email = renderFailureAlert({ sessionId: null, key: "ab12", reason: "<missing_session>" }, shop);
     expect(email.html).toContain("&lt;missing_session&gt;");
