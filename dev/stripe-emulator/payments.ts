@@ -211,7 +211,7 @@ export function startPayment(
   if (delayed) {
     intent.status = "processing";
     intent.processing = { type: source.type };
-    state.emit("payment_intent.processing", intent, NO_REQUEST, { status: "requires_payment_method" });
+    state.emit("payment_intent.processing", intent, NO_REQUEST);
   } else {
     settlePayment(state, id, true);
   }
@@ -226,7 +226,6 @@ export function settlePayment(state: EmulatorState, id: string, succeeds: boolea
   const intent = state.paymentIntent(id);
   const source = state.paymentSources.get(id);
   if (!source) return;
-  const previousStatus = intent.status;
   const chargeId = newId("ch");
   const charge: ChargeObject = {
     id: chargeId,
@@ -287,7 +286,7 @@ export function settlePayment(state: EmulatorState, id: string, succeeds: boolea
     intent.status = "succeeded";
     intent.amount_received = intent.amount;
     state.emit("charge.succeeded", charge, NO_REQUEST);
-    state.emit("payment_intent.succeeded", intent, NO_REQUEST, { status: previousStatus });
+    state.emit("payment_intent.succeeded", intent, NO_REQUEST);
   } else {
     intent.status = "requires_payment_method";
     intent.last_payment_error = {
@@ -298,7 +297,7 @@ export function settlePayment(state: EmulatorState, id: string, succeeds: boolea
     };
     intent.payment_method = null;
     state.emit("charge.failed", charge, NO_REQUEST);
-    state.emit("payment_intent.payment_failed", intent, NO_REQUEST, { status: previousStatus });
+    state.emit("payment_intent.payment_failed", intent, NO_REQUEST);
   }
 }
 
