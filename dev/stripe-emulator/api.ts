@@ -244,6 +244,10 @@ export function apiRoutes(state: EmulatorState, context: ApiContext): Hono<Env> 
     return send(c, params, confirmPaymentPage(state, id(c), params, context.onDelayed).session);
   });
 
+  // The PaymentIntent and Charge behind a paid session; read-only.
+  app.get("/v1/payment_intents/:id", (c) => retrieve(c, () => state.paymentIntent(id(c))));
+  app.get("/v1/charges/:id", (c) => retrieve(c, () => state.charge(id(c))));
+
   app.post("/v1/stripecli/sessions", async (c) => {
     const params = await body(c);
     return c.json(context.listen.createSession(params));

@@ -199,6 +199,7 @@ export function confirmPaymentPage(
       billingAddress: method.billing_details.address,
       payment,
       paymentMethodType: method.type,
+      paymentMethodId: method.id,
       ...(params.has("expected_amount") && { expectedAmount: params.integer("expected_amount") ?? 0 }),
     },
     onDelayed,

@@ -14,6 +14,7 @@ import {
   unixNow,
 } from "./objects.ts";
 import { mergeMetadata, type Params } from "./params.ts";
+import { billingDetails, settlePayment, startPayment } from "./payments.ts";
 import { type EmulatorState, lineAmount, NO_REQUEST, type RequestInfo, type SessionRecord } from "./state.ts";
 
 /** How long an unpaid session stays open by default (seconds): 24 hours, Stripe's default and maximum. */
@@ -55,6 +56,8 @@ export interface CompletionInput {
    * with. Without it (the hosted page), a delayed choice shows as a bank debit.
    */
   paymentMethodType?: string;
+  /** The PaymentMethod that pays, when paid through the API; the Charge shows its card or bank details. */
+  paymentMethodId?: string;
   /** The total the customer was shown, minor units; payment is refused when the order now costs something else. */
   expectedAmount?: number;
 }
@@ -541,15 +544,34 @@ export function completeSession(
     shipping_details:
       shipping && shippingAddress ? { name: shipping.name.trim(), address: shippingAddress } : null,
   };
-  session.payment_intent = newId("pi");
+  const delayed = input.payment !== "card";
+  if (delayed && input.paymentMethodType === undefined) {
+    session.payment_method_types = ["card", "us_bank_account"];
+  }
+  const method =
+    input.paymentMethodId === undefined ? undefined : state.paymentMethods.get(input.paymentMethodId);
+  // The PaymentIntent's events come first: card `payment_intent.created`, `charge.succeeded`,
+  // `payment_intent.succeeded`; delayed `payment_intent.created`, `payment_intent.processing`.
+  session.payment_intent = startPayment(
+    state,
+    session.amount_total,
+    session.currency,
+    {
+      type: input.paymentMethodType ?? (delayed ? "us_bank_account" : "card"),
+      ...(method && { method }),
+      billing: billingDetails({
+        address: session.customer_details.address,
+        email,
+        name: session.customer_details.name,
+        phone: session.customer_details.phone,
+      }),
+    },
+    delayed,
+  );
   session.status = "complete";
   session.url = null;
-  const delayed = input.payment !== "card";
   session.payment_status = delayed ? "unpaid" : "paid";
-  if (delayed) {
-    if (input.paymentMethodType === undefined) session.payment_method_types = ["card", "us_bank_account"];
-    record.delayedPayment = "pending";
-  }
+  if (delayed) record.delayedPayment = "pending";
 
   if (session.payment_link) countCompletedSession(state, session.payment_link);
   state.emit("checkout.session.completed", session, NO_REQUEST);
@@ -574,6 +596,8 @@ export function settleDelayedPayment(state: EmulatorState, id: string, succeeds:
   const record = state.sessions.get(id);
   if (record?.delayedPayment !== "pending") return;
   record.delayedPayment = succeeds ? "succeeded" : "failed";
+  // The Charge and PaymentIntent results come before the session's own event.
+  if (record.session.payment_intent !== null) settlePayment(state, record.session.payment_intent, succeeds);
   if (succeeds) {
     record.session.payment_status = "paid";
     state.emit("checkout.session.async_payment_succeeded", record.session, NO_REQUEST);

@@ -15,6 +15,7 @@ import {
 } from "./objects.ts";
 import { Params } from "./params.ts";
 import type { PaymentMethodObject } from "./payment-pages.ts";
+import type { ChargeObject, PaymentIntentObject, PaymentSource } from "./payments.ts";
 
 /** Who caused an event: an API request (with its idempotency key) or a customer/automatic action (nulls). */
 export interface RequestInfo {
@@ -64,6 +65,10 @@ export class EmulatorState {
   readonly paymentMethods = new Map<string, PaymentMethodObject>();
   /** A SEPA PaymentMethod's full IBAN (the object shows its last four only), which decides the debit's result. */
   readonly paymentMethodIbans = new Map<string, string>();
+  readonly paymentIntents = new Map<string, PaymentIntentObject>();
+  readonly charges = new Map<string, ChargeObject>();
+  /** How a PaymentIntent that has no Charge yet is being paid; dropped once it settles. */
+  readonly paymentSources = new Map<string, PaymentSource>();
   /** The emulator's own origin, e.g. http://127.0.0.1:12111; known once the server listens. */
   baseUrl = "";
   readonly apiVersion: string;
@@ -126,6 +131,18 @@ export class EmulatorState {
     const record = this.sessions.get(id);
     if (!record) throw resourceMissing("checkout.session", id, param, status);
     return record;
+  }
+
+  paymentIntent(id: string): PaymentIntentObject {
+    const intent = this.paymentIntents.get(id);
+    if (!intent) throw resourceMissing("payment_intent", id, "intent");
+    return intent;
+  }
+
+  charge(id: string): ChargeObject {
+    const charge = this.charges.get(id);
+    if (!charge) throw resourceMissing("charge", id);
+    return charge;
   }
 
   event(id: string): EventObject {

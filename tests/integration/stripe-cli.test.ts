@@ -78,6 +78,13 @@ describe.skipIf(!cli)("the Stripe CLI against the emulator", () => {
   const session = (event: EventObject | undefined) =>
     event?.data.object as unknown as Stripe.Checkout.Session;
   const types = (events: EventObject[]) => events.map((event) => event.type);
+  /** The one event of `type` among `events`. */
+  const ofType = (events: EventObject[], type: string): EventObject => {
+    const found = events.filter((event) => event.type === type);
+    expect(found, type).toHaveLength(1);
+    return found[0] as EventObject;
+  };
+  const object = <T>(event: EventObject) => event.data.object as unknown as T;
 
   it("`listen --print-secret` prints the secret the emulator signs with", async () => {
     const result = await runCli(stripeCli, ["listen", "--print-secret", ...api()], home.env);
@@ -89,8 +96,15 @@ describe.skipIf(!cli)("the Stripe CLI against the emulator", () => {
     const events = await trigger("checkout.session.completed", (caused) =>
       types(caused).includes("checkout.session.completed"),
     );
-    expect(types(events)).toEqual(["product.created", "price.created", "checkout.session.completed"]);
-    const paid = session(events[2]);
+    expect(types(events)).toEqual([
+      "product.created",
+      "price.created",
+      "payment_intent.created",
+      "charge.succeeded",
+      "payment_intent.succeeded",
+      "checkout.session.completed",
+    ]);
+    const paid = session(ofType(events, "checkout.session.completed"));
     expect(Object.keys(paid).sort()).toEqual(Object.keys(example("checkout.session")).sort());
     expect(paid).toMatchObject({
       status: "complete",
@@ -105,8 +119,24 @@ describe.skipIf(!cli)("the Stripe CLI against the emulator", () => {
         address: { line1: "354 Oyster Point Blvd", postal_code: "94080", country: "US" },
       },
     });
+    const intent = object<Stripe.PaymentIntent>(ofType(events, "payment_intent.succeeded"));
+    const charge = object<Stripe.Charge>(ofType(events, "charge.succeeded"));
+    expect(paid.payment_intent).toBe(intent.id);
+    expect(intent).toMatchObject({
+      amount: 3000,
+      currency: "usd",
+      status: "succeeded",
+      latest_charge: charge.id,
+    });
+    expect(charge).toMatchObject({
+      amount: 3000,
+      currency: "usd",
+      paid: true,
+      payment_intent: intent.id,
+      payment_method_details: { type: "card", card: { brand: "visa", last4: "4242" } },
+    });
     const delivered = await vi.waitFor(async () => {
-      const found = await receivedEvents((events[2] as EventObject).id);
+      const found = await receivedEvents(ofType(events, "checkout.session.completed").id);
       expect(found).toHaveLength(1);
       return found;
     }, WAIT);
@@ -120,16 +150,30 @@ describe.skipIf(!cli)("the Stripe CLI against the emulator", () => {
     expect(types(events)).toEqual([
       "product.created",
       "price.created",
+      "payment_intent.created",
+      "payment_intent.processing",
       "checkout.session.completed",
+      "charge.succeeded",
+      "payment_intent.succeeded",
       "checkout.session.async_payment_succeeded",
     ]);
-    expect(session(events[2])).toMatchObject({
+    const completed = session(ofType(events, "checkout.session.completed"));
+    expect(completed).toMatchObject({
       payment_status: "unpaid",
       status: "complete",
       currency: "eur",
       payment_method_types: ["sepa_debit"],
     });
-    expect(session(events[3])).toMatchObject({ id: session(events[2]).id, payment_status: "paid" });
+    expect(session(ofType(events, "checkout.session.async_payment_succeeded"))).toMatchObject({
+      id: completed.id,
+      payment_status: "paid",
+    });
+    expect(object<Stripe.Charge>(ofType(events, "charge.succeeded"))).toMatchObject({
+      amount: completed.amount_total,
+      currency: "eur",
+      payment_intent: completed.payment_intent,
+      payment_method_details: { type: "sepa_debit" },
+    });
   });
 
   it("`trigger checkout.session.async_payment_failed` completes unpaid, then fails", async () => {
@@ -139,11 +183,23 @@ describe.skipIf(!cli)("the Stripe CLI against the emulator", () => {
     expect(types(events)).toEqual([
       "product.created",
       "price.created",
+      "payment_intent.created",
+      "payment_intent.processing",
       "checkout.session.completed",
+      "charge.failed",
+      "payment_intent.payment_failed",
       "checkout.session.async_payment_failed",
     ]);
-    expect(session(events[2])).toMatchObject({ payment_status: "unpaid", status: "complete" });
-    expect(session(events[3])).toMatchObject({ id: session(events[2]).id, payment_status: "unpaid" });
+    const completed = session(ofType(events, "checkout.session.completed"));
+    expect(completed).toMatchObject({ payment_status: "unpaid", status: "complete" });
+    expect(session(ofType(events, "checkout.session.async_payment_failed"))).toMatchObject({
+      id: completed.id,
+      payment_status: "unpaid",
+    });
+    expect(object<Stripe.PaymentIntent>(ofType(events, "payment_intent.payment_failed"))).toMatchObject({
+      id: completed.payment_intent,
+      status: "requires_payment_method",
+    });
   });
 
   it("`trigger checkout.session.expired` expires an open session", async () => {
@@ -181,7 +237,7 @@ describe.skipIf(!cli)("the Stripe CLI against the emulator", () => {
       const events = await trigger("checkout.session.completed", (caused) =>
         types(caused).includes("checkout.session.completed"),
       );
-      const completed = events[2] as EventObject;
+      const completed = ofType(events, "checkout.session.completed");
       await listen.waitFor(new RegExp(`<--\\s+\\[200\\] POST ${receiver.url} \\[${completed.id}\\]`));
       expect(await receivedEvents(completed.id)).toHaveLength(1);
       // The CLI prints its line just before it reports the answer to the emulator.
@@ -201,7 +257,9 @@ describe.skipIf(!cli)("the Stripe CLI against the emulator", () => {
       const later = await trigger("checkout.session.completed", (caused) =>
         types(caused).includes("checkout.session.completed"),
       );
-      await listen.waitFor(new RegExp(`\\[200\\] POST \\S+ \\[${(later[2] as EventObject).id}\\]`));
+      await listen.waitFor(
+        new RegExp(`\\[200\\] POST \\S+ \\[${ofType(later, "checkout.session.completed").id}\\]`),
+      );
       await emulator.idle();
       expect(listen.output()).not.toContain(expiredEvent.id);
       expect(await receivedEvents(expiredEvent.id)).toHaveLength(0);
@@ -214,7 +272,7 @@ describe.skipIf(!cli)("the Stripe CLI against the emulator", () => {
     const after = await trigger("checkout.session.completed", (caused) =>
       types(caused).includes("checkout.session.completed"),
     );
-    const afterEvent = after[2] as EventObject;
+    const afterEvent = ofType(after, "checkout.session.completed");
     await vi.waitFor(async () => expect(await receivedEvents(afterEvent.id)).toHaveLength(1), WAIT);
   });
 

@@ -292,6 +292,10 @@ describe("webhook delivery", () => {
     await emulator.idle();
     const types = receiver.received.map((request) => (JSON.parse(request.body) as { type: string }).type);
     expect(types).toEqual(["checkout.session.completed"]);
+    // The payment's own events were recorded, and held back by the filter.
+    expect(emulator.events().map((event) => event.type)).toEqual(
+      expect.arrayContaining(["payment_intent.created", "charge.succeeded", "payment_intent.succeeded"]),
+    );
   });
 
   it("delivers only the event types an API-created endpoint enabled, signed with its own secret", async () => {

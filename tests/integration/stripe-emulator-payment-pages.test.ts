@@ -157,3 +157,135 @@ describe("confirming a payment page", () => {
     });
   });
 });
+
+describe("the PaymentIntent and Charge behind a paid session", () => {
+  /** Every event about the session, its PaymentIntent or its Charges, in the order they were recorded. */
+  const paymentEvents = (sessionId: string, intentId: string) =>
+    emulator.events().filter((event) => {
+      const object = event.data.object as { id?: string; payment_intent?: string };
+      return object.id === sessionId || object.id === intentId || object.payment_intent === intentId;
+    });
+
+  it("a card: payment_intent.created, charge.succeeded, payment_intent.succeeded, then the session, paid", async () => {
+    const created = await session();
+    const method = await stripe.paymentMethods.create({
+      type: "card",
+      card: { token: "tok_mastercard" },
+      billing_details: BILLING,
+    });
+    await confirm(created.id, { payment_method: method.id, expected_amount: "3000" });
+    const paid = await stripe.checkout.sessions.retrieve(created.id);
+    expect(paid.payment_intent).toMatch(/^pi_[A-Za-z0-9]{24}$/);
+    const intentId = String(paid.payment_intent);
+    const events = paymentEvents(created.id, intentId);
+    expect(events.map((event) => event.type)).toEqual([
+      "payment_intent.created",
+      "charge.succeeded",
+      "payment_intent.succeeded",
+      "checkout.session.completed",
+    ]);
+    expect(events[0]?.data.object).toMatchObject({ id: intentId, status: "requires_payment_method" });
+    expect(events[3]?.data.object).toMatchObject({ payment_intent: intentId, payment_status: "paid" });
+
+    const intent = await stripe.paymentIntents.retrieve(intentId);
+    expect(Object.keys(intent).sort()).toEqual(Object.keys(example("payment_intent")).sort());
+    expect(intent).toMatchObject({
+      object: "payment_intent",
+      amount: 3000,
+      amount_received: 3000,
+      currency: "usd",
+      livemode: false,
+      status: "succeeded",
+      payment_method: method.id,
+    });
+    expect(intent.latest_charge).toMatch(/^ch_/);
+    const charge = await stripe.charges.retrieve(String(intent.latest_charge));
+    expect(Object.keys(charge).sort()).toEqual(Object.keys(example("charge")).sort());
+    expect(charge).toMatchObject({
+      object: "charge",
+      amount: 3000,
+      amount_captured: 3000,
+      currency: "usd",
+      livemode: false,
+      paid: true,
+      status: "succeeded",
+      payment_intent: intentId,
+      payment_method: method.id,
+      payment_method_details: { type: "card", card: { brand: "mastercard", last4: "4444" } },
+    });
+    expect(events[1]?.data.object).toEqual(charge);
+  });
+
+  it("a delayed method: created and processing before the unpaid session, then the charge's result", async () => {
+    for (const [payment, chargeEvent, intentEvent, sessionEvent, intentStatus] of [
+      [
+        "delayed_success",
+        "charge.succeeded",
+        "payment_intent.succeeded",
+        "checkout.session.async_payment_succeeded",
+        "succeeded",
+      ],
+      [
+        "delayed_failure",
+        "charge.failed",
+        "payment_intent.payment_failed",
+        "checkout.session.async_payment_failed",
+        "requires_payment_method",
+      ],
+    ] as const) {
+      const created = await session();
+      // What the hosted page's Pay button does.
+      const { session: completed } = emulator.completeSession(created.id, {
+        email: "buyer@example.com",
+        payment,
+      });
+      const intentId = String(completed.payment_intent);
+      await vi.waitFor(() => expect(paymentEvents(created.id, intentId)).toHaveLength(6), {
+        timeout: 60_000,
+        interval: 20,
+      });
+      const events = paymentEvents(created.id, intentId);
+      expect(events.map((event) => event.type)).toEqual([
+        "payment_intent.created",
+        "payment_intent.processing",
+        "checkout.session.completed",
+        chargeEvent,
+        intentEvent,
+        sessionEvent,
+      ]);
+      expect(events[1]?.data.object).toMatchObject({ id: intentId, status: "processing" });
+      expect(events[2]?.data.object).toMatchObject({ payment_intent: intentId, payment_status: "unpaid" });
+
+      const intent = await stripe.paymentIntents.retrieve(intentId);
+      expect(intent).toMatchObject({ amount: 3000, currency: "usd", status: intentStatus });
+      const charge = await stripe.charges.retrieve(String(intent.latest_charge));
+      expect(charge).toMatchObject({
+        amount: 3000,
+        currency: "usd",
+        payment_intent: intentId,
+        paid: payment === "delayed_success",
+        status: payment === "delayed_success" ? "succeeded" : "failed",
+        billing_details: { email: "buyer@example.com" },
+      });
+      if (payment === "delayed_failure") {
+        expect(charge.failure_code).toBeTruthy();
+        expect(intent.last_payment_error).toMatchObject({ charge: charge.id });
+      }
+    }
+  });
+
+  it("unknown ids are 404 with Stripe's resource_missing error", async () => {
+    await expect(stripe.paymentIntents.retrieve("pi_unknown")).rejects.toMatchObject({
+      type: "StripeInvalidRequestError",
+      statusCode: 404,
+      code: "resource_missing",
+      message: "No such payment_intent: 'pi_unknown'",
+    });
+    await expect(stripe.charges.retrieve("ch_unknown")).rejects.toMatchObject({
+      type: "StripeInvalidRequestError",
+      statusCode: 404,
+      code: "resource_missing",
+      message: "No such charge: 'ch_unknown'",
+    });
+  });
+});

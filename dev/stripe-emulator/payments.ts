@@ -1,0 +1,318 @@
+// PaymentIntents and Charges behind a paid Checkout Session, and the payment_intent.* / charge.* events they cause.
+import { type Address, emptyAddress, type Json, type Metadata, newId, unixNow } from "./objects.ts";
+import type { PaymentMethodObject } from "./payment-pages.ts";
+import { type EmulatorState, NO_REQUEST } from "./state.ts";
+
+/** A PaymentIntent with the top-level fields of fixtures3.json's `payment_intent`. */
+export interface PaymentIntentObject {
+  id: string;
+  object: "payment_intent";
+  amount: number;
+  amount_capturable: number;
+  amount_details: { tip: Record<string, never> };
+  amount_received: number;
+  application: null;
+  application_fee_amount: null;
+  automatic_payment_methods: { enabled: boolean } | null;
+  canceled_at: null;
+  cancellation_reason: null;
+  capture_method: "automatic";
+  client_secret: string;
+  confirmation_method: "automatic";
+  created: number;
+  currency: string;
+  customer: null;
+  customer_account: null;
+  description: string | null;
+  excluded_payment_method_types: null;
+  last_payment_error: Json;
+  latest_charge: string | null;
+  livemode: false;
+  managed_payments: { enabled: boolean };
+  metadata: Metadata;
+  next_action: null;
+  on_behalf_of: null;
+  payment_method: string | null;
+  payment_method_configuration_details: null;
+  payment_method_options: Json;
+  payment_method_types: string[];
+  processing: Json;
+  receipt_email: string | null;
+  review: null;
+  setup_future_usage: null;
+  shipping: Json;
+  source: null;
+  statement_descriptor: string | null;
+  statement_descriptor_suffix: string | null;
+  status: "requires_payment_method" | "processing" | "succeeded";
+  transfer_data: null;
+  transfer_group: null;
+}
+
+/** A Charge with the top-level fields of fixtures3.json's `charge`. */
+export interface ChargeObject {
+  id: string;
+  object: "charge";
+  amount: number;
+  amount_captured: number;
+  amount_refunded: number;
+  application: null;
+  application_fee: null;
+  application_fee_amount: null;
+  balance_transaction: string | null;
+  billing_details: {
+    address: Address;
+    email: string | null;
+    name: string | null;
+    phone: string | null;
+    tax_id: null;
+  };
+  calculated_statement_descriptor: string | null;
+  captured: boolean;
+  created: number;
+  currency: string;
+  customer: null;
+  description: string | null;
+  disputed: false;
+  failure_balance_transaction: null;
+  failure_code: string | null;
+  failure_message: string | null;
+  fraud_details: Record<string, never>;
+  livemode: false;
+  metadata: Metadata;
+  on_behalf_of: null;
+  outcome: Json;
+  paid: boolean;
+  payment_intent: string;
+  payment_method: string;
+  payment_method_details: Json;
+  receipt_email: string | null;
+  receipt_number: null;
+  receipt_url: null;
+  refunded: false;
+  refunds: { object: "list"; data: []; has_more: false; url: string };
+  review: null;
+  shipping: Json;
+  source: null;
+  source_transfer: null;
+  statement_descriptor: string | null;
+  statement_descriptor_suffix: string | null;
+  status: "succeeded" | "failed" | "pending";
+  transfer_data: null;
+  transfer_group: null;
+}
+
+/** How a session was paid: the PaymentMethod when paid through the API, else the hosted page's choice. */
+export interface PaymentSource {
+  /** `card`, `sepa_debit` or, for the hosted page's delayed choices, `us_bank_account`. */
+  type: string;
+  method?: PaymentMethodObject;
+  billing: ChargeObject["billing_details"];
+}
+
+// What a Charge shows about the method that paid it; the hosted page's card is Stripe's 4242 test Visa.
+function methodDetails(source: PaymentSource): Json {
+  const { method } = source;
+  if (source.type === "card") {
+    const card = method?.card;
+    return {
+      type: "card",
+      card: {
+        brand: card?.brand ?? "visa",
+        country: card?.country ?? "US",
+        exp_month: card?.exp_month ?? 12,
+        exp_year: card?.exp_year ?? new Date().getUTCFullYear() + 5,
+        funding: "credit",
+        last4: card?.last4 ?? "4242",
+        network: card?.brand ?? "visa",
+      },
+    };
+  }
+  if (source.type === "sepa_debit") {
+    const sepa = method?.sepa_debit;
+    return {
+      type: "sepa_debit",
+      sepa_debit: {
+        bank_code: sepa?.bank_code ?? null,
+        branch_code: sepa?.branch_code ?? null,
+        country: sepa?.country ?? null,
+        last4: sepa?.last4 ?? null,
+        mandate: null,
+      },
+    };
+  }
+  return {
+    type: source.type,
+    [source.type]: { account_holder_type: "individual", bank_name: "STRIPE TEST BANK", last4: "6789" },
+  };
+}
+
+/**
+ * The PaymentIntent a paid session creates: `payment_intent.created`, then for a card the Charge at once
+ * (`charge.succeeded`, `payment_intent.succeeded`), for a delayed method `payment_intent.processing` until
+ * `settlePayment`. Returns the PaymentIntent's id for the session's `payment_intent`.
+ */
+export function startPayment(
+  state: EmulatorState,
+  amount: number,
+  currency: string,
+  source: PaymentSource,
+  delayed: boolean,
+): string {
+  const id = newId("pi");
+  const intent: PaymentIntentObject = {
+    id,
+    object: "payment_intent",
+    amount,
+    amount_capturable: 0,
+    amount_details: { tip: {} },
+    amount_received: 0,
+    application: null,
+    application_fee_amount: null,
+    automatic_payment_methods: null,
+    canceled_at: null,
+    cancellation_reason: null,
+    capture_method: "automatic",
+    client_secret: `${id}_secret_${newId("s").slice(2)}`,
+    confirmation_method: "automatic",
+    created: unixNow(),
+    currency,
+    customer: null,
+    customer_account: null,
+    description: null,
+    excluded_payment_method_types: null,
+    last_payment_error: null,
+    latest_charge: null,
+    livemode: false,
+    managed_payments: { enabled: false },
+    metadata: {},
+    next_action: null,
+    on_behalf_of: null,
+    payment_method: null,
+    payment_method_configuration_details: null,
+    payment_method_options: {},
+    payment_method_types: [source.type],
+    processing: null,
+    receipt_email: null,
+    review: null,
+    setup_future_usage: null,
+    shipping: null,
+    source: null,
+    statement_descriptor: null,
+    statement_descriptor_suffix: null,
+    status: "requires_payment_method",
+    transfer_data: null,
+    transfer_group: null,
+  };
+  state.paymentIntents.set(id, intent);
+  state.paymentSources.set(id, source);
+  state.emit("payment_intent.created", intent, NO_REQUEST);
+  intent.payment_method = source.method?.id ?? newId("pm");
+  if (delayed) {
+    intent.status = "processing";
+    intent.processing = { type: source.type };
+    state.emit("payment_intent.processing", intent, NO_REQUEST);
+  } else {
+    settlePayment(state, id, true);
+  }
+  return id;
+}
+
+/**
+ * The payment's result: a Charge (`charge.succeeded` or `charge.failed`), then the PaymentIntent's
+ * `payment_intent.succeeded` or `payment_intent.payment_failed` (which puts it back to `requires_payment_method`).
+ */
+export function settlePayment(state: EmulatorState, id: string, succeeds: boolean): void {
+  const intent = state.paymentIntent(id);
+  const source = state.paymentSources.get(id);
+  if (!source) return;
+  const chargeId = newId("ch");
+  const charge: ChargeObject = {
+    id: chargeId,
+    object: "charge",
+    amount: intent.amount,
+    amount_captured: succeeds ? intent.amount : 0,
+    amount_refunded: 0,
+    application: null,
+    application_fee: null,
+    application_fee_amount: null,
+    balance_transaction: succeeds ? newId("txn") : null,
+    billing_details: structuredClone(source.billing),
+    calculated_statement_descriptor: "LINKSHOP",
+    captured: succeeds,
+    created: unixNow(),
+    currency: intent.currency,
+    customer: null,
+    description: null,
+    disputed: false,
+    failure_balance_transaction: null,
+    failure_code: succeeds ? null : "insufficient_funds",
+    failure_message: succeeds ? null : "The customer's account has insufficient funds to cover this payment.",
+    fraud_details: {},
+    livemode: false,
+    metadata: {},
+    on_behalf_of: null,
+    outcome: {
+      network_status: succeeds ? "approved_by_network" : "declined_by_network",
+      reason: succeeds ? null : "insufficient_funds",
+      risk_level: "normal",
+      seller_message: succeeds ? "Payment complete." : "The bank returned the payment.",
+      type: succeeds ? "authorized" : "issuer_declined",
+    },
+    paid: succeeds,
+    payment_intent: id,
+    payment_method: intent.payment_method ?? "",
+    payment_method_details: methodDetails(source),
+    receipt_email: null,
+    receipt_number: null,
+    receipt_url: null,
+    refunded: false,
+    refunds: { object: "list", data: [], has_more: false, url: `/v1/charges/${chargeId}/refunds` },
+    review: null,
+    shipping: null,
+    source: null,
+    source_transfer: null,
+    statement_descriptor: null,
+    statement_descriptor_suffix: null,
+    status: succeeds ? "succeeded" : "failed",
+    transfer_data: null,
+    transfer_group: null,
+  };
+  state.charges.set(chargeId, charge);
+  state.paymentSources.delete(id);
+  intent.latest_charge = chargeId;
+  intent.processing = null;
+  if (succeeds) {
+    intent.status = "succeeded";
+    intent.amount_received = intent.amount;
+    state.emit("charge.succeeded", charge, NO_REQUEST);
+    state.emit("payment_intent.succeeded", intent, NO_REQUEST);
+  } else {
+    intent.status = "requires_payment_method";
+    intent.last_payment_error = {
+      charge: chargeId,
+      code: "insufficient_funds",
+      message: charge.failure_message,
+      type: "card_error",
+    };
+    intent.payment_method = null;
+    state.emit("charge.failed", charge, NO_REQUEST);
+    state.emit("payment_intent.payment_failed", intent, NO_REQUEST);
+  }
+}
+
+/** A blank billing block, for callers that know only some of it. */
+export function billingDetails(fields: {
+  address?: Address | null;
+  email?: string | null;
+  name?: string | null;
+  phone?: string | null;
+}): ChargeObject["billing_details"] {
+  return {
+    address: fields.address ? { ...fields.address } : emptyAddress(),
+    email: fields.email ?? null,
+    name: fields.name ?? null,
+    phone: fields.phone ?? null,
+    tax_id: null,
+  };
+}
