@@ -5,6 +5,7 @@ import { createRedisClient, upstashClaimStore, upstashLedger, upstashValues } fr
 import catalogFile from "../catalog.json" with { type: "json" };
 import { type Catalog, parseCatalog } from "./catalog/schema.ts";
 import { type Config, ConfigError, readConfig } from "./config.ts";
+import { reasonOf } from "./errors.ts";
 import { jsonLogger, type Logger } from "./log.ts";
 import { createOrderStatusHandler } from "./order-status/handler.ts";
 import { type ReconcileDeps, type ReconcileSummary, reconcile } from "./reconcile/reconcile.ts";
@@ -104,7 +105,7 @@ export function reconcileFromEnv(
     } catch (error) {
       log("reconcile.failed", {
         level: "error",
-        reason: error instanceof Error && "reason" in error ? String(error.reason) : "internal_error",
+        reason: reasonOf(error, "internal_error"),
       });
       return undefined;
     }

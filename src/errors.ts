@@ -39,6 +39,11 @@ export class InProgressError extends Error {
   readonly reason = "in_progress";
 }
 
+/** The short, log-safe reason code of one of our errors (they all carry `reason`), else `fallback`. */
+export function reasonOf(error: unknown, fallback: string): string {
+  return error instanceof Error && "reason" in error ? String(error.reason) : fallback;
+}
+
 /** A failure as an endpoint answers it. */
 export interface FailureReply {
   status: number;

@@ -2,6 +2,9 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseEnv } from "node:util";
+import type { Io } from "../catalog/cli.ts";
+import { ConfigError } from "../config.ts";
+import type { Logger } from "../log.ts";
 import { readStackRecord, type StackRecord } from "./stack-record.ts";
 
 type Env = Record<string, string | undefined>;
@@ -33,4 +36,18 @@ export async function commandEnv(
   ];
   const given = Object.fromEntries(Object.entries(processEnv).filter(([, value]) => value?.trim()));
   return { env: { ...dotenv, ...stack?.functionEnv, ...given }, stack, sources };
+}
+
+/**
+ * Builds a command's services with a logger that writes JSON lines to stderr (stdout stays for the command's own
+ * output, e.g. --json). A configuration problem is printed, naming every variable, and gives undefined.
+ */
+export function commandServices<T>(build: (log: Logger) => T, io: Io): T | undefined {
+  try {
+    return build((event, fields) => io.err(JSON.stringify({ event, ...fields })));
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    io.err(error.message);
+    return undefined;
+  }
 }

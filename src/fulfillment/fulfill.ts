@@ -10,7 +10,7 @@ import {
   renderReceipt,
   type ShopInfo,
 } from "../email/templates.ts";
-import { InProgressError, PermanentError } from "../errors.ts";
+import { InProgressError, PermanentError, reasonOf } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import {
   emailKey,
@@ -170,7 +170,7 @@ async function sendOrder(
 
   let state: OrderState | "absent" = existing?.state ?? "absent";
   const write = async (next: LedgerRecord) => {
-    if (!(await deps.ledger.put(key, state, next))) throw new InProgressError("ledger changed underneath");
+    await putExpected(deps, key, state, next);
     state = next.state;
     record = next;
   };
@@ -255,8 +255,7 @@ export async function resendReceipt(
       updatedAt: deps.now(),
       by: "merchant",
     };
-    if (!(await deps.ledger.put(key, existing?.state ?? "absent", next)))
-      throw new InProgressError("ledger changed underneath");
+    await putExpected(deps, key, existing?.state ?? "absent", next);
     deps.log("order.receipt_resent", { sessionId: session.id, count: resent.length + 1 });
     return { outcome: "fulfilled", reason: "receipt_resent" };
   });
@@ -307,8 +306,7 @@ export async function notifyPaymentFailed(
       }
     }
     record.reason = reason === "payment_failed_email_sent" ? null : reason;
-    if (!(await deps.ledger.put(key, existing?.state ?? "absent", record)))
-      throw new InProgressError("ledger changed underneath");
+    await putExpected(deps, key, existing?.state ?? "absent", record);
     return { outcome: "fulfilled", reason };
   });
 }
@@ -364,7 +362,7 @@ export async function recordFailure(
       deps.log("order.alert_failed", {
         level: "error",
         sessionId,
-        reason: error instanceof Error && "reason" in error ? String(error.reason) : "unknown",
+        reason: reasonOf(error, "unknown"),
       });
     }
   }
@@ -379,6 +377,19 @@ export function retryOrder(session: SessionPayload, deps: FulfilmentDeps): Promi
 /** The session id when it has Stripe's format (it may then be logged and stored), else null. */
 function usableId(session: SessionPayload): string | null {
   return sessionKey(session.id) === session.id ? session.id : null;
+}
+
+/**
+ * Writes the record if the stored state is still `expected`; otherwise another path changed the order under our
+ * claim (its claim had expired), and the caller's retry looks again.
+ */
+async function putExpected(
+  deps: FulfilmentDeps,
+  key: string,
+  expected: OrderState | "absent",
+  record: LedgerRecord,
+): Promise<void> {
+  if (!(await deps.ledger.put(key, expected, record))) throw new InProgressError("ledger changed underneath");
 }
 
 async function withClaim(
@@ -408,7 +419,7 @@ async function markOnStripe(deps: FulfilmentDeps, sessionId: string, at: number)
     deps.log("order.stripe_mark_failed", {
       sessionId,
       marker: FULFILLED_MARKER,
-      reason: error instanceof Error && "reason" in error ? String(error.reason) : "unknown",
+      reason: reasonOf(error, "unknown"),
     });
   }
 }

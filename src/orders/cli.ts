@@ -1,7 +1,10 @@
 /** `npm run orders`: the merchant's view of the ledger, and deliberate resends and retries. */
 import { parseArgs } from "node:util";
 import { services } from "../app.ts";
-import { ConfigError, readConfig } from "../config.ts";
+import type { Io } from "../catalog/cli.ts";
+import { commandServices } from "../commands/env.ts";
+import { readConfig } from "../config.ts";
+import { reasonOf } from "../errors.ts";
 import { type ActionResult, resendReceipt, retryOrder } from "../fulfillment/fulfill.ts";
 import type { LedgerRecord } from "../fulfillment/ports.ts";
 import { formatMoney } from "../lib/money.ts";
@@ -9,7 +12,6 @@ import type { Logger } from "../log.ts";
 import { SESSION_ID } from "../order/checks.ts";
 import { normalizeOrderNumber, orderNumber } from "../order/number.ts";
 import type { ReconcileDeps } from "../reconcile/reconcile.ts";
-import type { Io } from "../reconcile/cli.ts";
 
 const USAGE = `Usage: npm run orders -- [command] [options]
 
@@ -73,16 +75,8 @@ export async function runOrders(
     return usage(`${command} needs an order number (e.g. 7KQ4-M9PX) or a Checkout Session id (cs_test_...).`);
   if (!Number.isInteger(limit) || limit < 1 || limit > 1000) return usage("--limit must be 1 to 1000.");
 
-  let deps: ReconcileDeps;
-  try {
-    deps = build((event, fields) => io.err(JSON.stringify({ event, ...fields })));
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      io.err(error.message);
-      return 1;
-    }
-    throw error;
-  }
+  const deps = commandServices(build, io);
+  if (!deps) return 1;
   try {
     if (command !== "list" && !SESSION_ID.test(sessionId as string)) {
       const found = await findByOrderNumber(deps, normalizeOrderNumber(sessionId as string) ?? "");
@@ -143,9 +137,7 @@ export async function runOrders(
       }
     }
   } catch (error) {
-    io.err(
-      `${command} failed: ${error instanceof Error && "reason" in error ? String(error.reason) : String(error)}`,
-    );
+    io.err(`${command} failed: ${reasonOf(error, String(error))}`);
     return 1;
   }
 }

@@ -1,15 +1,12 @@
 /** `npm run reconcile`: one reconciliation pass from the command line, with the functions' configuration. */
 import { parseArgs } from "node:util";
 import { services } from "../app.ts";
-import { ConfigError, readConfig } from "../config.ts";
+import type { Io } from "../catalog/cli.ts";
+import { commandServices } from "../commands/env.ts";
+import { readConfig } from "../config.ts";
+import { reasonOf } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { DEFAULT_BUDGET_MS, type ReconcileDeps, type ReconcileSummary, reconcile } from "./reconcile.ts";
-
-/** Where a command writes; tests pass collectors, the scripts pass the console. */
-export interface Io {
-  out(line: string): void;
-  err(line: string): void;
-}
 
 const USAGE = `Usage: npm run reconcile -- [options]
 
@@ -63,17 +60,9 @@ export async function runReconcile(
     io.out(USAGE);
     return 0;
   }
-  let deps: ReconcileDeps;
-  try {
-    // The summary line goes to stderr so --json output stays parseable.
-    deps = build((event, fields) => io.err(JSON.stringify({ event, ...fields })));
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      io.err(error.message);
-      return 1;
-    }
-    throw error;
-  }
+  // The summary log line goes to stderr, so --json output stays parseable.
+  const deps = commandServices(build, io);
+  if (!deps) return 1;
   const since = args.since === undefined ? undefined : parseSince(args.since, deps.now());
   if (args.since !== undefined && since === undefined) {
     io.err(`--since ${args.since}: use an ISO date (2026-03-01) or a duration (36h, 7d).`);
@@ -84,9 +73,7 @@ export async function runReconcile(
     // From a terminal there is no 30 s limit, but a bounded pass keeps the cursor logic the same.
     summary = await reconcile(deps, { since, dryRun: args["dry-run"], budgetMs: DEFAULT_BUDGET_MS * 6 });
   } catch (error) {
-    io.err(
-      `Reconciliation stopped: ${error instanceof Error && "reason" in error ? String(error.reason) : String(error)}`,
-    );
+    io.err(`Reconciliation stopped: ${reasonOf(error, String(error))}`);
     return 1;
   }
   if (args.json) io.out(JSON.stringify(summary, null, 2));

@@ -28,9 +28,10 @@ export function createWebhookHandler(setup: WebhookSetup): (req: Request) => Pro
     try {
       reply = await respond(req, setup, fields);
     } catch (error) {
-      // Whatever escapes is still answered as JSON, never as a stack trace.
+      // Failures become statuses here, in one place; whatever escapes is still answered as JSON, never a stack trace.
       reply = failureReply(error);
-      fields.error = error instanceof Error ? error.name : typeof error;
+      if (reply.reason === "internal_error")
+        fields.error = error instanceof Error ? error.name : typeof error;
     }
     setup.log("webhook.delivery", {
       ...fields,
@@ -86,15 +87,10 @@ async function respond(req: Request, setup: WebhookSetup, fields: LogFields): Pr
   if (typeof objectId === "string" && SESSION_ID.test(objectId)) fields.sessionId = objectId;
 
   if (!isDeps(setup.deps)) return misconfigured(setup);
-  try {
-    // Permanent problems come back as values (outcome "failed", recorded and alerted): acknowledged with 200.
-    const { outcome, reason } = await handleEvent(event, setup.deps);
-    return { status: 200, outcome, reason };
-  } catch (error) {
-    const reply = failureReply(error);
-    if (reply.reason === "internal_error") fields.error = error instanceof Error ? error.name : typeof error;
-    return reply;
-  }
+  // Permanent problems come back as values (outcome "failed", recorded and alerted): acknowledged with 200. What a
+  // retry can fix is thrown, and answered non-2xx by the caller above.
+  const { outcome, reason } = await handleEvent(event, setup.deps);
+  return { status: 200, outcome, reason };
 }
 
 function rejected(status: number, reason: string): Reply {

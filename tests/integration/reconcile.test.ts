@@ -204,6 +204,21 @@ describe("npm run orders over the emulator", () => {
   });
 });
 
+describe("the merchant commands without configuration", () => {
+  let none = collect();
+  it.each([
+    ["orders", () => runOrders(["list"], {}, none.io)],
+    ["reconcile", () => runReconcile(["--dry-run"], {}, none.io)],
+  ])("npm run %s names every missing variable and exits 1, printing nothing else", async (_, run) => {
+    none = collect();
+    expect(await run()).toBe(1);
+    expect(none.out).toEqual([]);
+    expect(none.err).toEqual([
+      "Missing STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET, UPSTASH_REDIS_REST_URL, UPSTASH_REDIS_REST_TOKEN, RESEND_API_KEY, EMAIL_FROM (see .env.example)",
+    ]);
+  });
+});
+
 describe("the ledger adapter on real Redis", () => {
   const record = (state: LedgerRecord["state"]): LedgerRecord => ({
     sessionId: "cs_test_ledger",
