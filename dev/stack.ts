@@ -2,15 +2,16 @@
  * The whole shop on one machine: `netlify dev` for the site and functions, plus a local stand-in for every service
  * that has no real credentials (Stripe emulator, Upstash bridge, email outbox).
  */
+import { isLiveKey } from "../src/lib/stripe-keys.ts";
 import { randomBytes } from "node:crypto";
 import { mkdir } from "node:fs/promises";
 import { createServer } from "node:net";
 import { join } from "node:path";
-import { BuildError, buildSite } from "../src/catalog/build.ts";
-import { DEFAULT_LINKS_FILE } from "../src/catalog/links-file.ts";
-import { loadCatalog } from "../src/catalog/schema.ts";
-import { runCatalogSync } from "../src/catalog/sync-command.ts";
-import { HANDLED_EVENTS } from "../src/webhook/route.ts";
+import { BuildError, buildSite } from "../src/site/build.ts";
+import { DEFAULT_LINKS_FILE } from "../src/site/links-file.ts";
+import { loadCatalog } from "../src/shop/catalog.ts";
+import { runCatalogSync } from "../src/commands/catalog-sync/command.ts";
+import { HANDLED_EVENTS } from "../src/order/events.ts";
 import { type NetlifyDev, startNetlifyDev } from "./netlify-dev.ts";
 import { type Outbox, startOutbox } from "./outbox.ts";
 import { type StripeCliCommands, stripeCliCommands } from "./stripe-cli.ts";
@@ -89,7 +90,7 @@ export interface Stack {
 /** Local key of the emulated Stripe account (any sk_test_ key works there; this one is not a secret). */
 const LOCAL_STRIPE_KEY = "sk_test_linkshop_local";
 /** What the shop's Stripe webhook endpoint subscribes to, plus `expired` to show it being acknowledged and ignored. */
-const LOCAL_WEBHOOK_EVENTS = [...HANDLED_EVENTS, "checkout.session.expired"];
+const LOCAL_HANDLED_EVENTS = [...HANDLED_EVENTS, "checkout.session.expired"];
 
 /** A port is taken: the message says which and how to pick another. */
 export class PortInUseError extends Error {
@@ -186,7 +187,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     await mkdir(workDir, { recursive: true });
     let linksFile: string | undefined;
     if (realStripe) {
-      const live = /^(sk|rk)_live_/.test(env.STRIPE_SECRET_KEY?.trim() ?? "");
+      const live = isLiveKey(env.STRIPE_SECRET_KEY);
       stripe = { mode: "real", live };
     } else {
       const secret = `whsec_${randomBytes(24).toString("hex")}`;
@@ -195,7 +196,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       // forwards to the shop, the emulator's own delivery to it stands down (see stripe-emulator/README.md).
       const emulator: StripeEmulator = await startStripeEmulator({
         port: ports.stripe,
-        webhook: { url: webhookUrl, secret, events: LOCAL_WEBHOOK_EVENTS },
+        webhook: { url: webhookUrl, secret, events: LOCAL_HANDLED_EVENTS },
         ...options.stripeTiming,
       });
       stoppers.push(() => emulator.close());
@@ -214,7 +215,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
           stripeUrl: emulator.url,
           apiKey: LOCAL_STRIPE_KEY,
           webhookUrl,
-          events: LOCAL_WEBHOOK_EVENTS,
+          events: LOCAL_HANDLED_EVENTS,
         }),
       };
     }

@@ -1,10 +1,11 @@
 /** `npm run trigger -- <event>`: a local `stripe trigger` for the Checkout events the webhook handles, run on the emulator. */
+import { isLiveKey } from "../src/lib/stripe-keys.ts";
 import { parseArgs } from "node:util";
 import Stripe from "stripe";
 import * as v from "valibot";
 import { createStripeClient } from "../src/adapters/stripe.ts";
-import { CliError, describeError, type Env, type Io } from "../src/catalog/cli.ts";
-import { WEBHOOK_EVENTS } from "../src/catalog/webhook-events.ts";
+import { CliError, describeError, type Env, type Io } from "../src/commands/kit.ts";
+import { HANDLED_EVENTS } from "../src/order/events.ts";
 import { formatMoney, isKnownCurrency } from "../src/lib/money.ts";
 
 /** How each supported event is produced on the emulator; `payment` is the hosted page's choice, null expires. */
@@ -231,14 +232,14 @@ function stripeCliAdvice(options: TriggerOptions, env: Env): string[] {
     "",
     "  1. In another terminal, forward Stripe's events to the function, and put the signing secret it prints",
     "     (whsec_...) in .env as STRIPE_WEBHOOK_SECRET, then restart the shop:",
-    `       stripe listen --events ${WEBHOOK_EVENTS.join(",")} --forward-to localhost:${shopPort}/api/stripe-webhook`,
+    `       stripe listen --events ${HANDLED_EVENTS.join(",")} --forward-to localhost:${shopPort}/api/stripe-webhook`,
     "  2. Then:",
     `       ${["stripe trigger", event, ...overrides].join(" ")}`,
   ];
   if (missing.length > 0) {
     lines.push("", "Not available in the Stripe CLI:", ...missing.map((line) => `  ${line}`));
   }
-  if (/^(sk|rk)_live_/.test(env.STRIPE_SECRET_KEY?.trim() ?? "")) {
+  if (isLiveKey(env.STRIPE_SECRET_KEY)) {
     lines.push(
       "",
       "Note: STRIPE_SECRET_KEY is a live key, but stripe trigger creates test-mode objects the function cannot read with it; use a sk_test_ key locally.",

@@ -4,8 +4,8 @@
  */
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { BuildError, buildSite } from "../src/catalog/build.ts";
-import { DEFAULT_LINKS_FILE } from "../src/catalog/links-file.ts";
+import { BuildError, buildSite } from "../src/site/build.ts";
+import { DEFAULT_LINKS_FILE } from "../src/site/links-file.ts";
 import { watchSite } from "../dev/site-watcher.ts";
 
 const root = process.cwd();

@@ -1,6 +1,6 @@
 /** CLI glue for `npm run orders`; the logic lives in src/orders/cli.ts. */
-import { commandEnv } from "../src/commands/env.ts";
-import { runOrders } from "../src/orders/cli.ts";
+import { commandEnv } from "../src/commands/config.ts";
+import { runOrders } from "../src/commands/orders.ts";
 
 const { env } = await commandEnv(process.cwd(), process.env);
 // The Resend SDK reads its base URL (a local outbox under npm start) from the process environment.

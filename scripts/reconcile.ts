@@ -1,6 +1,6 @@
 /** CLI glue for `npm run reconcile`; the logic lives in src/reconcile/cli.ts. */
-import { commandEnv } from "../src/commands/env.ts";
-import { runReconcile } from "../src/reconcile/cli.ts";
+import { commandEnv } from "../src/commands/config.ts";
+import { runReconcile } from "../src/commands/reconcile.ts";
 
 const { env } = await commandEnv(process.cwd(), process.env);
 // The Resend SDK reads its base URL (a local outbox under npm start) from the process environment.

@@ -1,10 +1,11 @@
 /** `npm start`: the whole shop locally. Emulates every service without real credentials in `.env`. */
+import { isLiveKey } from "../src/lib/stripe-keys.ts";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs, parseEnv } from "node:util";
-import { BuildError } from "../src/catalog/build.ts";
-import { CatalogError } from "../src/catalog/schema.ts";
-import { WEBHOOK_EVENTS } from "../src/catalog/webhook-events.ts";
+import { BuildError } from "../src/site/build.ts";
+import { CatalogError } from "../src/shop/catalog.ts";
+import { HANDLED_EVENTS } from "../src/order/events.ts";
 import {
   type Env,
   PortInUseError,
@@ -75,7 +76,7 @@ const env: Env = {
   ...(existsSync(dotenvPath) ? parseEnv(readFileSync(dotenvPath, "utf8")) : {}),
   ...process.env,
 };
-if (/^(sk|rk)_live_/.test(env.STRIPE_SECRET_KEY?.trim() ?? "")) {
+if (isLiveKey(env.STRIPE_SECRET_KEY)) {
   fail("npm start refuses live-mode Stripe keys: put test-mode keys (sk_test_...) in .env for local work.");
 }
 
@@ -144,7 +145,7 @@ function banner({ shopUrl, services }: Stack): string {
   } else {
     lines.push(
       "  Forward Stripe's events to the function, in another terminal:",
-      `    stripe listen --events ${WEBHOOK_EVENTS.join(",")} --forward-to localhost:${new URL(shopUrl).port}/api/stripe-webhook`,
+      `    stripe listen --events ${HANDLED_EVENTS.join(",")} --forward-to localhost:${new URL(shopUrl).port}/api/stripe-webhook`,
       "  and put the signing secret it prints in .env as STRIPE_WEBHOOK_SECRET (then restart).",
       "  Then: stripe trigger checkout.session.completed",
     );

@@ -1,47 +1,13 @@
-/** Builds the functions' services from the environment, once per cold start. */
-import { resendMailer } from "./adapters/resend.ts";
-import { createStripeClient, stripeLineItems, stripeSessions } from "./adapters/stripe.ts";
-import { createRedisClient, upstashClaimStore, upstashLedger, upstashValues } from "./adapters/upstash.ts";
-import catalogFile from "../catalog.json" with { type: "json" };
-import { type Catalog, parseCatalog } from "./catalog/schema.ts";
+/** The composition root of the functions: each endpoint built from the environment, once per cold start. */
 import { type Config, ConfigError, readConfig } from "./config.ts";
-import { reasonOf } from "./errors.ts";
-import { jsonLogger, type Logger } from "./log.ts";
+import { reasonOf } from "./lib/errors.ts";
+import { jsonLogger, type Logger } from "./lib/log.ts";
 import { createOrderStatusHandler } from "./order-status/handler.ts";
-import { type ReconcileDeps, type ReconcileSummary, reconcile } from "./reconcile/reconcile.ts";
-import { shopInfo } from "./shop.ts";
+import { type ReconcileSummary, reconcile } from "./reconcile/reconcile.ts";
+import { services } from "./services.ts";
 import { createWebhookHandler } from "./webhook/handler.ts";
 
 type Env = Record<string, string | undefined>;
-
-let bundledCatalog: Catalog | undefined;
-/**
- * The shop's catalog as deployed with the functions (bundled at build time; the site build has already refused an
- * invalid one). The one source of the shop's name, support address, language and look.
- */
-export function deployedCatalog(): Catalog {
-  bundledCatalog ??= parseCatalog(catalogFile);
-  return bundledCatalog;
-}
-
-/** Every service the functions and commands use, wired to real clients. */
-export function services(config: Config, log: Logger, catalog: Catalog = deployedCatalog()): ReconcileDeps {
-  const stripe = createStripeClient(config.stripeSecretKey, config.stripeApiBase);
-  const redis = createRedisClient(config.upstashUrl, config.upstashToken);
-  return {
-    claims: upstashClaimStore(redis, config.redisPrefix),
-    ledger: upstashLedger(redis, config.redisPrefix),
-    values: upstashValues(redis, config.redisPrefix),
-    lineItems: stripeLineItems(stripe),
-    sessions: stripeSessions(stripe),
-    mailer: resendMailer({ apiKey: config.resendApiKey, from: config.emailFrom }),
-    shop: shopInfo(catalog, config.siteUrl),
-    merchantEmail: config.merchantEmail,
-    scope: config.sessionScope,
-    now: Date.now,
-    log,
-  };
-}
 
 function configured(env: Env): { config: Config } | { error: ConfigError } {
   try {

@@ -1,6 +1,7 @@
 /** Runtime configuration: read once per cold start from the environment, validated, typed. */
 import * as v from "valibot";
-import type { SessionScope } from "./order/checks.ts";
+import { STRIPE_KEY, STRIPE_KEY_HINT } from "./lib/stripe-keys.ts";
+import type { SessionScope } from "./order/session.ts";
 
 /** Everything the webhook needs to run, already trimmed and checked. */
 export interface Config {
@@ -64,9 +65,7 @@ const mailbox = v.check(
 );
 
 const schema = v.object({
-  STRIPE_SECRET_KEY: required(
-    v.regex(/^(sk|rk)_(test|live)_\S+$/, "must start with sk_test_, sk_live_ or rk_"),
-  ),
+  STRIPE_SECRET_KEY: required(v.regex(STRIPE_KEY, STRIPE_KEY_HINT)),
   STRIPE_WEBHOOK_SECRET: required(v.regex(/^whsec_\S+$/, "must start with whsec_")),
   UPSTASH_REDIS_REST_URL: required(httpUrl),
   UPSTASH_REDIS_REST_TOKEN: required(),
@@ -116,18 +115,18 @@ export function readConfig(env: Record<string, string | undefined>): Config {
       malformed,
     );
   }
-  const env2 = result.output;
+  const vars = result.output;
   return {
-    stripeSecretKey: env2.STRIPE_SECRET_KEY,
-    stripeWebhookSecret: env2.STRIPE_WEBHOOK_SECRET,
-    stripeApiBase: env2.STRIPE_API_BASE === undefined ? undefined : new URL(env2.STRIPE_API_BASE),
-    upstashUrl: env2.UPSTASH_REDIS_REST_URL,
-    upstashToken: env2.UPSTASH_REDIS_REST_TOKEN,
-    resendApiKey: env2.RESEND_API_KEY,
-    emailFrom: env2.EMAIL_FROM,
-    merchantEmail: env2.MERCHANT_EMAIL,
-    siteUrl: env2.URL,
-    sessionScope: (env2.LINKSHOP_FULFIL_SESSIONS ?? "shop") as SessionScope,
-    redisPrefix: env2.LINKSHOP_REDIS_PREFIX ?? "linkshop:",
+    stripeSecretKey: vars.STRIPE_SECRET_KEY,
+    stripeWebhookSecret: vars.STRIPE_WEBHOOK_SECRET,
+    stripeApiBase: vars.STRIPE_API_BASE === undefined ? undefined : new URL(vars.STRIPE_API_BASE),
+    upstashUrl: vars.UPSTASH_REDIS_REST_URL,
+    upstashToken: vars.UPSTASH_REDIS_REST_TOKEN,
+    resendApiKey: vars.RESEND_API_KEY,
+    emailFrom: vars.EMAIL_FROM,
+    merchantEmail: vars.MERCHANT_EMAIL,
+    siteUrl: vars.URL,
+    sessionScope: (vars.LINKSHOP_FULFIL_SESSIONS ?? "shop") as SessionScope,
+    redisPrefix: vars.LINKSHOP_REDIS_PREFIX ?? "linkshop:",
   };
 }

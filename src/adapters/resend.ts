@@ -1,7 +1,7 @@
 /** Mailer over Resend: one request per email, idempotent, with a short retry on rate limiting. */
 import { Resend } from "resend";
-import { PermanentError, UpstreamError } from "../errors.ts";
-import type { Mailer } from "../fulfillment/ports.ts";
+import { PermanentError, UpstreamError } from "../lib/errors.ts";
+import type { Mailer } from "../fulfilment/ports.ts";
 
 export interface ResendMailerOptions {
   apiKey: string;

@@ -1,10 +1,10 @@
 /** Stripe adapter: a client that honours STRIPE_API_BASE, and the LineItemSource over it. */
 import Stripe from "stripe";
-import { PermanentError, UpstreamError } from "../errors.ts";
-import { FULFILLED_MARKER, ORDER_NUMBER_KEY } from "../order/checks.ts";
+import { PermanentError, UpstreamError } from "../lib/errors.ts";
+import { FULFILLED_MARKER, ORDER_NUMBER_KEY } from "../order/metadata.ts";
 import { orderNumber } from "../order/number.ts";
 import type { LineItemPayload, SessionPayload } from "../order/model.ts";
-import type { LineItemSource, SessionSource } from "../fulfillment/ports.ts";
+import type { LineItemSource, SessionSource } from "../fulfilment/ports.ts";
 
 /** A Stripe client; `apiBase` (e.g. http://127.0.0.1:12111) points it at a local emulator. */
 export function createStripeClient(secretKey: string, apiBase?: URL): Stripe {

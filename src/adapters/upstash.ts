@@ -1,7 +1,8 @@
 /** Claims, the order ledger and small state over Upstash Redis (REST), with compare-and-set in Lua. */
 import { Redis } from "@upstash/redis";
-import { StoreUnavailableError } from "../errors.ts";
-import type { Claim, ClaimStore, Ledger, LedgerRecord, ValueStore } from "../fulfillment/ports.ts";
+import { StoreUnavailableError } from "../lib/errors.ts";
+import type { Claim, ClaimStore, Ledger, ValueStore } from "../fulfilment/ports.ts";
+import { type LedgerRecord, TRANSITIONS } from "../order/ledger.ts";
 
 /** A Redis REST client tuned for a webhook: no JSON guessing on values, and a short retry budget. */
 export function createRedisClient(url: string, token: string): Redis {
@@ -17,8 +18,8 @@ export function createRedisClient(url: string, token: string): Redis {
 /** Every key this project writes starts with this, so a shared database stays readable. */
 export const KEY_PREFIX = "linkshop:";
 
-// KEYS[1] = claim key, ARGV[1] = our token.
-const RELEASE = `if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("DEL", KEYS[1]) end return 0`;
+/** Compare-and-delete of a claim. KEYS[1] = claim key, ARGV[1] = our token; returns 1 when deleted. */
+export const RELEASE_SCRIPT = `if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("DEL", KEYS[1]) end return 0`;
 
 /** Claims stored as a random token with a TTL; `prefix` keeps tests apart in a shared database. */
 export function upstashClaimStore(redis: Redis, prefix = KEY_PREFIX): ClaimStore {
@@ -32,21 +33,35 @@ export function upstashClaimStore(redis: Redis, prefix = KEY_PREFIX): ClaimStore
       return current === token ? { state: "claimed", token } : { state: "busy" };
     },
     async release(key, token) {
-      await guard(() => redis.eval<string[], number>(RELEASE, [prefix + key], [token]));
+      await guard(() => redis.eval<string[], number>(RELEASE_SCRIPT, [prefix + key], [token]));
     },
   };
 }
 
-// One hash per order (fields `state` and `record`, no TTL) and one ZSET index scored by creation time (ms).
-// KEYS[1] = order hash, KEYS[2] = index; ARGV = expected state ("absent" for none), new state, record JSON,
-// creation time, index member. Returns 1 when written. `fulfilled` never turns into anything else.
-const PUT = `
+/**
+ * The ledger's compare-and-set, with the allowed transitions of src/order/ledger.ts written into it as a Lua table.
+ * One hash per order (fields `state` and `record`, no TTL) and one ZSET index scored by creation time (ms).
+ * KEYS[1] = order hash, KEYS[2] = index; ARGV = expected state ("absent" for none), new state, record JSON,
+ * creation time, index member. Returns 1 when written.
+ */
+export function ledgerPutScript(transitions: Readonly<Record<string, readonly string[]>>): string {
+  const table = Object.entries(transitions)
+    .map(
+      ([from, to]) =>
+        `[${JSON.stringify(from)}]={${to.map((state) => `[${JSON.stringify(state)}]=true`).join(",")}}`,
+    )
+    .join(",");
+  return `
+local allowed = {${table}}
 local current = redis.call("HGET", KEYS[1], "state") or "absent"
 if current ~= ARGV[1] then return 0 end
-if current == "fulfilled" and ARGV[2] ~= "fulfilled" then return 0 end
+if not (allowed[current] and allowed[current][ARGV[2]]) then return 0 end
 redis.call("HSET", KEYS[1], "state", ARGV[2], "record", ARGV[3])
 redis.call("ZADD", KEYS[2], "NX", ARGV[4], ARGV[5])
 return 1`;
+}
+
+const PUT = ledgerPutScript(TRANSITIONS);
 
 /** The ledger: `<prefix>ledger:<sessionKey>` hashes and the `<prefix>ledger:index` ZSET. */
 export function upstashLedger(redis: Redis, prefix = KEY_PREFIX): Ledger {

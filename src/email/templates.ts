@@ -2,11 +2,9 @@
 import { html, type SafeHtml } from "../lib/html.ts";
 import type { Order, OrderItem } from "../order/model.ts";
 import { orderNumber } from "../order/number.ts";
-import { type ShopInfo, siteAsset } from "../shop.ts";
+import { type ShopInfo, siteAsset } from "../shop/info.ts";
 import { type Formats, formatsFor } from "./format.ts";
-import { type Messages, messagesFor } from "./messages.ts";
-
-export type { ShopInfo };
+import { type Messages, messagesFor } from "../i18n/emails.ts";
 
 /** A rendered email, without sender or recipient. */
 export interface RenderedEmail {

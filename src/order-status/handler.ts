@@ -4,22 +4,17 @@
  * arrives, so a recent paid order without a record is fulfilled here, under the same claims as the webhook.
  */
 import type { ConfigError } from "../config.ts";
-import { failureReply, InProgressError, StoreUnavailableError, UpstreamError } from "../errors.ts";
-import { type FulfilmentDeps, fulfilOrder } from "../fulfillment/fulfill.ts";
-import type { LedgerRecord } from "../fulfillment/ports.ts";
+import { failureReply, InProgressError, StoreUnavailableError, UpstreamError } from "../lib/errors.ts";
+import { type FulfilmentDeps, fulfilOrder } from "../fulfilment/fulfil.ts";
+import type { LedgerRecord } from "../order/ledger.ts";
 import { formatMoney } from "../lib/money.ts";
-import type { Logger } from "../log.ts";
-import { fulfilledOnStripe, inScope, maskEmail, orderProblem, sessionProblem } from "../order/checks.ts";
+import type { Logger } from "../lib/log.ts";
+import { fulfilledOnStripe, inScope, maskEmail, orderProblem, sessionProblem } from "../order/session.ts";
 import { type SessionPayload, toOrder } from "../order/model.ts";
 import { orderNumber } from "../order/number.ts";
 
 // What the page accepts: Stripe's id format with a tail of realistic length (ids are ~60 characters today).
 const PAGE_SESSION_ID = /^cs_(test|live)_[A-Za-z0-9]{8,250}$/;
-
-/** Everything fulfilment needs; the page uses the same services. */
-export type OrderStatusDeps = FulfilmentDeps;
-
-export { maskEmail };
 
 /**
  * `paid`: paid and confirmed; `processing`: not settled yet, ask again shortly; `unpaid`: a delayed payment
@@ -43,7 +38,7 @@ export const PAGE_FULFIL_WINDOW_MS = 48 * 60 * 60 * 1000;
 
 /** Builds the request handler. */
 export function createOrderStatusHandler(setup: {
-  deps: OrderStatusDeps | ConfigError;
+  deps: FulfilmentDeps | ConfigError;
   log: Logger;
 }): (req: Request) => Promise<Response> {
   return async (req) => {
@@ -81,7 +76,7 @@ type Reply = {
 
 async function respond(
   req: Request,
-  setup: { deps: OrderStatusDeps | ConfigError; log: Logger },
+  setup: { deps: FulfilmentDeps | ConfigError; log: Logger },
 ): Promise<Reply> {
   if (req.method !== "GET") return { status: 405, body: { error: "method_not_allowed" } };
   const sessionId = new URL(req.url).searchParams.get("session_id") ?? "";

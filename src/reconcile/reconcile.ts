@@ -3,10 +3,10 @@
  * that is not fulfilled yet, under the same claims and ledger as the webhook. Each run stops at a time budget and
  * leaves a cursor, so the next run resumes where this one stopped.
  */
-import { InProgressError, UpstreamError } from "../errors.ts";
-import { type FulfilmentDeps, fulfilOrder } from "../fulfillment/fulfill.ts";
-import type { ValueStore } from "../fulfillment/ports.ts";
-import { fulfilledOnStripe, inScope, sessionKey } from "../order/checks.ts";
+import { InProgressError, UpstreamError } from "../lib/errors.ts";
+import { type FulfilmentDeps, fulfilOrder } from "../fulfilment/fulfil.ts";
+import type { ValueStore } from "../fulfilment/ports.ts";
+import { fulfilledOnStripe, inScope, sessionKey } from "../order/session.ts";
 import type { SessionPayload } from "../order/model.ts";
 
 /** Fulfilment deps plus where the cursor lives. */

@@ -1,10 +1,10 @@
 /** The webhook over HTTP: Request -> verified event -> outcome -> Response, with one log line per delivery. */
 import Stripe from "stripe";
 import type { ConfigError } from "../config.ts";
-import { failureReply } from "../errors.ts";
-import type { FulfilmentDeps } from "../fulfillment/fulfill.ts";
-import type { LogFields, Logger } from "../log.ts";
-import { SESSION_ID } from "../order/checks.ts";
+import { failureReply } from "../lib/errors.ts";
+import type { FulfilmentDeps } from "../fulfilment/fulfil.ts";
+import type { LogFields, Logger } from "../lib/log.ts";
+import { SESSION_ID } from "../order/session.ts";
 import { readBodyLimited } from "./body.ts";
 import { type EventPayload, handleEvent } from "./route.ts";
 

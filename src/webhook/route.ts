@@ -7,8 +7,10 @@ import {
   notifyPaymentFailed,
   recordAwaitingPayment,
   recordFailure,
-} from "../fulfillment/fulfill.ts";
-import { inScope, type SessionScope, sha256 } from "../order/checks.ts";
+} from "../fulfilment/fulfil.ts";
+import { sha256 } from "../lib/hash.ts";
+import { inScope, type SessionScope } from "../order/session.ts";
+import { HANDLED_EVENTS } from "../order/events.ts";
 import type { SessionPayload } from "../order/model.ts";
 
 /** The part of a Stripe Event we read; payloads from every API version have it. `object` is still input. */
@@ -27,16 +29,6 @@ export type Action =
   | { kind: "notify_payment_failed"; session: SessionPayload }
   | { kind: "unusable"; reason: string }
   | { kind: "ignore"; reason: string };
-
-/** Normal endings of a delivery; failures a retry can fix are thrown as the errors in src/errors.ts. */
-export type Outcome = ActionResult;
-
-/** The event types the webhook acts on; the Stripe endpoint should send exactly these. */
-export const HANDLED_EVENTS = [
-  "checkout.session.completed",
-  "checkout.session.async_payment_succeeded",
-  "checkout.session.async_payment_failed",
-] as const;
 
 const handled = new Set<string>(HANDLED_EVENTS);
 
@@ -70,7 +62,7 @@ export function chooseAction(event: EventPayload, scope: SessionScope): Action {
  * Runs the event's action. The ledger makes a redelivery, or the same order in another event, send nothing.
  * Throws InProgressError, StoreUnavailableError or UpstreamError for what Stripe's retry can fix.
  */
-export async function handleEvent(event: EventPayload, deps: FulfilmentDeps): Promise<Outcome> {
+export async function handleEvent(event: EventPayload, deps: FulfilmentDeps): Promise<ActionResult> {
   const action = chooseAction(event, deps.scope);
   switch (action.kind) {
     case "ignore":

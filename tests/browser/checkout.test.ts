@@ -3,7 +3,7 @@ import type { Browser } from "playwright-core";
 import type Stripe from "stripe";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type StripeEmulator, startStripeEmulator } from "../../dev/stripe-emulator/index.ts";
-import { emulatorClient } from "../integration/stripe-emulator-helpers.ts";
+import { emulatorClient } from "../support/stripe-emulator.ts";
 import { launchBrowser, runAxe, skipBrowserTests } from "../support/browser.ts";
 
 describe.skipIf(skipBrowserTests)("emulated checkout page in Chromium", () => {

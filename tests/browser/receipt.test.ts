@@ -4,12 +4,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildSite } from "../../src/catalog/build.ts";
-import { loadCatalog } from "../../src/catalog/schema.ts";
+import { buildSite } from "../../src/site/build.ts";
+import { loadCatalog } from "../../src/shop/catalog.ts";
 import { renderReceipt } from "../../src/email/templates.ts";
 import type { Order } from "../../src/order/model.ts";
 import { orderNumber } from "../../src/order/number.ts";
-import { type ShopInfo, shopInfo } from "../../src/shop.ts";
+import { type ShopInfo, shopInfo } from "../../src/shop/info.ts";
 import {
   type LocalServer,
   launchBrowser,

@@ -4,9 +4,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, BrowserContextOptions, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildSite } from "../../src/catalog/build.ts";
-import { parseCatalog } from "../../src/catalog/schema.ts";
-import { runCatalogSync } from "../../src/catalog/sync-command.ts";
+import { buildSite } from "../../src/site/build.ts";
+import { parseCatalog } from "../../src/shop/catalog.ts";
+import { runCatalogSync } from "../../src/commands/catalog-sync/command.ts";
 import { type StripeEmulator, startStripeEmulator } from "../../dev/stripe-emulator/index.ts";
 import {
   type LocalServer,

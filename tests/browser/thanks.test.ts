@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { Hono } from "hono";
 import type { Browser, BrowserContextOptions } from "playwright-core";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { buildSite } from "../../src/catalog/build.ts";
+import { buildSite } from "../../src/site/build.ts";
 import {
   type LocalServer,
   launchBrowser,

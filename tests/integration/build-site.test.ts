@@ -7,7 +7,7 @@ import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { beforeEach, describe, expect, it } from "vitest";
-import { BuildError, buildSite, HOME_BUDGET_BYTES } from "../../src/catalog/build.ts";
+import { BuildError, buildSite, HOME_BUDGET_BYTES } from "../../src/site/build.ts";
 
 const SITE_DIR = resolve("public");
 const sample = JSON.parse(await readFile("catalog.json", "utf8")) as {

@@ -8,9 +8,9 @@ import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import Stripe from "stripe";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { runCatalogSync } from "../../src/catalog/sync-command.ts";
-import { runStripeWebhook } from "../../src/catalog/webhook-endpoint.ts";
-import { WEBHOOK_EVENTS } from "../../src/catalog/webhook-events.ts";
+import { runCatalogSync } from "../../src/commands/catalog-sync/command.ts";
+import { runStripeWebhook } from "../../src/commands/stripe-webhook.ts";
+import { HANDLED_EVENTS } from "../../src/order/events.ts";
 import { type StripeEmulator, startStripeEmulator } from "../../dev/stripe-emulator/index.ts";
 
 const SITE = "https://shop.example";
@@ -410,7 +410,7 @@ describe("npm run stripe:webhook", () => {
     expect(first.code).toBe(0);
     const [endpoint] = await endpoints();
     expect(endpoint?.url).toBe(url);
-    expect(endpoint?.enabled_events).toEqual([...WEBHOOK_EVENTS]);
+    expect(endpoint?.enabled_events).toEqual([...HANDLED_EVENTS]);
     expect(first.out).toMatch(/Next: netlify env:set STRIPE_WEBHOOK_SECRET whsec_\S+/);
 
     proxy.requests.length = 0;
@@ -435,7 +435,7 @@ describe("npm run stripe:webhook", () => {
     expect(run.out).not.toContain("whsec_");
     const forUrl = (await endpoints()).filter((endpoint) => endpoint.url === url);
     expect(forUrl.map((endpoint) => [endpoint.id, endpoint.enabled_events])).toEqual([
-      [existing.id, [...WEBHOOK_EVENTS]],
+      [existing.id, [...HANDLED_EVENTS]],
     ]);
   });
 

@@ -11,8 +11,8 @@ import { type ServerType, serve } from "@hono/node-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createStripeClient } from "../../src/adapters/stripe.ts";
 import { webhookFromEnv } from "../../src/app.ts";
-import { runCatalogSync } from "../../src/catalog/sync-command.ts";
-import { ensureWebhookEndpoint } from "../../src/catalog/webhook-endpoint.ts";
+import { runCatalogSync } from "../../src/commands/catalog-sync/command.ts";
+import { ensureWebhookEndpoint } from "../../src/commands/stripe-webhook.ts";
 import {
   checkLinksFile,
   checkPaymentLinks,
@@ -24,8 +24,8 @@ import {
   checkWebhookEndpoint,
   checkWebhookSignature,
   type DoctorContext,
-} from "../../src/doctor/checks.ts";
-import { runDoctor } from "../../src/doctor/command.ts";
+} from "../../src/commands/doctor/checks.ts";
+import { runDoctor } from "../../src/commands/doctor/command.ts";
 import { type Outbox, startOutbox } from "../../dev/outbox.ts";
 import { freePort } from "../../dev/ports.ts";
 import { writeStackRecord } from "../../src/commands/stack-record.ts";

@@ -12,13 +12,13 @@ import type Stripe from "stripe";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createStripeClient } from "../../src/adapters/stripe.ts";
 import { upstashLedger } from "../../src/adapters/upstash.ts";
-import type { LedgerRecord } from "../../src/fulfillment/ports.ts";
+import type { LedgerRecord } from "../../src/order/ledger.ts";
 import { type Outbox, startOutbox } from "../../dev/outbox.ts";
 import { type StripeEmulator, startStripeEmulator } from "../../dev/stripe-emulator/index.ts";
 import { startUpstashBridge, type UpstashBridge } from "../../dev/upstash-bridge.ts";
 import { orderNumber } from "../../src/order/number.ts";
-import { runOrders } from "../../src/orders/cli.ts";
-import { runReconcile } from "../../src/reconcile/cli.ts";
+import { runOrders } from "../../src/commands/orders.ts";
+import { runReconcile } from "../../src/commands/reconcile.ts";
 import { redisBackend } from "../support/redis.ts";
 
 const apiKey = "sk_test_reconcile";

@@ -3,7 +3,7 @@ import { cp, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { BuildError, buildSite } from "../../src/catalog/build.ts";
+import { BuildError, buildSite } from "../../src/site/build.ts";
 import { type SiteWatcher, watchSite } from "../../dev/site-watcher.ts";
 
 const links = { "field-notes": "https://buy.stripe.com/test_field-notes" };

@@ -4,10 +4,10 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import WebSocket from "ws";
 import { type StripeEmulator, startStripeEmulator } from "../../dev/stripe-emulator/index.ts";
 import type { EventObject } from "../../dev/stripe-emulator/objects.ts";
-import { HANDLED_EVENTS } from "../../src/webhook/route.ts";
+import { HANDLED_EVENTS } from "../../src/order/events.ts";
 import { example } from "../support/stripe-payloads.ts";
 import { type CliEnv, cliEnv, findStripeCli, runCli, startListen } from "../support/stripe-cli.ts";
-import { type Receiver, startReceiver } from "./stripe-emulator-helpers.ts";
+import { type Receiver, startReceiver } from "../support/stripe-emulator.ts";
 
 const cli = findStripeCli();
 const SECRET = "whsec_cli_integration_secret";

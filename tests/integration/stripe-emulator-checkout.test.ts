@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import Stripe from "stripe";
 import { afterEach, describe, expect, it } from "vitest";
 import { type StripeEmulator, startStripeEmulator } from "../../dev/stripe-emulator/index.ts";
-import { emulatorClient, type Receiver, startReceiver } from "./stripe-emulator-helpers.ts";
+import { emulatorClient, type Receiver, startReceiver } from "../support/stripe-emulator.ts";
 
 const SECRET = "whsec_emulator_checkout_tests";
 const verifier = new Stripe("sk_test_verifier_only");

@@ -3,7 +3,7 @@ import type Stripe from "stripe";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { type StripeEmulator, startStripeEmulator } from "../../dev/stripe-emulator/index.ts";
 import { example } from "../support/stripe-payloads.ts";
-import { emulatorClient } from "./stripe-emulator-helpers.ts";
+import { emulatorClient } from "../support/stripe-emulator.ts";
 
 let emulator: StripeEmulator;
 let stripe: Stripe;

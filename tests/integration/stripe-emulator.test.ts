@@ -3,7 +3,7 @@ import Stripe from "stripe";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type StripeEmulator, startStripeEmulator } from "../../dev/stripe-emulator/index.ts";
 import { example } from "../support/stripe-payloads.ts";
-import { emulatorClient } from "./stripe-emulator-helpers.ts";
+import { emulatorClient } from "../support/stripe-emulator.ts";
 
 function fixtureKeys(resource: string): string[] {
   return Object.keys(example(resource)).sort();

@@ -5,7 +5,7 @@ import Stripe from "stripe";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type StripeEmulator, startStripeEmulator } from "../../dev/stripe-emulator/index.ts";
 import { runTrigger, type TriggerTiming } from "../../dev/trigger.ts";
-import { emulatorClient } from "./stripe-emulator-helpers.ts";
+import { emulatorClient } from "../support/stripe-emulator.ts";
 
 const SECRET = "whsec_trigger_tests";
 // Ceilings for the command's own polling, never reached when things work; the emulator settles delayed payments

@@ -1,21 +1,20 @@
 /** In-memory test doubles for the fulfilment ports, with the same semantics as the real adapters. */
-import { PermanentError, StoreUnavailableError, UpstreamError } from "../../src/errors.ts";
-import type { FulfilmentDeps } from "../../src/fulfillment/fulfill.ts";
-import type { ShopInfo } from "../../src/shop.ts";
+import { PermanentError, StoreUnavailableError, UpstreamError } from "../../src/lib/errors.ts";
+import type { FulfilmentDeps } from "../../src/fulfilment/fulfil.ts";
+import type { ShopInfo } from "../../src/shop/info.ts";
 import type {
   Claim,
   ClaimStore,
   Ledger,
-  LedgerRecord,
   LineItemSource,
   Mailer,
-  OrderState,
   OutgoingEmail,
   SessionPage,
   SessionSource,
-} from "../../src/fulfillment/ports.ts";
-import type { LogFields } from "../../src/log.ts";
-import { FULFILLED_MARKER, ORDER_NUMBER_KEY } from "../../src/order/checks.ts";
+} from "../../src/fulfilment/ports.ts";
+import type { LogFields } from "../../src/lib/log.ts";
+import { canTransition, type LedgerRecord, type OrderState } from "../../src/order/ledger.ts";
+import { FULFILLED_MARKER, ORDER_NUMBER_KEY } from "../../src/order/metadata.ts";
 import { orderNumber } from "../../src/order/number.ts";
 import type { LineItemPayload, SessionPayload } from "../../src/order/model.ts";
 
@@ -52,7 +51,7 @@ export class MemoryLedger implements Ledger {
     this.health.check();
     const current = this.records.get(key)?.state ?? "absent";
     if (current !== expected) return false;
-    if (current === "fulfilled" && record.state !== "fulfilled") return false;
+    if (!canTransition(current, record.state)) return false;
     this.records.set(key, structuredClone(record));
     return true;
   }

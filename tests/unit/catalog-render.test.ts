@@ -1,7 +1,7 @@
 /** Shop and thank-you pages: escaping is automatic, links and "Unavailable" come from the link file. */
 import { describe, expect, it } from "vitest";
-import { type AssetPaths, renderShopPage, renderThanksPage } from "../../src/catalog/render.ts";
-import { parseCatalog } from "../../src/catalog/schema.ts";
+import { type AssetPaths, renderShopPage, renderThanksPage } from "../../src/site/render.ts";
+import { parseCatalog } from "../../src/shop/catalog.ts";
 import { escapeHtml, html, SafeHtml } from "../../src/lib/html.ts";
 
 const assets: AssetPaths = {

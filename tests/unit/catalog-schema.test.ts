@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { CatalogError, loadCatalog, parseCatalog } from "../../src/catalog/schema.ts";
+import { CatalogError, loadCatalog, parseCatalog } from "../../src/shop/catalog.ts";
 
 const product = (overrides: Record<string, unknown> = {}) => ({
   id: "field-notes",

@@ -1,6 +1,6 @@
 /** The sync planner: which writes make Stripe match the catalog, and none when it already does. */
 import { describe, expect, it } from "vitest";
-import { type Catalog, parseCatalog } from "../../src/catalog/schema.ts";
+import { type Catalog, parseCatalog } from "../../src/shop/catalog.ts";
 import {
   describeStep,
   type LinkState,
@@ -9,7 +9,7 @@ import {
   type ProductState,
   planSync,
   type StripeState,
-} from "../../src/catalog/sync.ts";
+} from "../../src/commands/catalog-sync/plan.ts";
 
 const SITE = "https://shop.example";
 const THANKS = "https://shop.example/thanks?session_id={CHECKOUT_SESSION_ID}";

@@ -1,8 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { UpstreamError } from "../../src/errors.ts";
+import { UpstreamError } from "../../src/lib/errors.ts";
 import type { LineItemPayload, SessionPayload } from "../../src/order/model.ts";
 import { PAGE_FULFIL_WINDOW_MS } from "../../src/order-status/handler.ts";
-import { createOrderStatusHandler, maskEmail, type OrderStatusDeps } from "../../src/order-status/handler.ts";
+import type { FulfilmentDeps } from "../../src/fulfilment/fulfil.ts";
+import { createOrderStatusHandler } from "../../src/order-status/handler.ts";
+import { maskEmail } from "../../src/order/session.ts";
 import { createWebhookHandler } from "../../src/webhook/handler.ts";
 import { orderNumber } from "../../src/order/number.ts";
 import { fakeDeps, testShop } from "../support/fakes.ts";
@@ -11,7 +13,7 @@ import { checkoutSession, lineItem, stripeEvent, webhookRequest } from "../suppo
 function setup() {
   const fakes = fakeDeps();
   const sessions = fakes.sessions.sessions;
-  const deps: OrderStatusDeps = fakes.deps;
+  const deps: FulfilmentDeps = fakes.deps;
   const handle = createOrderStatusHandler({ deps, log: fakes.deps.log });
   const ask = async (sessionId: string) => {
     const res = await handle(

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { UpstreamError } from "../../src/errors.ts";
+import { UpstreamError } from "../../src/lib/errors.ts";
 import type { LineItemPayload, SessionPayload } from "../../src/order/model.ts";
 import { type ReconcileDeps, reconcile } from "../../src/reconcile/reconcile.ts";
 import { fakeDeps } from "../support/fakes.ts";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { SessionScope } from "../../src/order/checks.ts";
+import type { SessionScope } from "../../src/order/session.ts";
 import { chooseAction, type EventPayload } from "../../src/webhook/route.ts";
 import { checkoutSession, fixture, stripeEvent } from "../support/stripe-payloads.ts";
 

@@ -1,7 +1,7 @@
 import type { Redis } from "@upstash/redis";
 import { describe, expect, it } from "vitest";
 import { upstashClaimStore } from "../../src/adapters/upstash.ts";
-import { StoreUnavailableError } from "../../src/errors.ts";
+import { StoreUnavailableError } from "../../src/lib/errors.ts";
 
 /** Just enough of a Redis client for claims: a Map, where SET NX can "lose" its first answer. */
 function redisWithLostAnswer(options: { loseFirstAnswer: boolean }) {

@@ -1,14 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../../src/config.ts";
-import { PermanentError, UpstreamError } from "../../src/errors.ts";
+import { PermanentError, UpstreamError } from "../../src/lib/errors.ts";
 import {
   CLAIM_TTL_SECONDS,
   IDEMPOTENCY_WINDOW_MS,
   resendReceipt,
   retryOrder,
-} from "../../src/fulfillment/fulfill.ts";
-import { sessionKey } from "../../src/order/checks.ts";
-import type { FulfilmentDeps } from "../../src/fulfillment/fulfill.ts";
+} from "../../src/fulfilment/fulfil.ts";
+import { sessionKey } from "../../src/order/session.ts";
+import type { FulfilmentDeps } from "../../src/fulfilment/fulfil.ts";
 import type { LineItemPayload, SessionPayload } from "../../src/order/model.ts";
 import { createWebhookHandler } from "../../src/webhook/handler.ts";
 import { fakeDeps, memoryLog } from "../support/fakes.ts";

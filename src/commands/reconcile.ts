@@ -1,12 +1,17 @@
 /** `npm run reconcile`: one reconciliation pass from the command line, with the functions' configuration. */
 import { parseArgs } from "node:util";
-import { services } from "../app.ts";
-import type { Io } from "../catalog/cli.ts";
-import { commandServices } from "../commands/env.ts";
+import { services } from "../services.ts";
+import type { Io } from "./kit.ts";
+import { commandServices } from "./config.ts";
 import { readConfig } from "../config.ts";
-import { reasonOf } from "../errors.ts";
-import type { Logger } from "../log.ts";
-import { DEFAULT_BUDGET_MS, type ReconcileDeps, type ReconcileSummary, reconcile } from "./reconcile.ts";
+import { reasonOf } from "../lib/errors.ts";
+import type { Logger } from "../lib/log.ts";
+import {
+  DEFAULT_BUDGET_MS,
+  type ReconcileDeps,
+  type ReconcileSummary,
+  reconcile,
+} from "../reconcile/reconcile.ts";
 
 const USAGE = `Usage: npm run reconcile -- [options]
 

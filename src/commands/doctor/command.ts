@@ -1,9 +1,9 @@
 /** `npm run doctor`: checks every service the shop depends on, with the configuration the functions use. */
 import { join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { CliError, describeError, type Env, type Io } from "../catalog/cli.ts";
-import { DEFAULT_LINKS_FILE } from "../catalog/links-file.ts";
-import { commandEnv } from "../commands/env.ts";
+import { CliError, describeError, type Env, type Io } from "../kit.ts";
+import { DEFAULT_LINKS_FILE } from "../../site/links-file.ts";
+import { commandEnv } from "../config.ts";
 import {
   type CheckResult,
   checkCatalog,
@@ -31,9 +31,6 @@ Options:
                      webhook endpoint, and sends its function a signed test event
   --links <file>     Payment Link file to check (default: the running npm start's, else ${DEFAULT_LINKS_FILE})
   -h, --help         show this help`;
-
-/** The functions' configuration, read as the merchant commands read it (src/commands/env.ts). */
-export const doctorEnv = commandEnv;
 
 function siteOrigin(raw: string, source: string): string {
   const value = raw.trim();
@@ -80,7 +77,7 @@ export async function runDoctor(
       io.out(USAGE);
       return 0;
     }
-    const { env, stack, sources } = await doctorEnv(cwd, processEnv, workDir);
+    const { env, stack, sources } = await commandEnv(cwd, processEnv, workDir);
     const functionSite = options.url === undefined ? undefined : siteOrigin(options.url, "--url");
     const siteUrl = functionSite ?? (env.URL?.trim() ? siteOrigin(env.URL, "URL") : undefined);
     const linksPath = resolve(

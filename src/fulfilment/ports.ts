@@ -1,4 +1,5 @@
 /** The contracts the fulfilment core depends on; adapters in src/adapters implement them over real services. */
+import type { LedgerRecord, OrderState } from "../order/ledger.ts";
 import type { LineItemPayload, SessionPayload } from "../order/model.ts";
 
 /** Result of trying to claim a unit of work. */
@@ -15,47 +16,12 @@ export interface ClaimStore {
   release(key: string, token: string): Promise<void>;
 }
 
-/** Where an order stands. `fulfilled` is final; `failed` waits for the merchant (`npm run orders -- retry`). */
-export type OrderState = "awaiting_payment" | "fulfilling" | "fulfilled" | "payment_failed" | "failed";
-
-/** Which path wrote a record. */
-export type Actor = "webhook" | "page" | "reconcile" | "merchant";
-
-/**
- * One order in the ledger. Amounts in minor units. No email address, name or postal address: only a masked email.
- * Times are milliseconds since the epoch.
- */
-export interface LedgerRecord {
-  /** The Checkout Session id, or null when the payload's id had no valid format (the key is then a hash). */
-  sessionId: string | null;
-  state: OrderState;
-  /** Log-safe reason code for `failed` (e.g. `resend:422:validation_error`) and other notes; null otherwise. */
-  reason: string | null;
-  createdAt: number;
-  updatedAt: number;
-  fulfilledAt: number | null;
-  /** The path that wrote this version. */
-  by: Actor;
-  /** Fulfilment attempts that reached the email step. */
-  attempts: number;
-  /** When the first email request of this order was made: Resend keeps idempotency keys for 24 hours only. */
-  sendingSince: number | null;
-  /** Resend ids of accepted emails (`accepted` when Resend answered "already accepted" without an id). */
-  emails: { receipt?: string; notice?: string; paymentFailed?: string; alert?: string; resent?: string[] };
-  amount: number | null;
-  currency: string | null;
-  livemode: boolean;
-  /** What the thank-you page shows. */
-  items: { name: string; quantity: number }[];
-  maskedEmail: string | null;
-}
-
 /** The durable order records: one per Checkout Session, no expiry, indexed by creation time. */
 export interface Ledger {
   get(key: string): Promise<LedgerRecord | undefined>;
   /**
-   * Compare-and-set: writes `record` only while the stored state is `expected` ("absent": no record yet), and
-   * never turns `fulfilled` into another state. Returns whether it wrote.
+   * Compare-and-set: writes `record` only while the stored state is `expected` ("absent": no record yet) and the
+   * move is one of TRANSITIONS (src/order/ledger.ts). Returns whether it wrote.
    */
   put(key: string, expected: OrderState | "absent", record: LedgerRecord): Promise<boolean>;
   /** Records newest first, created at or before `before` (ms) when given. */

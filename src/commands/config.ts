@@ -2,9 +2,9 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseEnv } from "node:util";
-import type { Io } from "../catalog/cli.ts";
+import type { Io } from "./kit.ts";
 import { ConfigError } from "../config.ts";
-import type { Logger } from "../log.ts";
+import type { Logger } from "../lib/log.ts";
 import { readStackRecord, type StackRecord } from "./stack-record.ts";
 
 type Env = Record<string, string | undefined>;

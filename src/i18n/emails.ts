@@ -1,7 +1,6 @@
 /** Every word the emails say, in each language the shop can choose (the catalog's `locale`). */
 
-/** The languages with a full set of texts; any other locale falls back to English words with its own formats. */
-export type Language = "en" | "de" | "fr" | "es";
+import { type Language, languageOf } from "./languages.ts";
 
 /** The texts of one language. Functions take values already formatted for the locale. */
 export interface Messages {
@@ -264,13 +263,7 @@ const es: Messages = {
 
 const MESSAGES: Record<Language, Messages> = { en, de, fr, es };
 
-/** The language of a BCP 47 locale that has texts, English otherwise: `de-AT` -> `de`, `it-IT` -> `en`. */
-export function languageOf(locale: string): Language {
-  const language = locale.split("-")[0]?.toLowerCase();
-  return language === "de" || language === "fr" || language === "es" ? language : "en";
-}
-
-/** The texts for a locale. */
+/** The email texts for a locale; English for languages without texts. */
 export function messagesFor(locale: string): Messages {
   return MESSAGES[languageOf(locale)];
 }

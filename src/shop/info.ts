@@ -1,5 +1,5 @@
 /** The shop's facts the emails and the order page use, with the catalog as their one source. */
-import type { Catalog, ProductImage } from "./catalog/schema.ts";
+import type { Catalog, ProductImage } from "./catalog.ts";
 
 /** What the emails and order status say about the shop. */
 export interface ShopInfo {

@@ -2,16 +2,18 @@
  * The checks of `npm run doctor`: each one asks a service for real whether the shop's configuration works, and
  * says how to fix it when it does not. Checks never throw; they return a result.
  */
+import { isLiveKey, STRIPE_KEY } from "../../lib/stripe-keys.ts";
 import { randomBytes, randomUUID } from "node:crypto";
 import { dirname, join } from "node:path";
 import { Resend } from "resend";
 import Stripe from "stripe";
-import { createRedisClient } from "../adapters/upstash.ts";
-import { createStripeClient } from "../adapters/stripe.ts";
-import { type PaymentLinks, readPaymentLinks } from "../catalog/links-file.ts";
-import { type Catalog, CatalogError, LINKSHOP_ID_KEY, loadCatalog } from "../catalog/schema.ts";
-import { WEBHOOK_EVENTS, WEBHOOK_PATH } from "../catalog/webhook-events.ts";
-import { ConfigError, readConfig } from "../config.ts";
+import { createRedisClient, RELEASE_SCRIPT } from "../../adapters/upstash.ts";
+import { createStripeClient } from "../../adapters/stripe.ts";
+import { type PaymentLinks, readPaymentLinks } from "../../site/links-file.ts";
+import { SHOP_MARKER } from "../../order/metadata.ts";
+import { type Catalog, CatalogError, loadCatalog } from "../../shop/catalog.ts";
+import { HANDLED_EVENTS, WEBHOOK_PATH } from "../../order/events.ts";
+import { ConfigError, readConfig } from "../../config.ts";
 
 /** `ok` and `skip` pass, `warn` passes with a note, `fail` makes the doctor exit 1. */
 export type CheckStatus = "ok" | "warn" | "skip" | "fail";
@@ -108,12 +110,12 @@ export function stripeFrom(
   env: DoctorContext["env"],
 ): { stripe: Stripe; live: boolean; local: boolean } | undefined {
   const key = value(env, "STRIPE_SECRET_KEY");
-  if (!key || !/^(sk|rk)_(test|live)_\S+$/.test(key)) return undefined;
+  if (!key || !STRIPE_KEY.test(key)) return undefined;
   const base = value(env, "STRIPE_API_BASE");
   const apiBase = base && URL.canParse(base) ? new URL(base) : undefined;
   return {
     stripe: createStripeClient(key, apiBase),
-    live: /^(sk|rk)_live_/.test(key),
+    live: isLiveKey(key),
     local: apiBase !== undefined,
   };
 }
@@ -285,7 +287,7 @@ export async function checkPaymentLinks(
   // Links catalog:sync made that the file no longer names: left active for the deployed site until a prune.
   const named = new Set(Object.values(links));
   const old = [...byUrl.values()].filter(
-    (link) => link.active && link.metadata?.[LINKSHOP_ID_KEY] && !named.has(link.url),
+    (link) => link.active && link.metadata?.[SHOP_MARKER] && !named.has(link.url),
   );
   if (old.length > 0) {
     return {
@@ -338,7 +340,7 @@ export async function checkWebhookEndpoint(context: DoctorContext): Promise<Chec
       `${setup}, then store the secret it prints as STRIPE_WEBHOOK_SECRET`,
     );
   if (endpoint.status !== "enabled") return fail(name, `${endpoint.id} for ${url} is disabled`, setup);
-  const handled: readonly string[] = WEBHOOK_EVENTS;
+  const handled: readonly string[] = HANDLED_EVENTS;
   const missing = handled.filter((event) => !endpoint.enabled_events.includes(event));
   const extra = endpoint.enabled_events.filter((event) => !handled.includes(event));
   if (missing.length > 0 || extra.length > 0) {
@@ -353,9 +355,6 @@ export async function checkWebhookEndpoint(context: DoctorContext): Promise<Chec
 
 // --- Upstash ----------------------------------------------------------------------------------------------
 
-// The release script of src/adapters/upstash.ts: compare-and-delete.
-const RELEASE = `if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("DEL", KEYS[1]) end return 0`;
-
 /** Upstash answers SET NX EX, GET and EVAL, as the function's claims use them, on a key of its own. */
 export async function checkUpstash(context: DoctorContext): Promise<CheckResult> {
   const name = "Upstash";
@@ -365,12 +364,12 @@ export async function checkUpstash(context: DoctorContext): Promise<CheckResult>
     return skip(name, "UPSTASH_REDIS_REST_URL or _TOKEN unusable (see Variables)");
   const redis = createRedisClient(url, token);
   const key = `linkshop:doctor:${randomUUID()}`;
-  const token2 = randomBytes(8).toString("hex");
+  const claimToken = randomBytes(8).toString("hex");
   try {
-    const set = await redis.set(key, token2, { nx: true, ex: 60 });
+    const set = await redis.set(key, claimToken, { nx: true, ex: 60 });
     const got = await redis.get<string>(key);
-    const deleted = await redis.eval<string[], number>(RELEASE, [key], [token2]);
-    if (set !== "OK" || got !== token2 || deleted !== 1)
+    const deleted = await redis.eval<string[], number>(RELEASE_SCRIPT, [key], [claimToken]);
+    if (set !== "OK" || got !== claimToken || deleted !== 1)
       return fail(
         name,
         "answers, but not as Redis does (SET NX / GET / EVAL gave unexpected replies)",

@@ -1,6 +1,7 @@
 /** Catalog sync planner: compares the catalog with a snapshot of Stripe and lists the writes, without doing any. */
-import { formatMoney } from "../lib/money.ts";
-import { type Catalog, LINKSHOP_ID_KEY, type Product } from "./schema.ts";
+import { formatMoney } from "../../lib/money.ts";
+import { SHOP_MARKER } from "../../order/metadata.ts";
+import type { Catalog, Product } from "../../shop/catalog.ts";
 
 /** A Stripe Product that carries metadata `linkshop_id`. */
 export interface ProductState {
@@ -170,7 +171,7 @@ export function productFieldsFor(product: Product, siteUrl: string): ProductFiel
     name: product.name,
     description: product.description,
     images,
-    metadata: { ...product.metadata, [LINKSHOP_ID_KEY]: product.id },
+    metadata: { ...product.metadata, [SHOP_MARKER]: product.id },
   };
 }
 

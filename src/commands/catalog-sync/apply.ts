@@ -1,6 +1,6 @@
 /** Catalog sync against the Stripe API: reads the tagged objects into a StripeState and applies a SyncPlan. */
 import type Stripe from "stripe";
-import { LINKSHOP_ID_KEY } from "./schema.ts";
+import { SHOP_MARKER } from "../../order/metadata.ts";
 import type {
   LinkSettings,
   LinkState,
@@ -11,7 +11,7 @@ import type {
   StripeState,
   SyncPlan,
   SyncStep,
-} from "./sync.ts";
+} from "./plan.ts";
 
 /** Stripe's largest page; every list below is read to the end through the SDK's auto-pagination. */
 const PAGE_SIZE = 100;
@@ -89,7 +89,7 @@ async function collect<T>(pages: AsyncIterable<T>): Promise<T[]> {
 export async function readStripeState(stripe: Stripe): Promise<StripeState> {
   const products: ProductState[] = [];
   for await (const product of stripe.products.list({ limit: PAGE_SIZE })) {
-    const linkshopId = product.metadata?.[LINKSHOP_ID_KEY];
+    const linkshopId = product.metadata?.[SHOP_MARKER];
     if (linkshopId) products.push(toProductState(product, linkshopId));
   }
   const prices: PriceState[] = [];
@@ -100,7 +100,7 @@ export async function readStripeState(stripe: Stripe): Promise<StripeState> {
   }
   const links: LinkState[] = [];
   for await (const link of stripe.paymentLinks.list({ limit: PAGE_SIZE })) {
-    const linkshopId = link.metadata?.[LINKSHOP_ID_KEY];
+    const linkshopId = link.metadata?.[SHOP_MARKER];
     if (!linkshopId) continue;
     const items = await collect(stripe.paymentLinks.listLineItems(link.id, { limit: PAGE_SIZE }));
     links.push(toLinkState(link, linkshopId, items));
@@ -126,7 +126,7 @@ function linkCreateParams(
     after_completion: { type: "redirect", redirect: { url: settings.redirectUrl } },
     allow_promotion_codes: settings.allowPromotionCodes,
     // Payment Link metadata is copied onto every Checkout Session it creates, so the webhook sees linkshop_id.
-    metadata: { [LINKSHOP_ID_KEY]: catalogId },
+    metadata: { [SHOP_MARKER]: catalogId },
     ...(settings.shippingCountries !== null && {
       shipping_address_collection: { allowed_countries: settings.shippingCountries as AllowedCountry[] },
     }),
@@ -264,7 +264,7 @@ export async function applyPlan(
           lookup_key: step.lookupKey,
           // Lookup keys are unique per account: take the key over from a stray price (e.g. on a duplicate product).
           transfer_lookup_key: true,
-          metadata: { [LINKSHOP_ID_KEY]: step.catalogId },
+          metadata: { [SHOP_MARKER]: step.catalogId },
         });
         createdPrices.set(step.catalogId, price.id);
         objectId = price.id;

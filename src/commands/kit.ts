@@ -1,4 +1,5 @@
 /** Shared plumbing for the Stripe setup commands: output, the secret key and its live-mode guard, the site URL. */
+import { isLiveKey, STRIPE_KEY, STRIPE_KEY_HINT } from "../lib/stripe-keys.ts";
 import type Stripe from "stripe";
 import * as v from "valibot";
 import { createStripeClient } from "../adapters/stripe.ts";
@@ -33,11 +34,7 @@ const httpUrl = v.pipe(
   v.check((s) => URL.canParse(s) && /^https?:$/.test(new URL(s).protocol), "must be an http(s) URL"),
 );
 const envSchema = v.object({
-  STRIPE_SECRET_KEY: v.pipe(
-    v.string(),
-    v.trim(),
-    v.regex(/^(sk|rk)_(test|live)_\S+$/, "must start with sk_test_, sk_live_, rk_test_ or rk_live_"),
-  ),
+  STRIPE_SECRET_KEY: v.pipe(v.string(), v.trim(), v.regex(STRIPE_KEY, STRIPE_KEY_HINT)),
   STRIPE_API_BASE: v.optional(v.union([v.literal(""), httpUrl])),
 });
 
@@ -64,7 +61,7 @@ export function readStripeAccess(env: Env, allowLive: boolean): StripeAccess {
     throw new CliError(`Malformed ${[...new Set(names)].join("; ")}`);
   }
   const { STRIPE_SECRET_KEY: secretKey, STRIPE_API_BASE: apiBase } = result.output;
-  const live = /^(sk|rk)_live_/.test(secretKey);
+  const live = isLiveKey(secretKey);
   if (live && !allowLive) {
     throw new CliError(
       "Refusing to use a live Stripe key: this would change what real customers can buy. " +

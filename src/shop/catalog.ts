@@ -3,9 +3,7 @@ import { access, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import * as v from "valibot";
 import { isKnownCurrency, type Money } from "../lib/money.ts";
-
-/** Metadata key the sync sets on Products and Payment Links to tie them to a catalog id. */
-export const LINKSHOP_ID_KEY = "linkshop_id";
+import { SHOP_MARKER } from "../order/metadata.ts";
 
 /** Shop-wide settings. */
 export interface Shop {
@@ -255,10 +253,8 @@ function crossChecks(input: unknown): string[] {
     }
     if (typeof metadata === "object" && metadata !== null) {
       const record = metadata as Record<string, unknown>;
-      if (LINKSHOP_ID_KEY in record) {
-        issues.push(
-          `products[${index}].metadata.${LINKSHOP_ID_KEY}: is reserved (catalog sync sets it from id)`,
-        );
+      if (SHOP_MARKER in record) {
+        issues.push(`products[${index}].metadata.${SHOP_MARKER}: is reserved (catalog sync sets it from id)`);
       }
       const download = record.download_url;
       if (download !== undefined && !v.is(httpsUrl, download)) {

@@ -1,15 +1,15 @@
 /** `npm run orders`: the merchant's view of the ledger, and deliberate resends and retries. */
 import { parseArgs } from "node:util";
-import { services } from "../app.ts";
-import type { Io } from "../catalog/cli.ts";
-import { commandServices } from "../commands/env.ts";
+import { services } from "../services.ts";
+import type { Io } from "./kit.ts";
+import { commandServices } from "./config.ts";
 import { readConfig } from "../config.ts";
-import { reasonOf } from "../errors.ts";
-import { type ActionResult, resendReceipt, retryOrder } from "../fulfillment/fulfill.ts";
-import type { LedgerRecord } from "../fulfillment/ports.ts";
+import { reasonOf } from "../lib/errors.ts";
+import { type ActionResult, resendReceipt, retryOrder } from "../fulfilment/fulfil.ts";
+import type { LedgerRecord } from "../order/ledger.ts";
 import { formatMoney } from "../lib/money.ts";
-import type { Logger } from "../log.ts";
-import { SESSION_ID } from "../order/checks.ts";
+import type { Logger } from "../lib/log.ts";
+import { SESSION_ID } from "../order/session.ts";
 import { normalizeOrderNumber, orderNumber } from "../order/number.ts";
 import type { ReconcileDeps } from "../reconcile/reconcile.ts";
 

@@ -2,7 +2,7 @@
 import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { ApplyError, applyPlan, readStripeState } from "./apply.ts";
-import { DEPLOYED_LINKS_PATH } from "./build.ts";
+import { DEPLOYED_LINKS_PATH } from "../../site/build.ts";
 import {
   CliError,
   describeError,
@@ -11,10 +11,15 @@ import {
   readStripeAccess,
   resolveSiteUrl,
   stripeFor,
-} from "./cli.ts";
-import { DEFAULT_LINKS_FILE, type PaymentLinks, readPaymentLinks, writePaymentLinks } from "./links-file.ts";
-import { CatalogError, loadCatalog } from "./schema.ts";
-import { describeStep, planSync } from "./sync.ts";
+} from "../kit.ts";
+import {
+  DEFAULT_LINKS_FILE,
+  type PaymentLinks,
+  readPaymentLinks,
+  writePaymentLinks,
+} from "../../site/links-file.ts";
+import { CatalogError, loadCatalog } from "../../shop/catalog.ts";
+import { describeStep, planSync } from "./plan.ts";
 
 /** Where links of a local emulator go, so they never land in the committed file. */
 export const LOCAL_LINKS_FILE = ".linkshop/payment-links.local.json";

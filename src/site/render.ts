@@ -1,8 +1,8 @@
 /** Pure page renderers for the static shop: catalog + Payment Links in, HTML out. Every value is escaped. */
 import { html, type SafeHtml } from "../lib/html.ts";
 import { formatMoney } from "../lib/money.ts";
-import { pageMessagesFor } from "./page-messages.ts";
-import type { Catalog, Product, Shop } from "./schema.ts";
+import { pageMessagesFor } from "../i18n/pages.ts";
+import type { Catalog, Product, Shop } from "../shop/catalog.ts";
 
 /** Site-root paths of the built assets (content-hashed by the build). */
 export interface AssetPaths {

@@ -1,25 +1,14 @@
 /** Checks on a signed but untrusted Checkout Session: its key, its fitness for fulfilment, and whether it is ours. */
-import { createHash } from "node:crypto";
+import { sha256 } from "../lib/hash.ts";
 import { isKnownCurrency } from "../lib/money.ts";
+import { FULFILLED_MARKER, SHOP_MARKER } from "./metadata.ts";
 import type { Order, SessionPayload } from "./model.ts";
 
 /** Stripe's Checkout Session ids: `cs_test_` or `cs_live_` and a base62 tail (about 60 characters today). */
 export const SESSION_ID = /^cs_(test|live)_[A-Za-z0-9]{1,250}$/;
 
-/** Metadata key that marks the catalog's Payment Links (and, copied by Stripe, their sessions). */
-export const SHOP_MARKER = "linkshop_id";
-/** Metadata key written on a session once its emails were accepted: "fulfilled" that survives losing Redis. */
-export const FULFILLED_MARKER = "linkshop_fulfilled_at";
-/** Metadata key written with FULFILLED_MARKER: the order number, so the Dashboard's search finds the session by it. */
-export const ORDER_NUMBER_KEY = "linkshop_order";
-
 /** Which Checkout Sessions of the Stripe account this shop fulfils. */
 export type SessionScope = "shop" | "payment_links" | "all";
-
-/** `sha256` hex of a string. */
-export function sha256(text: string): string {
-  return createHash("sha256").update(text).digest("hex");
-}
 
 /**
  * The name of an order in Redis keys and idempotency keys: the session id when it has Stripe's format,

@@ -1,5 +1,5 @@
 /** The static words of the site's shared layout and thank-you page, in each language the shop can choose. */
-import { languageOf } from "../email/messages.ts";
+import { type Language, languageOf } from "./languages.ts";
 
 /** Texts of the layout and the thank-you page (its script holds the texts of each order state). */
 export interface PageMessages {
@@ -16,7 +16,7 @@ export interface PageMessages {
   backToShop: string;
 }
 
-const PAGES: Record<"en" | "de" | "fr" | "es", PageMessages> = {
+const PAGES: Record<Language, PageMessages> = {
   en: {
     skipLink: "Skip to main content",
     questions: "Questions about an order?",

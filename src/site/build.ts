@@ -4,7 +4,7 @@ import { cp, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { isAbsolute, join, relative, resolve } from "node:path";
 import { DEFAULT_LINKS_FILE, formatPaymentLinks, readPaymentLinks } from "./links-file.ts";
 import { type AssetPaths, renderShopPage, renderThanksPage } from "./render.ts";
-import { type Catalog, CatalogError, loadCatalog } from "./schema.ts";
+import { type Catalog, CatalogError, loadCatalog } from "../shop/catalog.ts";
 
 /** Home page HTML plus its stylesheet must stay under this many bytes. */
 export const HOME_BUDGET_BYTES = 50 * 1024;

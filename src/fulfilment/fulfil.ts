@@ -8,20 +8,19 @@ import {
   renderMerchantNotice,
   renderPaymentFailed,
   renderReceipt,
-  type ShopInfo,
 } from "../email/templates.ts";
-import { InProgressError, PermanentError, reasonOf } from "../errors.ts";
-import type { Logger } from "../log.ts";
+import { InProgressError, PermanentError, reasonOf } from "../lib/errors.ts";
+import type { Logger } from "../lib/log.ts";
+import type { ShopInfo } from "../shop/info.ts";
+import { FULFILLED_MARKER } from "../order/metadata.ts";
 import {
   emailKey,
-  FULFILLED_MARKER,
   fulfilledOnStripe,
-  maskEmail,
   orderProblem,
   type SessionScope,
   sessionKey,
   sessionProblem,
-} from "../order/checks.ts";
+} from "../order/session.ts";
 import {
   customerEmailOf,
   type LineItemPayload,
@@ -29,17 +28,16 @@ import {
   type SessionPayload,
   toOrder,
 } from "../order/model.ts";
-import type {
-  Actor,
-  ClaimStore,
-  Ledger,
-  LedgerRecord,
-  LineItemSource,
-  Mailer,
-  OrderState,
-  OutgoingEmail,
-  SessionSource,
-} from "./ports.ts";
+import {
+  type Actor,
+  blankRecord,
+  canTransition,
+  emptyRecord,
+  type LedgerRecord,
+  type OrderState,
+  orderSummary,
+} from "../order/ledger.ts";
+import type { ClaimStore, Ledger, LineItemSource, Mailer, OutgoingEmail, SessionSource } from "./ports.ts";
 
 /** What fulfilment needs, injected. */
 export interface FulfilmentDeps {
@@ -176,7 +174,7 @@ async function sendOrder(
   };
   await write({
     ...record,
-    ...summary(order),
+    ...orderSummary(order),
     state: "fulfilling",
     reason: null,
     updatedAt: now,
@@ -238,7 +236,7 @@ export async function resendReceipt(
         ? existing
         : {
             ...(existing ?? blankRecord(session, deps.now())),
-            ...summary(order),
+            ...orderSummary(order),
             state: "fulfilled",
             reason: "restored_from_stripe",
             fulfilledAt: stripeAt || deps.now(),
@@ -389,6 +387,9 @@ async function putExpected(
   expected: OrderState | "absent",
   record: LedgerRecord,
 ): Promise<void> {
+  // A move the model forbids is a bug here, not a race: fail loudly instead of retrying it forever.
+  if (!canTransition(expected, record.state))
+    throw new Error(`ledger: ${expected} -> ${record.state} is not allowed`);
   if (!(await deps.ledger.put(key, expected, record))) throw new InProgressError("ledger changed underneath");
 }
 
@@ -436,48 +437,4 @@ function orderEmails(order: Order, deps: FulfilmentDeps): [EmailSlot, OutgoingEm
   if (deps.merchantEmail)
     emails.push(["notice", { to: deps.merchantEmail, ...renderMerchantNotice(order, deps.shop) }]);
   return emails;
-}
-
-/** The parts of an order the ledger keeps: what the thank-you page shows, without personal data. */
-function summary(
-  order: Order,
-): Pick<LedgerRecord, "amount" | "currency" | "items" | "maskedEmail" | "livemode"> {
-  return {
-    amount: order.total,
-    currency: order.currency,
-    livemode: order.livemode,
-    items: order.items.map(({ name, quantity }) => ({ name, quantity })),
-    maskedEmail: maskEmail(order.customerEmail),
-  };
-}
-
-function emptyRecord(sessionId: string | null, now: number): LedgerRecord {
-  return {
-    sessionId,
-    state: "fulfilling",
-    reason: null,
-    createdAt: now,
-    updatedAt: now,
-    fulfilledAt: null,
-    by: "webhook",
-    attempts: 0,
-    sendingSince: null,
-    emails: {},
-    amount: null,
-    currency: null,
-    livemode: false,
-    items: [],
-    maskedEmail: null,
-  };
-}
-
-/** A first record from the session alone (line items come later). */
-function blankRecord(session: SessionPayload, now: number): LedgerRecord {
-  return {
-    ...emptyRecord(session.id, now),
-    amount: typeof session.amount_total === "number" ? session.amount_total : null,
-    currency: typeof session.currency === "string" ? session.currency.toLowerCase() : null,
-    livemode: session.livemode === true,
-    maskedEmail: maskEmail(customerEmailOf(session)),
-  };
 }

@@ -9,8 +9,8 @@ import {
   readStripeAccess,
   resolveSiteUrl,
   stripeFor,
-} from "./cli.ts";
-import { WEBHOOK_EVENTS, WEBHOOK_PATH } from "./webhook-events.ts";
+} from "./kit.ts";
+import { HANDLED_EVENTS, WEBHOOK_PATH } from "../order/events.ts";
 
 type EnabledEvent = Stripe.WebhookEndpointCreateParams.EnabledEvent;
 
@@ -38,7 +38,7 @@ const sameSet = (a: readonly string[], b: readonly string[]) =>
 export async function ensureWebhookEndpoint(
   stripe: Stripe,
   url: string,
-  { events = WEBHOOK_EVENTS, dryRun = false, warn = () => {} }: EnsureOptions = {},
+  { events = HANDLED_EVENTS, dryRun = false, warn = () => {} }: EnsureOptions = {},
 ): Promise<EndpointOutcome> {
   const matches: Stripe.WebhookEndpoint[] = [];
   for await (const endpoint of stripe.webhookEndpoints.list({ limit: 100 })) {
@@ -78,7 +78,7 @@ export async function ensureWebhookEndpoint(
 const USAGE = `Usage: npm run stripe:webhook -- [options]
 
 Creates or updates the Stripe webhook endpoint <site URL>${WEBHOOK_PATH} for:
-  ${WEBHOOK_EVENTS.join("\n  ")}
+  ${HANDLED_EVENTS.join("\n  ")}
 
 Options:
   --site-url <url>   public site URL (default: SITE_URL, URL, http://localhost:8888)
@@ -117,7 +117,7 @@ export async function runStripeWebhook(argv: string[], env: Env, io: Io): Promis
     if (!access.apiBase && /^https?:\/\/(localhost|127\.|\[::1\])/.test(url)) {
       throw new CliError(
         `Stripe cannot deliver events to ${url}. Pass --site-url with your public site (or set URL). ` +
-          `To receive test events locally, run: stripe listen --events ${WEBHOOK_EVENTS.join(",")} --forward-to ${url}`,
+          `To receive test events locally, run: stripe listen --events ${HANDLED_EVENTS.join(",")} --forward-to ${url}`,
       );
     }
     const outcome = await ensureWebhookEndpoint(stripeFor(access), url, {
@@ -128,7 +128,7 @@ export async function runStripeWebhook(argv: string[], env: Env, io: Io): Promis
     switch (outcome.action) {
       case "created":
         io.out(`${prefix}${prefix ? "created" : "Created"} webhook endpoint ${outcome.id} for ${url}`);
-        io.out(`Events: ${WEBHOOK_EVENTS.join(", ")}`);
+        io.out(`Events: ${HANDLED_EVENTS.join(", ")}`);
         if (outcome.secret) {
           // Stripe reveals the signing secret only in this response: print it once, with the next step.
           io.out(
