@@ -16,7 +16,7 @@ import { type NetlifyDev, startNetlifyDev } from "./netlify-dev.ts";
 import { type Outbox, startOutbox } from "./outbox.ts";
 import { type StripeCliCommands, stripeCliCommands } from "./stripe-cli.ts";
 import { type StripeEmulator, startStripeEmulator } from "./stripe-emulator/index.ts";
-import { watchSite } from "./site-watcher.ts";
+import { watchSite } from "../src/site/watch.ts";
 import { removeStackRecord, writeStackRecord } from "../src/commands/stack-record.ts";
 import { startUpstashBridge, type UpstashBridge } from "./upstash-bridge.ts";
 

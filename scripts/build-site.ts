@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { BuildError, buildSite } from "../src/site/build.ts";
 import { DEFAULT_LINKS_FILE } from "../src/site/links-file.ts";
-import { watchSite } from "../dev/site-watcher.ts";
+import { watchSite } from "../src/site/watch.ts";
 
 const root = process.cwd();
 const linksFile = process.env.PAYMENT_LINKS_FILE?.trim() || DEFAULT_LINKS_FILE;

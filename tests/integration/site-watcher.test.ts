@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { BuildError, buildSite } from "../../src/site/build.ts";
-import { type SiteWatcher, watchSite } from "../../dev/site-watcher.ts";
+import { type SiteWatcher, watchSite } from "../../src/site/watch.ts";
 
 const links = { "field-notes": "https://buy.stripe.com/test_field-notes" };
 /** Generous ceiling for a rebuild on a loaded machine; the wait ends as soon as the condition holds. */
