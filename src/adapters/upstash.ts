@@ -1,7 +1,7 @@
 /** Claims, the order ledger and small state over Upstash Redis (REST), with compare-and-set in Lua. */
 import { Redis } from "@upstash/redis";
 import { StoreUnavailableError } from "../lib/errors.ts";
-import type { Claim, ClaimStore, Ledger, ValueStore } from "../fulfilment/ports.ts";
+import type { Claim, ClaimStore, DownloadCounter, Ledger, ValueStore } from "../fulfilment/ports.ts";
 import { type LedgerRecord, TRANSITIONS } from "../order/ledger.ts";
 
 /** A Redis REST client tuned for a webhook: no JSON guessing on values, and a short retry budget. */
@@ -110,6 +110,36 @@ export function upstashValues(redis: Redis, prefix = KEY_PREFIX): ValueStore {
     },
     async delete(key) {
       await guard(() => redis.del(prefix + key));
+    },
+  };
+}
+
+// KEYS[1] = the order's counts (hash: file id -> transfers), ARGV[1] = file id, ARGV[2] = limit.
+// Returns {1, count} when a transfer was counted, {0, count} when the limit was already reached.
+const TAKE = `
+local used = tonumber(redis.call("HGET", KEYS[1], ARGV[1]) or "0")
+if used >= tonumber(ARGV[2]) then return {0, used} end
+return {1, redis.call("HINCRBY", KEYS[1], ARGV[1], 1)}`;
+
+/** Download counts: `<prefix>downloads:<orderKey>` hashes of file id -> transfers, no expiry. */
+export function upstashDownloadCounter(redis: Redis, prefix = KEY_PREFIX): DownloadCounter {
+  const countsKey = (orderKey: string) => `${prefix}downloads:${orderKey}`;
+  return {
+    async used(orderKey, fileId) {
+      return Number((await guard(() => redis.hget<string>(countsKey(orderKey), fileId))) ?? 0);
+    },
+    async take(orderKey, fileId, limit) {
+      const [taken, used] = await guard(() =>
+        redis.eval<string[], [number, number]>(TAKE, [countsKey(orderKey)], [fileId, String(limit)]),
+      );
+      return { taken: taken === 1, used: Number(used) };
+    },
+    async all(orderKey) {
+      const counts = (await guard(() => redis.hgetall<Record<string, string>>(countsKey(orderKey)))) ?? {};
+      return Object.fromEntries(Object.entries(counts).map(([id, count]) => [id, Number(count)]));
+    },
+    async reset(orderKey) {
+      await guard(() => redis.del(countsKey(orderKey)));
     },
   };
 }

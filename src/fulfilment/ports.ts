@@ -77,3 +77,23 @@ export interface ValueStore {
   set(key: string, value: string, ttlSeconds: number): Promise<void>;
   delete(key: string): Promise<void>;
 }
+
+/** The shop's files (Netlify Blobs). Throws StoreUnavailableError when the store cannot answer. */
+export interface FileStore {
+  /** The file's bytes as a stream and its size in bytes (when recorded), or undefined when no such file is stored. */
+  open(key: string): Promise<{ body: ReadableStream<Uint8Array>; size: number | undefined } | undefined>;
+  /** The file's size in bytes, or undefined when no such file is stored. */
+  size(key: string): Promise<number | undefined>;
+}
+
+/** How often each file of an order was downloaded; kept without expiry. Throws StoreUnavailableError. */
+export interface DownloadCounter {
+  /** Transfers so far. */
+  used(orderKey: string, fileId: string): Promise<number>;
+  /** Counts one transfer atomically unless `limit` transfers were already counted; `used` is the count after. */
+  take(orderKey: string, fileId: string, limit: number): Promise<{ taken: boolean; used: number }>;
+  /** Every file's count of an order (for the merchant). */
+  all(orderKey: string): Promise<Record<string, number>>;
+  /** Forgets an order's counts (the merchant's reset). */
+  reset(orderKey: string): Promise<void>;
+}

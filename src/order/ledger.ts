@@ -2,11 +2,16 @@
  * The order ledger's record: where each order stands, what was sent, and which state may follow which. The store's
  * compare-and-set script is generated from TRANSITIONS (src/adapters/upstash.ts), so the rule lives here once.
  */
+import type { OrderFile } from "./downloads.ts";
 import { customerEmailOf, type Order, type SessionPayload } from "./model.ts";
 import { maskEmail } from "./session.ts";
 
-/** Where an order stands. `fulfilled` is final; `failed` waits for the merchant (`npm run orders -- retry`). */
-export type OrderState = "awaiting_payment" | "fulfilling" | "fulfilled" | "payment_failed" | "failed";
+/**
+ * Where an order stands. `fulfilled` is never sent again; `refunded` and `disputed` come after it (or instead of it)
+ * and cut access to the order's files; `failed` waits for the merchant (`npm run orders -- retry`).
+ */
+export type OrderState =
+  "awaiting_payment" | "fulfilling" | "fulfilled" | "payment_failed" | "failed" | "refunded" | "disputed";
 
 /** Every state, in the order an order usually moves through them. */
 export const ORDER_STATES: readonly OrderState[] = [
@@ -15,23 +20,39 @@ export const ORDER_STATES: readonly OrderState[] = [
   "fulfilled",
   "payment_failed",
   "failed",
+  "refunded",
+  "disputed",
 ];
 
 /**
  * The allowed transitions: from a state (or "absent", no record yet) to the states a write may leave. Rewriting the
- * same state is how a record gains detail (an email id, an alert). Nothing leaves `fulfilled`: a fulfilled order
- * is never sent again by any path, whatever is lost later.
+ * same state is how a record gains detail (an email id, an alert). Nothing goes back to sending once `fulfilled`,
+ * `refunded` or `disputed` is recorded: such an order is never sent again by any path. A refund or a dispute may
+ * arrive at any point; a dispute closed in the shop's favour restores `fulfilled`, a refund is final.
  */
 export const TRANSITIONS: Readonly<Record<OrderState | "absent", readonly OrderState[]>> = {
-  absent: ["awaiting_payment", "fulfilling", "fulfilled", "payment_failed", "failed"],
-  awaiting_payment: ["awaiting_payment", "fulfilling", "fulfilled", "payment_failed", "failed"],
-  fulfilling: ["fulfilling", "fulfilled", "payment_failed", "failed"],
+  absent: ["awaiting_payment", "fulfilling", "fulfilled", "payment_failed", "failed", "refunded", "disputed"],
+  awaiting_payment: [
+    "awaiting_payment",
+    "fulfilling",
+    "fulfilled",
+    "payment_failed",
+    "failed",
+    "refunded",
+    "disputed",
+  ],
+  fulfilling: ["fulfilling", "fulfilled", "payment_failed", "failed", "refunded", "disputed"],
   // A failed delayed payment may still be paid another way; the page or reconciliation then fulfils it.
-  payment_failed: ["payment_failed", "fulfilling", "fulfilled", "failed"],
+  payment_failed: ["payment_failed", "fulfilling", "fulfilled", "failed", "refunded", "disputed"],
   // The merchant's retry starts over; Stripe's marker may show it was fulfilled after all.
-  failed: ["failed", "fulfilling", "fulfilled"],
-  fulfilled: ["fulfilled"],
+  failed: ["failed", "fulfilling", "fulfilled", "refunded", "disputed"],
+  fulfilled: ["fulfilled", "refunded", "disputed"],
+  disputed: ["disputed", "fulfilled", "refunded"],
+  refunded: ["refunded"],
 };
+
+/** States after which nothing is ever sent again: the order is done, or its money went back. */
+export const SETTLED_STATES: readonly OrderState[] = ["fulfilled", "refunded", "disputed"];
 
 /** Whether a record in state `from` may be written as `to`. */
 export function canTransition(from: OrderState | "absent", to: OrderState): boolean {
@@ -62,6 +83,8 @@ export interface LedgerRecord {
   sendingSince: number | null;
   /** Resend ids of accepted emails (`accepted` when Resend answered "already accepted" without an id). */
   emails: { receipt?: string; notice?: string; paymentFailed?: string; alert?: string; resent?: string[] };
+  /** The order's files, as delivered (absent on orders without files and on records older than downloads). */
+  files?: OrderFile[];
   /** When the merchant last re-sent the receipt (ms), so a second `resend` soon after is refused unless forced. */
   lastResentAt?: number;
   amount: number | null;

@@ -1,5 +1,5 @@
 /** The shop's catalog file: its schema, the error messages people see, and the typed result. */
-import { access, readFile } from "node:fs/promises";
+import { access, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import * as v from "valibot";
 import { isKnownCurrency, type Money } from "../lib/money.ts";
@@ -17,7 +17,28 @@ export interface Shop {
   logo: ProductImage | undefined;
   /** Optional brand colour of headings and links in the emails, `#rrggbb`. */
   accentColor: string | undefined;
+  /** How the shop's files are delivered. */
+  downloads: DownloadSettings;
 }
+
+/** Limits of the download links in receipts. */
+export interface DownloadSettings {
+  /** Days a link works after the order is fulfilled. */
+  expiresInDays: number;
+  /** Transfers of each file of an order. */
+  limit: number;
+  /** Whether a partial refund also cuts access (a full refund or an open dispute always does). */
+  revokeOnPartialRefund: boolean;
+}
+
+/**
+ * The largest file a function can deliver: Netlify ends a streamed function response at 20 MB (docs.netlify.com,
+ * Functions > Get started: "streamed responses ... up to 20 MB"). Bytes.
+ */
+export const MAX_FILE_BYTES = 20 * 1000 * 1000;
+
+/** Where a catalog's files live, relative to the project root; never part of the published site. */
+export const DOWNLOADS_DIR = "downloads";
 
 /** One picture of a product: a path under `public/` and its text alternative. */
 export interface ProductImage {
@@ -43,8 +64,10 @@ export interface Product {
   description: string;
   price: Money;
   images: ProductImage[];
-  /** Copied to the Stripe Product; e.g. `download_url` for digital goods. */
+  /** Copied to the Stripe Product. */
   metadata: Record<string, string>;
+  /** Files the customer receives, relative to `downloads/` (e.g. `trail-maps.pdf`); empty for physical goods. */
+  files: string[];
   paymentLink: PaymentLinkOptions;
 }
 
@@ -64,6 +87,9 @@ export class CatalogError extends Error {
     super(`${source} is invalid:\n${issues.map((issue) => `  - ${issue}`).join("\n")}`);
   }
 }
+
+// A relative path under downloads/: segments of letters, digits, `_`, `-` and `.`, none starting with a dot.
+const FILE_PATH = /^(?:[\w-][\w.-]*\/)*[\w-][\w.-]*$/;
 
 // A relative path under public/ with no `.` or `..` segments, to a picture.
 const IMAGE_SRC = /^(?!.*(?:^|\/)\.\.?(?:\/|$))[\w-][\w./-]*\.(?:png|jpe?g|webp|gif)$/i;
@@ -90,7 +116,23 @@ const MESSAGES = {
   maximum: "must be a whole number from 2 to 999999",
   boolean: "must be true or false",
   object: "must be an object",
+  file: 'must be a path under downloads/ without ".." or hidden segments, e.g. "maps/trail-maps.pdf"',
+  files: "must be a list of file paths",
+  days: "must be a whole number of days from 1 to 365",
+  limit: "must be a whole number from 1 to 100",
 } as const;
+
+const wholeNumber = (min: number, max: number, message: string) =>
+  v.pipe(v.number(message), v.integer(message), v.minValue(min, message), v.maxValue(max, message));
+
+const downloadsSchema = v.strictObject(
+  {
+    expiresInDays: v.optional(wholeNumber(1, 365, MESSAGES.days), 30),
+    limit: v.optional(wholeNumber(1, 100, MESSAGES.limit), 5),
+    revokeOnPartialRefund: v.optional(v.boolean(MESSAGES.boolean), false),
+  },
+  MESSAGES.object,
+);
 
 const text = v.pipe(v.string(MESSAGES.text), v.trim(), v.nonEmpty(MESSAGES.text));
 const currency = v.pipe(
@@ -132,6 +174,7 @@ const shopSchema = v.strictObject(
     accentColor: v.optional(
       v.pipe(v.string(MESSAGES.accentColor), v.regex(/^#[0-9a-fA-F]{6}$/, MESSAGES.accentColor)),
     ),
+    downloads: v.optional(downloadsSchema, {}),
   },
   MESSAGES.object,
 );
@@ -203,6 +246,16 @@ const productSchema = v.strictObject(
     ),
     images: v.optional(v.array(imageSchema, MESSAGES.images), []),
     metadata: v.optional(metadataSchema, {}),
+    files: v.optional(
+      v.pipe(
+        v.array(
+          v.pipe(v.string(MESSAGES.file), v.maxLength(200, MESSAGES.file), v.regex(FILE_PATH, MESSAGES.file)),
+          MESSAGES.files,
+        ),
+        v.check((files) => new Set(files).size === files.length, "must not list a file twice"),
+      ),
+      [],
+    ),
     paymentLink: v.optional(paymentLinkSchema, { allowPromotionCodes: false }),
   },
   MESSAGES.object,
@@ -256,9 +309,10 @@ function crossChecks(input: unknown): string[] {
       if (SHOP_MARKER in record) {
         issues.push(`products[${index}].metadata.${SHOP_MARKER}: is reserved (catalog sync sets it from id)`);
       }
-      const download = record.download_url;
-      if (download !== undefined && !v.is(httpsUrl, download)) {
-        issues.push(`products[${index}].metadata.download_url: ${MESSAGES.httpsUrl}`);
+      if ("download_url" in record) {
+        issues.push(
+          `products[${index}].metadata.download_url: a public link is forwarded and outlives refunds; list the file in "files" (under downloads/) instead`,
+        );
       }
     }
   });
@@ -323,10 +377,34 @@ async function missingImages(input: unknown, siteDir: string): Promise<string[]>
   return issues;
 }
 
+/** Product files a catalog names that are missing from `downloadsDir` or too large for a function to deliver. */
+async function unusableFiles(input: unknown, downloadsDir: string): Promise<string[]> {
+  const issues: string[] = [];
+  const products = (input as { products?: unknown } | null)?.products;
+  if (!Array.isArray(products)) return issues;
+  for (const [index, product] of products.entries()) {
+    const files = (product as { files?: unknown } | null)?.files;
+    if (!Array.isArray(files)) continue;
+    for (const [fileIndex, file] of files.entries()) {
+      if (typeof file !== "string" || !FILE_PATH.test(file)) continue;
+      const info = await stat(join(downloadsDir, file)).catch(() => undefined);
+      const where = `products[${index}].files[${fileIndex}]`;
+      if (!info?.isFile()) issues.push(`${where}: ${DOWNLOADS_DIR}/${file} does not exist`);
+      else if (info.size > MAX_FILE_BYTES)
+        issues.push(
+          `${where}: ${DOWNLOADS_DIR}/${file} is ${(info.size / 1e6).toFixed(1)} MB; a Netlify function streams at most 20 MB (docs.netlify.com, Functions)`,
+        );
+    }
+  }
+  return issues;
+}
+
 /** Options of parseCatalog and loadCatalog. */
 export interface CatalogCheckOptions {
   /** Folder the image paths are relative to (`public/`); when set, missing images are reported too. */
   siteDir?: string;
+  /** Folder the product files are relative to (`downloads/`); when set, missing or oversized files are reported. */
+  downloadsDir?: string;
 }
 
 /**
@@ -344,7 +422,16 @@ export function parseCatalog(input: unknown, source = "catalog.json", extraIssue
   if (!result.success || issues.length > 0) throw new CatalogError(source, [...new Set(issues)]);
   const { shop, products } = result.output;
   return {
-    shop: { ...shop, logo: shop.logo, accentColor: shop.accentColor?.toLowerCase() },
+    shop: {
+      ...shop,
+      logo: shop.logo,
+      accentColor: shop.accentColor?.toLowerCase(),
+      downloads: {
+        expiresInDays: shop.downloads.expiresInDays,
+        limit: shop.downloads.limit,
+        revokeOnPartialRefund: shop.downloads.revokeOnPartialRefund,
+      },
+    },
     products: products.map((product) => ({
       ...product,
       price: { amount: product.price.amount, currency: product.price.currency ?? shop.currency },
@@ -366,6 +453,9 @@ export async function loadCatalog(path: string, options: CatalogCheckOptions = {
       `not valid JSON (${error instanceof Error ? error.message : String(error)})`,
     ]);
   }
-  const missing = options.siteDir === undefined ? [] : await missingImages(json, options.siteDir);
+  const missing = [
+    ...(options.siteDir === undefined ? [] : await missingImages(json, options.siteDir)),
+    ...(options.downloadsDir === undefined ? [] : await unusableFiles(json, options.downloadsDir)),
+  ];
   return parseCatalog(json, path, missing);
 }

@@ -1,5 +1,6 @@
 /** The shop's facts the emails and the order page use, with the catalog as their one source. */
-import type { Catalog, ProductImage } from "./catalog.ts";
+import { fileId, type OrderFile } from "../order/downloads.ts";
+import type { Catalog, DownloadSettings, ProductImage } from "./catalog.ts";
 
 /** What the emails and order status say about the shop. */
 export interface ShopInfo {
@@ -15,14 +16,24 @@ export interface ShopInfo {
   accentColor: string | undefined;
   /** First picture of each catalog product, by product id; paths relative to the site root. */
   productImages: Record<string, ProductImage>;
+  /** The files each catalog product delivers, by product id (products without files are absent). */
+  productFiles: Record<string, OrderFile[]>;
+  downloads: DownloadSettings;
 }
 
 /** The shop facts of a validated catalog, plus the deploy's public URL. */
 export function shopInfo(catalog: Catalog, siteUrl: string | undefined): ShopInfo {
   const productImages: Record<string, ProductImage> = {};
+  const productFiles: Record<string, OrderFile[]> = {};
   for (const product of catalog.products) {
     const first = product.images[0];
     if (first) productImages[product.id] = first;
+    if (product.files.length > 0)
+      productFiles[product.id] = product.files.map((path) => ({
+        id: fileId(product.id, path),
+        name: path.split("/").pop() ?? path,
+        productId: product.id,
+      }));
   }
   return {
     name: catalog.shop.name,
@@ -32,6 +43,8 @@ export function shopInfo(catalog: Catalog, siteUrl: string | undefined): ShopInf
     logo: catalog.shop.logo,
     accentColor: catalog.shop.accentColor,
     productImages,
+    productFiles,
+    downloads: catalog.shop.downloads,
   };
 }
 

@@ -191,6 +191,8 @@ export function testShop(overrides: Partial<ShopInfo> = {}): ShopInfo {
     logo: undefined,
     accentColor: undefined,
     productImages: {},
+    productFiles: {},
+    downloads: { expiresInDays: 30, limit: 5, revokeOnPartialRefund: false },
     ...overrides,
   };
 }

@@ -54,7 +54,7 @@ const FLOORS: [floor: number, prefixes: string[]][] = [
   [2, ["src/email/", "src/config.ts"]],
   [3, ["src/fulfilment/"]],
   [4, ["src/adapters/"]],
-  [5, ["src/webhook/", "src/order-status/", "src/reconcile/"]],
+  [5, ["src/webhook/", "src/order-status/", "src/reconcile/", "src/download/"]],
   [6, ["src/services.ts"]],
   [7, ["src/app.ts"]],
   [8, ["src/site/"]],
