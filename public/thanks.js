@@ -7,7 +7,7 @@ const PENDING_INTERVAL_MS = 15000;
 const PENDING_LIMIT_MS = 5 * 60 * 1000;
 
 const region = document.getElementById("order-status");
-const sessionId = new URLSearchParams(window.location.search).get("session_id");
+const sessionId = takeSessionId();
 const startedAt = Date.now();
 // The static title ends with the shop's name: "Your order · Shop".
 const shopName = document.title.split(" · ").pop();
@@ -155,6 +155,27 @@ const TEXTS = {
   },
 };
 const T = TEXTS[(document.documentElement.lang || "en").split("-")[0].toLowerCase()] ?? TEXTS.en;
+
+/**
+ * The Checkout Session id Stripe put in the address (?session_id=cs_...), which is then taken out of the address bar
+ * (history, bookmarks, screenshots and shared links do not keep it). It stays in this tab's sessionStorage, so a
+ * reload still shows the order; a new tab or window starts without it. When storage is unavailable the id stays in
+ * the address rather than a reload losing the order.
+ */
+function takeSessionId() {
+  const KEY = "linkshop:session_id";
+  const url = new URL(window.location.href);
+  const fromUrl = url.searchParams.get("session_id");
+  try {
+    if (fromUrl === null) return window.sessionStorage.getItem(KEY);
+    window.sessionStorage.setItem(KEY, fromUrl);
+  } catch {
+    return fromUrl;
+  }
+  url.searchParams.delete("session_id");
+  window.history.replaceState(window.history.state, "", url.pathname + url.search + url.hash);
+  return fromUrl;
+}
 
 function element(tag, text, className) {
   const node = document.createElement(tag);

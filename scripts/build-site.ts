@@ -17,7 +17,8 @@ async function build(): Promise<boolean> {
     const result = await buildSite({ root, linksFile });
     for (const warning of result.warnings) console.warn(`warning: ${warning}`);
     console.log(
-      `Built ${result.files.length} files into ${result.outDir} (home page + CSS: ${result.homeBytes} bytes)`,
+      `Built ${result.files.length} files into ${result.outDir} (home page + CSS: ${result.homeBytes} bytes), ` +
+        `and ${result.blobs.length} file${result.blobs.length === 1 ? "" : "s"} for the deploy's Blobs store`,
     );
     return true;
   } catch (error) {
@@ -37,11 +38,11 @@ if (!values.watch) {
   await build();
   watchSite({
     files: [join(root, "catalog.json"), join(root, linksFile)],
-    folders: [join(root, "public")],
+    folders: [join(root, "public"), join(root, "downloads")],
     rebuild: async () => {
       await build();
     },
     onError: (error) => console.error(error instanceof Error ? error.message : String(error)),
   });
-  console.log("Watching catalog.json, public/ and the links file for changes.");
+  console.log("Watching catalog.json, public/, downloads/ and the links file for changes.");
 }

@@ -1,14 +1,18 @@
 /** Runtime configuration: read once per cold start from the environment, validated, typed. */
 import * as v from "valibot";
-import { STRIPE_KEY, STRIPE_KEY_HINT } from "./lib/stripe-keys.ts";
+import { isLiveKey, STRIPE_KEY, STRIPE_KEY_HINT } from "./lib/stripe-keys.ts";
 import type { SessionScope } from "./order/session.ts";
 
 /** Everything the webhook needs to run, already trimmed and checked. */
 export interface Config {
   stripeSecretKey: string;
   stripeWebhookSecret: string;
-  /** Base URL of the Stripe API for local emulators and tests, e.g. http://127.0.0.1:12111; undefined = Stripe. */
+  /**
+   * Base URL of the Stripe API for local emulators and tests, e.g. http://127.0.0.1:12111; undefined = Stripe.
+   * Always https with a live key.
+   */
   stripeApiBase: URL | undefined;
+  /** Upstash REST URL; always https with a live Stripe key (plain http only for the local bridge, in test mode). */
   upstashUrl: string;
   upstashToken: string;
   resendApiKey: string;
@@ -25,6 +29,8 @@ export interface Config {
   sessionScope: SessionScope;
   /** Prefix of every Redis key (default `linkshop:`), so several shops or test runs can share one database. */
   redisPrefix: string;
+  /** Signs the download links of the shop's files; orders with files wait (failed, alerted) without it. */
+  downloadSecret: string | undefined;
 }
 
 /** Thrown when the environment cannot produce a Config; the message names every offending variable. */
@@ -64,7 +70,7 @@ const mailbox = v.check(
   "must be an address or `Name <address>`",
 );
 
-const schema = v.object({
+const variables = v.object({
   STRIPE_SECRET_KEY: required(v.regex(STRIPE_KEY, STRIPE_KEY_HINT)),
   STRIPE_WEBHOOK_SECRET: required(v.regex(/^whsec_\S+$/, "must start with whsec_")),
   UPSTASH_REDIS_REST_URL: required(httpUrl),
@@ -81,10 +87,43 @@ const schema = v.object({
       "must be shop, payment_links or all",
     ),
   ),
+  // HMAC key of the download links: long enough that it cannot be guessed (npm start makes one per run).
+  LINKSHOP_DOWNLOAD_SECRET: optional(
+    v.minLength(32, "must be at least 32 characters (e.g. openssl rand -hex 32)"),
+  ),
 });
 
+/**
+ * A live key must not travel in clear text: with one, the Stripe API base and the Upstash URL (whose token goes
+ * with every request) must be https. Plain http is for the local stand-ins (the Stripe emulator, the Upstash
+ * bridge), which run in test mode only. Checked once the key and the URL are each well-formed.
+ */
+const secureForKey = (key: string, url: string | undefined) =>
+  url === undefined || !isLiveKey(key) || new URL(url).protocol === "https:";
+const HTTPS_WITH_LIVE_KEY = "must be https with a live key";
+
+const schema = v.pipe(
+  variables,
+  v.forward(
+    v.partialCheck(
+      [["STRIPE_SECRET_KEY"], ["STRIPE_API_BASE"]],
+      (vars) => secureForKey(vars.STRIPE_SECRET_KEY, vars.STRIPE_API_BASE),
+      HTTPS_WITH_LIVE_KEY,
+    ),
+    ["STRIPE_API_BASE"],
+  ),
+  v.forward(
+    v.partialCheck(
+      [["STRIPE_SECRET_KEY"], ["UPSTASH_REDIS_REST_URL"]],
+      (vars) => secureForKey(vars.STRIPE_SECRET_KEY, vars.UPSTASH_REDIS_REST_URL),
+      HTTPS_WITH_LIVE_KEY,
+    ),
+    ["UPSTASH_REDIS_REST_URL"],
+  ),
+);
+
 /** Variables Linkshop reads; used to report problems in a stable order. */
-export const CONFIG_VARIABLES = Object.keys(schema.entries) as (keyof typeof schema.entries)[];
+export const CONFIG_VARIABLES = Object.keys(variables.entries) as (keyof typeof variables.entries)[];
 
 /**
  * Validates the environment. Throws one ConfigError naming every missing or malformed variable.
@@ -128,5 +167,6 @@ export function readConfig(env: Record<string, string | undefined>): Config {
     siteUrl: vars.URL,
     sessionScope: (vars.LINKSHOP_FULFIL_SESSIONS ?? "shop") as SessionScope,
     redisPrefix: vars.LINKSHOP_REDIS_PREFIX ?? "linkshop:",
+    downloadSecret: vars.LINKSHOP_DOWNLOAD_SECRET,
   };
 }

@@ -40,6 +40,7 @@ export function services(config: Config, log: Logger, catalog: Catalog = deploye
     shop: shopInfo(catalog, config.siteUrl),
     merchantEmail: config.merchantEmail,
     scope: config.sessionScope,
+    downloadSecret: config.downloadSecret,
     now: Date.now,
     log,
   };

@@ -72,6 +72,14 @@ export function stripeSessions(stripe: Stripe): SessionSource {
         throw upstream(error);
       }
     },
+    async findByPaymentIntent(paymentIntent) {
+      try {
+        const page = await stripe.checkout.sessions.list({ payment_intent: paymentIntent, limit: 1 });
+        return page.data[0] as SessionPayload | undefined;
+      } catch (error) {
+        throw upstream(error);
+      }
+    },
     async listComplete(since, cursor) {
       try {
         const page = await stripe.checkout.sessions.list({

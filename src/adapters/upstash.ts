@@ -40,9 +40,10 @@ export function upstashClaimStore(redis: Redis, prefix = KEY_PREFIX): ClaimStore
 
 /**
  * The ledger's compare-and-set, with the allowed transitions of src/order/ledger.ts written into it as a Lua table.
- * One hash per order (fields `state` and `record`, no TTL) and one ZSET index scored by creation time (ms).
- * KEYS[1] = order hash, KEYS[2] = index; ARGV = expected state ("absent" for none), new state, record JSON,
- * creation time, index member. Returns 1 when written.
+ * One hash per order (fields `state` and `record`, no TTL), one ZSET index scored by creation time (ms), and one
+ * hash from PaymentIntent to order. KEYS[1] = order hash, KEYS[2] = index, KEYS[3] = payment index; ARGV = expected
+ * state ("absent" for none), new state, record JSON, creation time, index member, PaymentIntent ("" for none).
+ * Returns 1 when written.
  */
 export function ledgerPutScript(transitions: Readonly<Record<string, readonly string[]>>): string {
   const table = Object.entries(transitions)
@@ -58,6 +59,7 @@ if current ~= ARGV[1] then return 0 end
 if not (allowed[current] and allowed[current][ARGV[2]]) then return 0 end
 redis.call("HSET", KEYS[1], "state", ARGV[2], "record", ARGV[3])
 redis.call("ZADD", KEYS[2], "NX", ARGV[4], ARGV[5])
+if ARGV[6] ~= "" then redis.call("HSET", KEYS[3], ARGV[6], ARGV[5]) end
 return 1`;
 }
 
@@ -67,6 +69,7 @@ const PUT = ledgerPutScript(TRANSITIONS);
 export function upstashLedger(redis: Redis, prefix = KEY_PREFIX): Ledger {
   const recordKey = (key: string) => `${prefix}ledger:${key}`;
   const index = `${prefix}ledger:index`;
+  const payments = `${prefix}ledger:by-payment`;
   return {
     async get(key) {
       const raw = await guard(() => redis.hget<string>(recordKey(key), "record"));
@@ -76,11 +79,21 @@ export function upstashLedger(redis: Redis, prefix = KEY_PREFIX): Ledger {
       const written = await guard(() =>
         redis.eval<string[], number>(
           PUT,
-          [recordKey(key), index],
-          [expected, record.state, JSON.stringify(record), String(record.createdAt), key],
+          [recordKey(key), index, payments],
+          [
+            expected,
+            record.state,
+            JSON.stringify(record),
+            String(record.createdAt),
+            key,
+            record.paymentIntent ?? "",
+          ],
         ),
       );
       return written === 1;
+    },
+    async findByPaymentIntent(paymentIntent) {
+      return (await guard(() => redis.hget<string>(payments, paymentIntent))) ?? undefined;
     },
     async list({ limit, before }) {
       const max = before ?? "+inf";

@@ -26,9 +26,6 @@ export interface DownloadDeps {
   log: Logger;
 }
 
-/** Where the endpoint listens; a link is `<site><DOWNLOAD_PATH>/<token>`. */
-export const DOWNLOAD_PATH = "/download";
-
 type Page = { kind: "page"; status: number; title: string; body: SafeHtml; note: string };
 type Transfer = { kind: "file"; file: OrderFile; body: ReadableStream<Uint8Array>; size: number | undefined };
 

@@ -13,6 +13,23 @@ export interface RenderedEmail {
   text: string;
 }
 
+/** One file of the order, as the receipt links it: its own download page. */
+export interface ReceiptDownload {
+  /** The file's name, e.g. `trail-maps.pdf`. */
+  name: string;
+  /** The order line it belongs to. */
+  itemName: string;
+  url: string;
+}
+
+/** The order's download links and their limits; absent when the order has no files. */
+export interface ReceiptDownloads {
+  links: ReceiptDownload[];
+  /** Unix seconds. */
+  expiresAt: number;
+  limit: number;
+}
+
 /** A failed delayed payment, as the customer needs to hear about it. Amount in minor units. */
 export interface PaymentFailedNotice {
   sessionId: string;
@@ -27,11 +44,15 @@ const LINE = "#e3e3e3";
 const DEFAULT_ACCENT = "#1f5f8b";
 const FONT = "font-family:-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif";
 
-/** The customer's receipt: order number and date, items with pictures, totals, downloads, address, support. */
-export function renderReceipt(order: Order, shop: ShopInfo): RenderedEmail {
+/**
+ * The customer's receipt: order number and date, items with pictures, totals, a download link for every file of
+ * every item, address, support.
+ */
+export function renderReceipt(order: Order, shop: ShopInfo, files?: ReceiptDownloads): RenderedEmail {
   const t = messagesFor(shop.locale);
   const f = formatsFor(shop.locale, order.currency);
-  const downloads = order.items.filter((item) => item.deliveryUrl);
+  const downloads = files?.links ?? [];
+  const note = files && t.downloadsNote(f.date(files.expiresAt * 1000), files.limit);
   const address = order.shippingAddress && f.address(order.shippingAddress);
   const accent = shop.accentColor ?? DEFAULT_ACCENT;
   const facts = orderFacts(order, t, f);
@@ -44,7 +65,8 @@ export function renderReceipt(order: Order, shop: ShopInfo): RenderedEmail {
     ${
       downloads.length > 0 &&
       html`<h2 style="margin:24px 0 8px;font-size:16px">${t.downloads}</h2>
-    <ul style="margin:0;padding-left:20px">${downloads.map((item) => html`<li><a href="${item.deliveryUrl}" style="color:${accent}">${item.name}</a></li>`)}</ul>`
+    <ul style="margin:0;padding-left:20px">${downloads.map((file) => html`<li><a href="${file.url}" style="color:${accent}">${file.name}</a> <span style="color:${MUTED}">(${file.itemName})</span></li>`)}</ul>
+    <p style="margin:8px 0 0;font-size:13px;color:${MUTED}">${note}</p>`
     }
     ${address && addressBlock(t.shippingTo, address)}
     <p style="margin:24px 0 0;font-size:12px;color:${MUTED};word-break:break-all">${t.paymentReference}${t.colon}${order.sessionId}</p>`;
@@ -58,7 +80,12 @@ export function renderReceipt(order: Order, shop: ShopInfo): RenderedEmail {
     "",
     ...totalLines(order, t, f),
     ...(downloads.length > 0
-      ? ["", `${t.downloads}${t.colon.trimEnd()}`, ...downloads.map((i) => `- ${i.name}: ${i.deliveryUrl}`)]
+      ? [
+          "",
+          `${t.downloads}${t.colon.trimEnd()}`,
+          ...downloads.map((file) => `- ${file.name} (${file.itemName}): ${file.url}`),
+          note ?? "",
+        ]
       : []),
     ...(address ? ["", `${t.shippingTo}${t.colon.trimEnd()}`, ...address] : []),
     "",
@@ -291,4 +318,128 @@ export function renderFailureAlert(alert: FailureAlert, shop: ShopInfo): Rendere
     <p>${where}</p>
     <p>${command ? html`${t.alertRetry} <code>${command}</code>` : t.alertByHand}</p>`;
   return finish(t.alertSubject(alert.reason), shop, body, lines, { footer: false });
+}
+
+/** A refund of an order, as the merchant and the customer hear about it. Amounts in minor units. */
+export interface RefundNotice {
+  sessionId: string;
+  /** Stripe's PaymentIntent of the charge, for the Dashboard link. */
+  paymentIntent: string;
+  currency: string;
+  /** Everything refunded so far on the charge. */
+  amountRefunded: number;
+  /** What the charge was for. */
+  amount: number;
+  full: boolean;
+  /** Whether the order's download links stop working (an order without files: undefined). */
+  accessRevoked: boolean | undefined;
+  livemode: boolean;
+}
+
+/** Tells the merchant a refund was recorded: how much, whether full, and what happened to the downloads. */
+export function renderRefundNotice(notice: RefundNotice, shop: ShopInfo): RenderedEmail {
+  const t = messagesFor(shop.locale);
+  const f = formatsFor(shop.locale, notice.currency);
+  const number = orderNumber(notice.sessionId);
+  const dashboard = `https://dashboard.stripe.com/${notice.livemode ? "" : "test/"}payments/${encodeURIComponent(notice.paymentIntent)}`;
+  const lines = [
+    t.refundAmount(f.money(notice.amountRefunded), f.money(notice.amount)),
+    notice.full ? t.refundFull : t.refundPartial,
+    ...(notice.accessRevoked === undefined ? [] : [notice.accessRevoked ? t.accessRevoked : t.accessKept]),
+  ];
+  return merchantNotice(shop, t, {
+    subject: t.refundSubject(number, f.money(notice.amountRefunded)),
+    heading: `${t.refundHeading}: ${number}`,
+    lines,
+    dashboard,
+    livemode: notice.livemode,
+    sessionId: notice.sessionId,
+  });
+}
+
+/** A dispute of an order's payment, opened or closed. Amount in minor units. */
+export interface DisputeNotice {
+  sessionId: string;
+  disputeId: string;
+  currency: string;
+  amount: number;
+  /** `opened`, `won` or `lost`. */
+  status: "opened" | "won" | "lost";
+  /** Stripe's reason code, e.g. `fraudulent`, shown as it is. */
+  reason: string;
+  /** When the evidence is due (ms), for an open dispute. */
+  dueBy: number | undefined;
+  livemode: boolean;
+}
+
+/** Tells the merchant about a dispute: amount, order, reason, evidence due date, downloads, Dashboard link. */
+export function renderDisputeNotice(notice: DisputeNotice, shop: ShopInfo): RenderedEmail {
+  const t = messagesFor(shop.locale);
+  const f = formatsFor(shop.locale, notice.currency);
+  const number = orderNumber(notice.sessionId);
+  const status = t.disputeStatus(notice.status);
+  const dashboard = `https://dashboard.stripe.com/${notice.livemode ? "" : "test/"}disputes/${encodeURIComponent(notice.disputeId)}`;
+  return merchantNotice(shop, t, {
+    subject: t.disputeSubject(number, f.money(notice.amount), status),
+    heading: `${t.disputeHeading(status)}: ${number}`,
+    lines: [
+      `${t.disputeReason}${t.colon}${notice.reason}`,
+      ...(notice.dueBy === undefined ? [] : [`${t.disputeDueBy}${t.colon}${f.date(notice.dueBy)}`]),
+      t.disputeAccess(notice.status),
+    ],
+    dashboard,
+    livemode: notice.livemode,
+    sessionId: notice.sessionId,
+  });
+}
+
+/** Tells the customer their refund is on its way, in the shop's language. */
+export function renderRefundConfirmation(notice: RefundNotice, shop: ShopInfo): RenderedEmail {
+  const t = messagesFor(shop.locale);
+  const f = formatsFor(shop.locale, notice.currency);
+  const number = orderNumber(notice.sessionId);
+  const lines = [
+    t.refundedBody(f.money(notice.amountRefunded), number),
+    t.refundedTiming,
+    ...(notice.accessRevoked ? [t.refundedDownloads] : []),
+  ];
+  const body = html`
+    <h1 style="margin:0 0 8px;font-size:22px;line-height:1.3">${t.refundedHeading}</h1>
+    ${lines.map((line) => html`<p style="margin:0 0 12px">${line}</p>`)}
+    <p style="margin:16px 0 0;font-size:12px;color:${MUTED}">${t.paymentReference}${t.colon}${notice.sessionId}</p>`;
+  const text = [t.refundedHeading, ...lines, "", `${t.paymentReference}${t.colon}${notice.sessionId}`];
+  return finish(t.refundedSubject(shop.name, number), shop, body, text, { footer: true });
+}
+
+/** The shape every merchant notice after an order shares: test mark, heading, a few lines, Dashboard link. */
+function merchantNotice(
+  shop: ShopInfo,
+  t: Messages,
+  notice: {
+    subject: string;
+    heading: string;
+    lines: string[];
+    dashboard: string;
+    livemode: boolean;
+    sessionId: string;
+  },
+): RenderedEmail {
+  const body = html`
+    ${
+      !notice.livemode &&
+      html`<p style="margin:0 0 16px;padding:8px 12px;background:#fff4d6;color:#6b4e00;border:1px solid #f0c36d;font-weight:bold">${t.testOrder}</p>`
+    }
+    <h1 style="margin:0 0 8px;font-size:22px;line-height:1.3">${notice.heading}</h1>
+    ${notice.lines.map((line) => html`<p style="margin:0 0 8px">${line}</p>`)}
+    <p style="margin:24px 0 0"><a href="${notice.dashboard}" style="color:${shop.accentColor ?? DEFAULT_ACCENT};font-weight:bold">${t.openInStripe}</a></p>
+    <p style="margin:8px 0 0;color:${MUTED};font-size:13px">${t.checkoutSession}${t.colon}${notice.sessionId}</p>`;
+  const text = [
+    ...(notice.livemode ? [] : [t.testOrder, ""]),
+    notice.heading,
+    ...notice.lines,
+    "",
+    `${t.openInStripe}${t.colon}${notice.dashboard}`,
+    `${t.checkoutSession}${t.colon}${notice.sessionId}`,
+  ];
+  return finish(`${notice.livemode ? "" : "[TEST] "}${notice.subject}`, shop, body, text, { footer: false });
 }

@@ -16,6 +16,7 @@ import { FULFILLED_MARKER } from "../order/metadata.ts";
 import {
   emailKey,
   fulfilledOnStripe,
+  PAYMENT_INTENT_ID,
   orderProblem,
   type SessionScope,
   sessionKey,
@@ -37,6 +38,7 @@ import {
   type OrderState,
   orderSummary,
 } from "../order/ledger.ts";
+import { downloadLinks, linkProblem, orderFiles } from "./downloads.ts";
 import type { ClaimStore, Ledger, LineItemSource, Mailer, OutgoingEmail, SessionSource } from "./ports.ts";
 
 /** What fulfilment needs, injected. */
@@ -51,6 +53,8 @@ export interface FulfilmentDeps {
   merchantEmail: string | undefined;
   /** Which sessions of the account are this shop's orders. */
   scope: SessionScope;
+  /** The shop's secret that signs download links; orders with files wait (failed, alerted) without it. */
+  downloadSecret: string | undefined;
   /** Milliseconds since the epoch; injected so tests control time. */
   now: () => number;
   log: Logger;
@@ -101,12 +105,13 @@ export async function fulfilOrder(
   const problem = sessionProblem(session);
   if (problem) return recordFailure(deps, key, usableId(session), problem, options.by);
   // The common repeat (a redelivery, a reload of the thank-you page) costs one read and no claim.
-  if ((await deps.ledger.get(key))?.state === "fulfilled")
-    return { outcome: "duplicate", reason: "already_fulfilled" };
+  const settled = settledResult(await deps.ledger.get(key));
+  if (settled) return settled;
   return withClaim(deps, key, async () => {
     // Read again under the claim: another path may have finished in between.
     const existing = await deps.ledger.get(key);
-    if (existing?.state === "fulfilled") return { outcome: "duplicate", reason: "already_fulfilled" };
+    const settledMeanwhile = settledResult(existing);
+    if (settledMeanwhile) return settledMeanwhile;
     let current = session;
     if (!options.fresh && fulfilledOnStripe(session) === undefined) {
       // Before sending, ask Stripe for its copy of "fulfilled" (one call): the ledger may have been lost.
@@ -151,9 +156,11 @@ async function sendOrder(
     return recordFailure(deps, key, session.id, `line_items:${error.reason}`, options.by, existing);
   }
   const order = toOrder(session, lineItems);
-  const problem = orderProblem(order);
+  const files = orderFiles(order, deps.shop);
+  const problem =
+    orderProblem(order) ?? (files.length > 0 ? linkProblem(deps.shop, deps.downloadSecret) : undefined);
   if (problem) return recordFailure(deps, key, session.id, problem, options.by, existing);
-  const emails = orderEmails(order, deps).filter(([slot]) => record.emails[slot] === undefined);
+  const emails = orderEmails(order, deps, files, now).filter(([slot]) => record.emails[slot] === undefined);
   if (
     !options.retryFailed &&
     record.state === "fulfilling" &&
@@ -177,6 +184,9 @@ async function sendOrder(
     ...orderSummary(order),
     state: "fulfilling",
     reason: null,
+    // What a download and a refund look up later: the files delivered and the payment that bought them.
+    ...(files.length > 0 && { files: files.map(({ id, name, productId }) => ({ id, name, productId })) }),
+    ...(paymentIntentOf(session) && { paymentIntent: paymentIntentOf(session) }),
     updatedAt: now,
     by: options.by,
     attempts: record.attempts + 1,
@@ -247,10 +257,13 @@ export async function resendReceipt(
       { to: order.customerEmail, replyTo: deps.shop.supportEmail, ...renderReceipt(order, deps.shop) },
       idempotencyKey,
     );
+    const now = deps.now();
     const next: LedgerRecord = {
       ...base,
       emails: { ...base.emails, resent: [...resent, id ?? "accepted"] },
-      updatedAt: deps.now(),
+      // `npm run orders -- resend` refuses another resend soon after this one unless forced.
+      lastResentAt: now,
+      updatedAt: now,
       by: "merchant",
     };
     await putExpected(deps, key, existing?.state ?? "absent", next);
@@ -273,7 +286,9 @@ export async function notifyPaymentFailed(
     if (
       existing?.state === "fulfilled" ||
       existing?.state === "payment_failed" ||
-      existing?.state === "failed"
+      existing?.state === "failed" ||
+      existing?.state === "refunded" ||
+      existing?.state === "disputed"
     )
       return { outcome: "duplicate", reason: `already_${existing.state}` };
     const now = deps.now();
@@ -337,7 +352,8 @@ export async function recordFailure(
 ): Promise<ActionResult> {
   const now = deps.now();
   const existing = current ?? (await deps.ledger.get(key));
-  if (existing?.state === "fulfilled") return { outcome: "duplicate", reason: "already_fulfilled" };
+  const settled = settledResult(existing);
+  if (settled) return settled;
   const base = existing ?? emptyRecord(sessionId, now);
   const failed: LedgerRecord = { ...base, state: "failed", reason, updatedAt: now, by };
   const written = await deps.ledger.put(key, existing?.state ?? "absent", failed);
@@ -372,6 +388,21 @@ export function retryOrder(session: SessionPayload, deps: FulfilmentDeps): Promi
   return fulfilOrder(session, deps, { by: "merchant", retryFailed: true, fresh: true });
 }
 
+/** What a repeat of a settled order answers: nothing is sent again once fulfilled, refunded or disputed. */
+function settledResult(record: LedgerRecord | undefined): ActionResult | undefined {
+  if (record?.state === "fulfilled") return { outcome: "duplicate", reason: "already_fulfilled" };
+  if (record?.state === "refunded" || record?.state === "disputed")
+    return { outcome: "ignored", reason: `order_${record.state}` };
+  return undefined;
+}
+
+/** The session's PaymentIntent id when it has Stripe's format, else null. */
+function paymentIntentOf(session: SessionPayload): string | null {
+  const value =
+    typeof session.payment_intent === "object" ? session.payment_intent?.id : session.payment_intent;
+  return typeof value === "string" && PAYMENT_INTENT_ID.test(value) ? value : null;
+}
+
 /** The session id when it has Stripe's format (it may then be logged and stored), else null. */
 function usableId(session: SessionPayload): string | null {
   return sessionKey(session.id) === session.id ? session.id : null;
@@ -381,7 +412,7 @@ function usableId(session: SessionPayload): string | null {
  * Writes the record if the stored state is still `expected`; otherwise another path changed the order under our
  * claim (its claim had expired), and the caller's retry looks again.
  */
-async function putExpected(
+export async function putExpected(
   deps: FulfilmentDeps,
   key: string,
   expected: OrderState | "absent",
@@ -393,7 +424,8 @@ async function putExpected(
   if (!(await deps.ledger.put(key, expected, record))) throw new InProgressError("ledger changed underneath");
 }
 
-async function withClaim(
+/** Runs `work` while holding the order's claim; another holder makes it throw InProgressError. */
+export async function withClaim(
   deps: FulfilmentDeps,
   key: string,
   work: () => Promise<ActionResult>,
@@ -427,12 +459,21 @@ async function markOnStripe(deps: FulfilmentDeps, sessionId: string, at: number)
 
 type EmailSlot = "receipt" | "notice";
 
-function orderEmails(order: Order, deps: FulfilmentDeps): [EmailSlot, OutgoingEmail][] {
+function orderEmails(
+  order: Order,
+  deps: FulfilmentDeps,
+  files: ReturnType<typeof orderFiles>,
+  nowMs: number,
+): [EmailSlot, OutgoingEmail][] {
   const emails: [EmailSlot, OutgoingEmail][] = [];
+  const links =
+    files.length > 0 && deps.downloadSecret
+      ? downloadLinks(order.sessionId, files, deps.shop, deps.downloadSecret, nowMs)
+      : undefined;
   if (order.customerEmail)
     emails.push([
       "receipt",
-      { to: order.customerEmail, replyTo: deps.shop.supportEmail, ...renderReceipt(order, deps.shop) },
+      { to: order.customerEmail, replyTo: deps.shop.supportEmail, ...renderReceipt(order, deps.shop, links) },
     ]);
   if (deps.merchantEmail)
     emails.push(["notice", { to: deps.merchantEmail, ...renderMerchantNotice(order, deps.shop) }]);

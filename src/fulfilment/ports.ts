@@ -26,6 +26,8 @@ export interface Ledger {
   put(key: string, expected: OrderState | "absent", record: LedgerRecord): Promise<boolean>;
   /** Records newest first, created at or before `before` (ms) when given. */
   list(options: { limit: number; before?: number }): Promise<{ key: string; record: LedgerRecord }[]>;
+  /** The key of the order paid by this PaymentIntent, when a record named it (`paymentIntent`). */
+  findByPaymentIntent(paymentIntent: string): Promise<string | undefined>;
 }
 
 /**
@@ -50,6 +52,8 @@ export interface SessionSource {
   markFulfilled(sessionId: string, at: Date): Promise<void>;
   /** Complete sessions created at or after `since` (unix seconds), newest first, a page at a time. */
   listComplete(since: number, cursor: string | undefined): Promise<SessionPage>;
+  /** The session paid by this PaymentIntent (one list call), or undefined when none was. */
+  findByPaymentIntent(paymentIntent: string): Promise<SessionPayload | undefined>;
 }
 
 /** An email ready to send. */

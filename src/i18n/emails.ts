@@ -22,6 +22,8 @@ export interface Messages {
   taxIncluded: (amount: string) => string;
   total: string;
   downloads: string;
+  /** Under the download links: how long they work and how often. */
+  downloadsNote: (until: string, limit: number) => string;
   shippingTo: string;
   questions: (support: string) => string;
   visitShop: string;
@@ -51,6 +53,27 @@ export interface Messages {
   alertNoSession: (key: string) => string;
   alertRetry: string;
   alertByHand: string;
+  /** The merchant's notice of a refund. */
+  refundSubject: (number: string, amount: string) => string;
+  refundHeading: string;
+  refundAmount: (refunded: string, total: string) => string;
+  refundFull: string;
+  refundPartial: string;
+  accessRevoked: string;
+  accessKept: string;
+  /** The merchant's notice of a dispute, opened or closed. */
+  disputeSubject: (number: string, amount: string, status: string) => string;
+  disputeHeading: (status: string) => string;
+  disputeStatus: (status: string) => string;
+  disputeReason: string;
+  disputeDueBy: string;
+  disputeAccess: (status: string) => string;
+  /** The customer's refund confirmation. */
+  refundedSubject: (shop: string, number: string) => string;
+  refundedHeading: string;
+  refundedBody: (amount: string, number: string) => string;
+  refundedTiming: string;
+  refundedDownloads: string;
 }
 
 const en: Messages = {
@@ -71,6 +94,8 @@ const en: Messages = {
   taxIncluded: (amount) => `Includes ${amount} tax`,
   total: "Total",
   downloads: "Your downloads",
+  downloadsNote: (until, limit) =>
+    `Each link opens a download page. The links work until ${until}, for ${limit} downloads of each file.`,
   shippingTo: "Shipping to",
   questions: (support) => `Questions about your order? Reply to this email or write to ${support}.`,
   visitShop: "Visit the shop",
@@ -101,6 +126,29 @@ const en: Messages = {
   alertRetry: "Look the order up in the Stripe Dashboard, fix the cause, then run:",
   alertByHand:
     "Look for the payment in the Stripe Dashboard (Developers > Events) and fulfil it by hand if it is an order.",
+  refundSubject: (number, amount) => `Refund for order ${number}: ${amount}`,
+  refundHeading: "Refund recorded",
+  refundAmount: (refunded, total) => `${refunded} of ${total} refunded`,
+  refundFull: "The order is fully refunded.",
+  refundPartial: "The order is partly refunded.",
+  accessRevoked: "Its download links no longer work.",
+  accessKept: "Its download links keep working.",
+  disputeSubject: (number, amount, status) => `Dispute ${status} for order ${number}: ${amount}`,
+  disputeHeading: (status) => `Payment dispute ${status}`,
+  disputeStatus: (status) => ({ opened: "opened", won: "won", lost: "lost" })[status] ?? status,
+  disputeReason: "Reason",
+  disputeDueBy: "Evidence due by",
+  disputeAccess: (status) =>
+    status === "won"
+      ? "The order's download links work again."
+      : status === "lost"
+        ? "The order's download links stay disabled."
+        : "The order's download links are disabled until the dispute is resolved.",
+  refundedSubject: (shop, number) => `Your refund from ${shop} (order ${number})`,
+  refundedHeading: "Your refund is on its way",
+  refundedBody: (amount, number) => `We have refunded ${amount} for order ${number}.`,
+  refundedTiming: "Depending on your bank, it appears on your statement within 5 to 10 business days.",
+  refundedDownloads: "The download links of this order no longer work.",
 };
 
 const de: Messages = {
@@ -121,6 +169,8 @@ const de: Messages = {
   taxIncluded: (amount) => `Enthaltene Steuer: ${amount}`,
   total: "Gesamt",
   downloads: "Ihre Downloads",
+  downloadsNote: (until, limit) =>
+    `Jeder Link öffnet eine Download-Seite. Die Links gelten bis ${until}, für ${limit} Downloads je Datei.`,
   shippingTo: "Lieferadresse",
   questions: (support) =>
     `Fragen zu Ihrer Bestellung? Antworten Sie auf diese E-Mail oder schreiben Sie an ${support}.`,
@@ -155,6 +205,30 @@ const de: Messages = {
     "Suchen Sie die Bestellung im Stripe-Dashboard, beheben Sie die Ursache und führen Sie dann aus:",
   alertByHand:
     "Suchen Sie die Zahlung im Stripe-Dashboard (Entwickler > Ereignisse) und führen Sie sie von Hand aus, falls es eine Bestellung ist.",
+  refundSubject: (number, amount) => `Erstattung für Bestellung ${number}: ${amount}`,
+  refundHeading: "Erstattung erfasst",
+  refundAmount: (refunded, total) => `${refunded} von ${total} erstattet`,
+  refundFull: "Die Bestellung ist vollständig erstattet.",
+  refundPartial: "Die Bestellung ist teilweise erstattet.",
+  accessRevoked: "Ihre Download-Links funktionieren nicht mehr.",
+  accessKept: "Ihre Download-Links funktionieren weiterhin.",
+  disputeSubject: (number, amount, status) =>
+    `Zahlungsanfechtung ${status} – Bestellung ${number}: ${amount}`,
+  disputeHeading: (status) => `Zahlungsanfechtung ${status}`,
+  disputeStatus: (status) => ({ opened: "eröffnet", won: "gewonnen", lost: "verloren" })[status] ?? status,
+  disputeReason: "Grund",
+  disputeDueBy: "Nachweise fällig bis",
+  disputeAccess: (status) =>
+    status === "won"
+      ? "Die Download-Links der Bestellung funktionieren wieder."
+      : status === "lost"
+        ? "Die Download-Links der Bestellung bleiben gesperrt."
+        : "Die Download-Links der Bestellung sind gesperrt, bis die Anfechtung geklärt ist.",
+  refundedSubject: (shop, number) => `Ihre Erstattung von ${shop} (Bestellung ${number})`,
+  refundedHeading: "Ihre Erstattung ist unterwegs",
+  refundedBody: (amount, number) => `Wir haben ${amount} für die Bestellung ${number} erstattet.`,
+  refundedTiming: "Je nach Bank erscheint sie innerhalb von 5 bis 10 Werktagen auf Ihrem Kontoauszug.",
+  refundedDownloads: "Die Download-Links dieser Bestellung funktionieren nicht mehr.",
 };
 
 const fr: Messages = {
@@ -175,6 +249,8 @@ const fr: Messages = {
   taxIncluded: (amount) => `Dont ${amount} de taxes`,
   total: "Total",
   downloads: "Vos téléchargements",
+  downloadsNote: (until, limit) =>
+    `Chaque lien ouvre une page de téléchargement. Les liens sont valables jusqu’au ${until}, pour ${limit}\u00a0téléchargements par fichier.`,
   shippingTo: "Adresse de livraison",
   questions: (support) => `Une question sur votre commande ? Répondez à cet e-mail ou écrivez à ${support}.`,
   visitShop: "Visiter la boutique",
@@ -208,6 +284,29 @@ const fr: Messages = {
   alertRetry: "Retrouvez la commande dans le Dashboard Stripe, corrigez la cause, puis lancez :",
   alertByHand:
     "Cherchez le paiement dans le Dashboard Stripe (Développeurs > Événements) et traitez-le à la main s'il s'agit d'une commande.",
+  refundSubject: (number, amount) => `Remboursement de la commande ${number}\u00a0: ${amount}`,
+  refundHeading: "Remboursement enregistré",
+  refundAmount: (refunded, total) => `${refunded} remboursés sur ${total}`,
+  refundFull: "La commande est entièrement remboursée.",
+  refundPartial: "La commande est partiellement remboursée.",
+  accessRevoked: "Ses liens de téléchargement ne fonctionnent plus.",
+  accessKept: "Ses liens de téléchargement restent valables.",
+  disputeSubject: (number, amount, status) => `Litige ${status} pour la commande ${number}\u00a0: ${amount}`,
+  disputeHeading: (status) => `Litige de paiement ${status}`,
+  disputeStatus: (status) => ({ opened: "ouvert", won: "gagné", lost: "perdu" })[status] ?? status,
+  disputeReason: "Motif",
+  disputeDueBy: "Preuves à fournir avant le",
+  disputeAccess: (status) =>
+    status === "won"
+      ? "Les liens de téléchargement de la commande fonctionnent de nouveau."
+      : status === "lost"
+        ? "Les liens de téléchargement de la commande restent désactivés."
+        : "Les liens de téléchargement de la commande sont désactivés jusqu’à la résolution du litige.",
+  refundedSubject: (shop, number) => `Votre remboursement de ${shop} (commande ${number})`,
+  refundedHeading: "Votre remboursement est en route",
+  refundedBody: (amount, number) => `Nous avons remboursé ${amount} pour la commande ${number}.`,
+  refundedTiming: "Selon votre banque, il apparaît sur votre relevé sous 5 à 10\u00a0jours ouvrés.",
+  refundedDownloads: "Les liens de téléchargement de cette commande ne fonctionnent plus.",
 };
 
 const es: Messages = {
@@ -228,6 +327,8 @@ const es: Messages = {
   taxIncluded: (amount) => `Incluye ${amount} de impuestos`,
   total: "Total",
   downloads: "Tus descargas",
+  downloadsNote: (until, limit) =>
+    `Cada enlace abre una página de descarga. Los enlaces son válidos hasta el ${until}, para ${limit} descargas de cada archivo.`,
   shippingTo: "Dirección de envío",
   questions: (support) => `¿Preguntas sobre tu pedido? Responde a este correo o escribe a ${support}.`,
   visitShop: "Visitar la tienda",
@@ -259,6 +360,29 @@ const es: Messages = {
   alertRetry: "Busca el pedido en el Dashboard de Stripe, corrige la causa y luego ejecuta:",
   alertByHand:
     "Busca el pago en el Dashboard de Stripe (Desarrolladores > Eventos) y complétalo a mano si es un pedido.",
+  refundSubject: (number, amount) => `Reembolso del pedido ${number}: ${amount}`,
+  refundHeading: "Reembolso registrado",
+  refundAmount: (refunded, total) => `${refunded} de ${total} reembolsados`,
+  refundFull: "El pedido está reembolsado por completo.",
+  refundPartial: "El pedido está reembolsado en parte.",
+  accessRevoked: "Sus enlaces de descarga ya no funcionan.",
+  accessKept: "Sus enlaces de descarga siguen funcionando.",
+  disputeSubject: (number, amount, status) => `Disputa ${status} del pedido ${number}: ${amount}`,
+  disputeHeading: (status) => `Disputa de pago ${status}`,
+  disputeStatus: (status) => ({ opened: "abierta", won: "ganada", lost: "perdida" })[status] ?? status,
+  disputeReason: "Motivo",
+  disputeDueBy: "Pruebas hasta el",
+  disputeAccess: (status) =>
+    status === "won"
+      ? "Los enlaces de descarga del pedido vuelven a funcionar."
+      : status === "lost"
+        ? "Los enlaces de descarga del pedido siguen desactivados."
+        : "Los enlaces de descarga del pedido están desactivados hasta que se resuelva la disputa.",
+  refundedSubject: (shop, number) => `Tu reembolso de ${shop} (pedido ${number})`,
+  refundedHeading: "Tu reembolso está en camino",
+  refundedBody: (amount, number) => `Hemos reembolsado ${amount} del pedido ${number}.`,
+  refundedTiming: "Según tu banco, aparecerá en tu extracto en un plazo de 5 a 10 días hábiles.",
+  refundedDownloads: "Los enlaces de descarga de este pedido ya no funcionan.",
 };
 
 const MESSAGES: Record<Language, Messages> = { en, de, fr, es };

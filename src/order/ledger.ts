@@ -47,7 +47,8 @@ export const TRANSITIONS: Readonly<Record<OrderState | "absent", readonly OrderS
   // The merchant's retry starts over; Stripe's marker may show it was fulfilled after all.
   failed: ["failed", "fulfilling", "fulfilled", "refunded", "disputed"],
   fulfilled: ["fulfilled", "refunded", "disputed"],
-  disputed: ["disputed", "fulfilled", "refunded"],
+  // Won: back to fulfilled, or to failed (the merchant decides) when it never was.
+  disputed: ["disputed", "fulfilled", "failed", "refunded"],
   refunded: ["refunded"],
 };
 
@@ -85,6 +86,14 @@ export interface LedgerRecord {
   emails: { receipt?: string; notice?: string; paymentFailed?: string; alert?: string; resent?: string[] };
   /** The order's files, as delivered (absent on orders without files and on records older than downloads). */
   files?: OrderFile[];
+  /** Stripe's PaymentIntent of the order (`pi_...`): how a refund or a dispute finds it. */
+  paymentIntent?: string | null;
+  /** What was refunded so far (minor units) and whether that cut access to the files. */
+  refund?: { amountRefunded: number; amount: number; full: boolean; revoked: boolean };
+  /** The latest dispute, and the state the order had when it opened (restored when the shop wins). */
+  dispute?: { id: string; status: string; reason: string; previous: OrderState };
+  /** Refund and dispute notices already accepted by the mailer, by name (e.g. `refund-900`, `dispute-dp_1-opened`). */
+  notices?: string[];
   /** When the merchant last re-sent the receipt (ms), so a second `resend` soon after is refused unless forced. */
   lastResentAt?: number;
   amount: number | null;

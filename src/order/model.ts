@@ -24,6 +24,8 @@ export type SessionPayload = Pick<Stripe.Checkout.Session, "id"> &
   > & {
     /** Copied by Stripe from the Payment Link; `linkshop_id` marks this shop's links, `linkshop_fulfilled_at` a done order. */
     metadata?: Record<string, string> | null;
+    /** The PaymentIntent (`pi_...`) or its expanded object; null in setup mode and before a delayed payment. */
+    payment_intent?: string | { id: string } | null;
     /** The Payment Link id (`plink_...`) or its expanded object; null for sessions created through the API. */
     payment_link?: string | { id: string } | null;
     customer_details?: { email?: string | null; name?: string | null } | null;
@@ -59,9 +61,7 @@ export interface OrderItem {
   unitAmount: number;
   /** Quantity x unit, before discounts and tax. */
   amount: number;
-  /** Where the buyer gets a digital good (product metadata `download_url`); only http(s) links survive. */
-  deliveryUrl: string | undefined;
-  /** The catalog product id (product metadata `linkshop_id`), which names its pictures; undefined for others. */
+  /** The catalog product id (product metadata `linkshop_id`), which names its pictures and files; undefined for others. */
   productId: string | undefined;
 }
 
@@ -147,7 +147,6 @@ function toOrderItem(item: LineItemPayload): OrderItem {
     quantity,
     unitAmount,
     amount: item.amount_subtotal,
-    deliveryUrl: safeHttpUrl(liveProduct?.metadata?.download_url),
     productId: liveProduct?.metadata?.linkshop_id || undefined,
   };
 }
@@ -169,11 +168,4 @@ function toShippingAddress(details: ShippingPayload | null | undefined): Shippin
   };
   const { name: _name, ...place } = result;
   return Object.values(place).some(Boolean) ? result : undefined;
-}
-
-/** Metadata is merchant-editable free text: only absolute http(s) URLs may become links. */
-function safeHttpUrl(value: string | undefined): string | undefined {
-  if (!value || !URL.canParse(value)) return undefined;
-  const url = new URL(value);
-  return url.protocol === "https:" || url.protocol === "http:" ? url.href : undefined;
 }

@@ -1,11 +1,15 @@
 /** Checks on a signed but untrusted Checkout Session: its key, its fitness for fulfilment, and whether it is ours. */
+import * as v from "valibot";
 import { sha256 } from "../lib/hash.ts";
 import { isKnownCurrency } from "../lib/money.ts";
 import { FULFILLED_MARKER, SHOP_MARKER } from "./metadata.ts";
-import type { Order, SessionPayload } from "./model.ts";
+import { customerEmailOf, type Order, type SessionPayload } from "./model.ts";
 
 /** Stripe's Checkout Session ids: `cs_test_` or `cs_live_` and a base62 tail (about 60 characters today). */
 export const SESSION_ID = /^cs_(test|live)_[A-Za-z0-9]{1,250}$/;
+
+/** Stripe's PaymentIntent ids, which refunds and disputes name: `pi_` and a base62 tail. */
+export const PAYMENT_INTENT_ID = /^pi_[A-Za-z0-9]{1,250}$/;
 
 /** Which Checkout Sessions of the Stripe account this shop fulfils. */
 export type SessionScope = "shop" | "payment_links" | "all";
@@ -28,6 +32,28 @@ export function emailKey(kind: string, key: string): string {
   return `linkshop-${kind}-${tail}`;
 }
 
+/**
+ * One plain address the mailer may send to: `local@domain` and nothing else. valibot's `rfcEmail` (RFC 5322's
+ * dot-atom characters before the `@`, LDH labels of at most 63 characters after it), plus RFC 5321's limits (at most
+ * 254 characters in all, 64 before the `@`) and a dot in the domain. So whitespace and control characters (a CR/LF
+ * `Bcc:` line), `<>` and quotes (markup, display names), `,` and `;` (a second recipient), comments, IP literals and
+ * non-ASCII addresses are all refused.
+ */
+const CUSTOMER_EMAIL = v.pipe(
+  v.string(),
+  v.maxLength(254),
+  v.rfcEmail(),
+  v.check((address) => {
+    const at = address.lastIndexOf("@");
+    return at <= 64 && address.slice(at + 1).includes(".");
+  }),
+);
+
+/** Whether `value` is one deliverable address by the rule above (a signed payload can carry anything there). */
+export function isCustomerEmail(value: unknown): value is string {
+  return v.is(CUSTOMER_EMAIL, value);
+}
+
 /** Why a session can never be fulfilled as sent, or undefined when it can. Reason codes are log-safe. */
 export function sessionProblem(session: SessionPayload): string | undefined {
   if (typeof session.id !== "string" || !SESSION_ID.test(session.id)) return "invalid_session_id";
@@ -39,15 +65,21 @@ export function sessionProblem(session: SessionPayload): string | undefined {
   for (const amount of [session.amount_total, session.amount_subtotal]) {
     if (amount !== undefined && amount !== null && !isMinorAmount(amount)) return "invalid_amount";
   }
+  // No address at all is fine (the merchant is told no receipt went out); one we cannot trust is not.
+  const email = customerEmailOf(session);
+  if (email !== undefined && !isCustomerEmail(email)) return "invalid_customer_email";
   return undefined;
 }
 
-/** Why a mapped order cannot be rendered (line items are input too), or undefined. */
+/** Why a mapped order cannot be rendered or sent (line items are input too), or undefined. */
 export function orderProblem(order: Order): string | undefined {
   if (!/^[a-z]{3}$/.test(order.currency) || !isKnownCurrency(order.currency)) return "invalid_currency";
   const amounts = [order.subtotal, order.discount, order.shipping, order.tax, order.total];
   for (const item of order.items) amounts.push(item.amount, item.unitAmount, item.quantity);
-  return amounts.every(isMinorAmount) ? undefined : "invalid_amount";
+  if (!amounts.every(isMinorAmount)) return "invalid_amount";
+  if (order.customerEmail !== undefined && !isCustomerEmail(order.customerEmail))
+    return "invalid_customer_email";
+  return undefined;
 }
 
 function isMinorAmount(value: unknown): boolean {

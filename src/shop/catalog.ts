@@ -19,6 +19,11 @@ export interface Shop {
   accentColor: string | undefined;
   /** How the shop's files are delivered. */
   downloads: DownloadSettings;
+  /**
+   * Whether customers get a short refund confirmation from the shop (default true); turn it off when Stripe's own
+   * refund receipts are on (Dashboard > Settings > Customer emails).
+   */
+  refundConfirmations: boolean;
 }
 
 /** Limits of the download links in receipts. */
@@ -175,6 +180,7 @@ const shopSchema = v.strictObject(
       v.pipe(v.string(MESSAGES.accentColor), v.regex(/^#[0-9a-fA-F]{6}$/, MESSAGES.accentColor)),
     ),
     downloads: v.optional(downloadsSchema, {}),
+    refundConfirmations: v.optional(v.boolean(MESSAGES.boolean), true),
   },
   MESSAGES.object,
 );

@@ -19,6 +19,8 @@ export interface ShopInfo {
   /** The files each catalog product delivers, by product id (products without files are absent). */
   productFiles: Record<string, OrderFile[]>;
   downloads: DownloadSettings;
+  /** Whether the customer gets the shop's refund confirmation. */
+  refundConfirmations: boolean;
 }
 
 /** The shop facts of a validated catalog, plus the deploy's public URL. */
@@ -45,6 +47,7 @@ export function shopInfo(catalog: Catalog, siteUrl: string | undefined): ShopInf
     productImages,
     productFiles,
     downloads: catalog.shop.downloads,
+    refundConfirmations: catalog.shop.refundConfirmations,
   };
 }
 

@@ -1,10 +1,12 @@
 /** Static site build: catalog + Payment Link file + public/ sources -> dist/ (home page, thank-you page, assets). */
 import { createHash, randomBytes } from "node:crypto";
-import { cp, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
-import { isAbsolute, join, relative, resolve } from "node:path";
+import { cp, mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { DEFAULT_LINKS_FILE, formatPaymentLinks, readPaymentLinks } from "./links-file.ts";
 import { type AssetPaths, renderShopPage, renderThanksPage } from "./render.ts";
-import { type Catalog, CatalogError, loadCatalog } from "../shop/catalog.ts";
+import { DEPLOY_BLOBS_DIR, type FileMetadata } from "../adapters/blobs.ts";
+import { fileBlobKey, fileId } from "../order/downloads.ts";
+import { type Catalog, CatalogError, DOWNLOADS_DIR, loadCatalog } from "../shop/catalog.ts";
 
 /** Home page HTML plus its stylesheet must stay under this many bytes. */
 export const HOME_BUDGET_BYTES = 50 * 1024;
@@ -18,6 +20,10 @@ export interface BuildOptions {
   outDir?: string;
   /** Payment Link file; PAYMENT_LINKS_FILE or payment-links.json by default. */
   linksFile?: string;
+  /** The products' files (default `downloads/`): never published, only stored privately. */
+  downloadsDir?: string;
+  /** Where the files are left for Netlify to upload to the deploy's Blobs store (default DEPLOY_BLOBS_DIR). */
+  blobsDir?: string;
 }
 
 /** What the build produced. */
@@ -29,6 +35,8 @@ export interface BuildResult {
   warnings: string[];
   /** Bytes of the home page HTML plus its stylesheet. */
   homeBytes: number;
+  /** Product files left for the deploy's Blobs store, as `downloads/<file id>` keys, sorted. */
+  blobs: string[];
 }
 
 /** Where the built site publishes the Payment Links its pages use. */
@@ -39,16 +47,10 @@ export class BuildError extends Error {
   override readonly name = "BuildError";
 }
 
-// Everything the site loads comes from its own origin, so the policy can be this strict.
-const HEADERS = `/*
-  Content-Security-Policy: default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'
-  Referrer-Policy: strict-origin-when-cross-origin
-  X-Content-Type-Options: nosniff
-/assets/*
-  Cache-Control: public, max-age=31536000, immutable
-`;
-
-/** `name.<8 hex of sha256>.ext`: a changed file gets a new URL, so assets can be cached forever. */
+/**
+ * `name.<8 hex of sha256>.ext`: a changed file gets a new URL, so assets can be cached forever (netlify.toml's
+ * `[[headers]]`, where every response header of the site is set; the build writes no `_headers` file).
+ */
 function hashedName(name: string, content: string): string {
   const hash = createHash("sha256").update(content).digest("hex").slice(0, 8);
   const dot = name.lastIndexOf(".");
@@ -80,6 +82,8 @@ export async function buildSite(options: BuildOptions): Promise<BuildResult> {
   const outDir = at(options.outDir ?? "dist");
   const linksFile = options.linksFile ?? DEFAULT_LINKS_FILE;
   const linksPath = at(linksFile);
+  const downloadsDir = at(options.downloadsDir ?? DOWNLOADS_DIR);
+  const blobsDir = at(options.blobsDir ?? DEPLOY_BLOBS_DIR);
   if (outDir === root || !relative(outDir, siteDir).startsWith("..")) {
     throw new BuildError(`Refusing to build into ${outDir}: it would delete the sources`);
   }
@@ -87,7 +91,7 @@ export async function buildSite(options: BuildOptions): Promise<BuildResult> {
   let catalog: Catalog;
   try {
     // Schema problems and missing pictures are reported together.
-    catalog = await loadCatalog(at(options.catalog ?? "catalog.json"), { siteDir });
+    catalog = await loadCatalog(at(options.catalog ?? "catalog.json"), { siteDir, downloadsDir });
   } catch (error) {
     if (error instanceof CatalogError) throw new BuildError(error.message);
     throw error;
@@ -141,7 +145,6 @@ export async function buildSite(options: BuildOptions): Promise<BuildResult> {
     const files: Record<string, string> = {
       "index.html": home,
       "thanks/index.html": thanks,
-      _headers: HEADERS,
       // The links this deploy shows, so `catalog:sync --prune` knows which old links buyers may still meet.
       [DEPLOYED_LINKS_PATH]: formatPaymentLinks(
         Object.fromEntries(Object.entries(links).filter(([id]) => ids.has(id))),
@@ -172,9 +175,32 @@ export async function buildSite(options: BuildOptions): Promise<BuildResult> {
     await rm(stagingDir, { recursive: true, force: true });
   }
 
+  const blobs = await storeFiles(catalog, downloadsDir, blobsDir);
   const homeBytes = Buffer.byteLength(home) + Buffer.byteLength(styles ?? "");
   if (homeBytes > HOME_BUDGET_BYTES) {
     warnings.push(`home page HTML + CSS is ${homeBytes} bytes, over the ${HOME_BUDGET_BYTES}-byte budget`);
   }
-  return { outDir, files: written.sort(), warnings, homeBytes };
+  return { outDir, files: written.sort(), warnings, homeBytes, blobs };
+}
+
+/**
+ * Leaves every product file under `blobsDir` by its key, with its size as metadata (`$<name>.json`), for Netlify
+ * to upload to the deploy's Blobs store. The files never enter the published site; stale ones are removed.
+ */
+async function storeFiles(catalog: Catalog, downloadsDir: string, blobsDir: string): Promise<string[]> {
+  const keys: string[] = [];
+  const target = join(blobsDir, fileBlobKey(""));
+  await rm(target, { recursive: true, force: true });
+  await mkdir(target, { recursive: true });
+  for (const product of catalog.products) {
+    for (const path of product.files) {
+      const key = fileBlobKey(fileId(product.id, path));
+      const source = join(downloadsDir, path);
+      await cp(source, join(blobsDir, key));
+      const metadata: FileMetadata = { size: (await stat(source)).size };
+      await writeFile(join(blobsDir, dirname(key), `$${basename(key)}.json`), JSON.stringify(metadata));
+      keys.push(key);
+    }
+  }
+  return keys.sort();
 }

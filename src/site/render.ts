@@ -62,7 +62,7 @@ function countryList(codes: string[], locale: string): string {
 }
 
 function productNote(product: Product, locale: string): string | undefined {
-  if (product.metadata.download_url) return "Digital download, emailed to you right after payment.";
+  if (product.files.length > 0) return "Digital download, emailed to you right after payment.";
   const shipping = product.paymentLink.collectShipping;
   if (shipping) return `Ships to ${countryList(shipping.allowedCountries, locale)}.`;
   return undefined;

@@ -15,7 +15,15 @@ export interface WebhookSetup {
   /** The services, or the configuration error that prevented building them. */
   deps: FulfilmentDeps | ConfigError;
   log: Logger;
+  /** Milliseconds since the epoch, for the signature's timestamp; Date.now unless a test pins it. */
+  now?: () => number;
 }
+
+/**
+ * How far a signature's timestamp may be from our clock, either way. Seconds; Stripe's default tolerance. Stripe's
+ * library refuses only timestamps older than this: one far in the future would pass, and stay replayable for as long.
+ */
+export const SIGNATURE_TOLERANCE_SECONDS = 300;
 
 type Reply = { status: number; outcome: string; reason: string };
 
@@ -58,13 +66,23 @@ async function respond(req: Request, setup: WebhookSetup, fields: LogFields): Pr
   if (!setup.webhookSecret) return misconfigured(setup);
   const signature = req.headers.get("stripe-signature");
   if (!signature) return rejected(400, "missing_signature");
+  const nowMs = (setup.now ?? Date.now)();
+  // Both sides of the clock (Stripe's library checks only the past), first: outside the window nothing is verified,
+  // parsed or stored. A missing or non-numeric `t=` is a bad signature, as Stripe's library would say.
+  const signedAt = signatureTimestamp(signature);
+  if (signedAt === undefined) return rejected(400, "invalid_signature");
+  if (Math.abs(Math.floor(nowMs / 1000) - signedAt) > SIGNATURE_TOLERANCE_SECONDS)
+    return rejected(400, "timestamp_out_of_tolerance");
   let event: EventPayload;
   try {
-    // Verify the exact bytes Stripe signed; default tolerance of 300 s rejects replayed deliveries.
+    // Verify the exact bytes Stripe signed, at the same clock (its own check of the past side agrees with ours).
     event = (await Stripe.webhooks.constructEventAsync(
       Buffer.from(body),
       signature,
       setup.webhookSecret,
+      SIGNATURE_TOLERANCE_SECONDS,
+      undefined,
+      nowMs,
     )) as unknown as EventPayload;
   } catch (error) {
     return rejected(400, error instanceof SyntaxError ? "invalid_json" : "invalid_signature");
@@ -91,6 +109,19 @@ async function respond(req: Request, setup: WebhookSetup, fields: LogFields): Pr
   // retry can fix is thrown, and answered non-2xx by the caller above.
   const { outcome, reason } = await handleEvent(event, setup.deps);
   return { status: 200, outcome, reason };
+}
+
+/**
+ * The `t=` of a Stripe-Signature header (`t=1700000000,v1=…,v0=…`) in Unix seconds, or undefined unless it is plain
+ * digits. Split as Stripe's library splits it (its last `t` item is the one signed), so both read the same value.
+ */
+export function signatureTimestamp(header: string): number | undefined {
+  const value = header
+    .split(",")
+    .map((item) => item.split("="))
+    .filter(([key]) => key === "t")
+    .at(-1)?.[1];
+  return value !== undefined && /^\d{1,12}$/.test(value) ? Number(value) : undefined;
 }
 
 function rejected(status: number, reason: string): Reply {

@@ -34,7 +34,6 @@ const order: Order = {
       quantity: 2,
       unitAmount: 1800,
       amount: 3600,
-      deliveryUrl: undefined,
       productId: "field-notes",
     },
     {
@@ -42,7 +41,6 @@ const order: Order = {
       quantity: 1,
       unitAmount: 2400,
       amount: 2400,
-      deliveryUrl: undefined,
       productId: "camp-mug",
     },
     {
@@ -50,7 +48,6 @@ const order: Order = {
       quantity: 1,
       unitAmount: 900,
       amount: 900,
-      deliveryUrl: "https://downloads.trailhead.example/trail-maps.pdf",
       productId: "trail-maps",
     },
   ],

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { Hono } from "hono";
 import type { Browser, BrowserContextOptions } from "playwright-core";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { parse } from "smol-toml";
 import { buildSite } from "../../src/site/build.ts";
 import {
   type LocalServer,
@@ -170,6 +171,87 @@ describe.skipIf(skipBrowserTests)("thank-you page in Chromium", () => {
     await screenshot(page, "thanks-paid");
     expect(errors).toEqual([]);
     await close();
+  });
+
+  it("paid: takes session_id out of the address bar, and a reload still shows the order", async () => {
+    const { page, stateIs, region, errors, close } = await open("?session_id=cs_paid&utm_source=stripe#top");
+    const referers: (string | null)[] = [];
+    page.on("request", (request) => {
+      if (request.url().includes("/api/order-status")) referers.push(request.headers()["referer"] ?? null);
+    });
+    await stateIs("paid");
+    expect(page.url()).toBe(`${site.url}/thanks?utm_source=stripe#top`);
+    // Its own history entry no longer holds the id either.
+    await expect(page.evaluate(() => window.location.search)).resolves.toBe("?utm_source=stripe");
+
+    await page.reload();
+    await stateIs("paid");
+    await expect(region.locator(".order-number").textContent()).resolves.toBe("Order number: 7KQ4-M9PX");
+    expect(page.url()).not.toContain("session_id");
+    expect(calls.get("cs_paid")).toBe(2);
+    // The address was cleaned before the page asked: no request carried the id in a Referer.
+    for (const referer of referers) expect(referer ?? "").not.toContain("session_id");
+    expect(errors).toEqual([]);
+    await close();
+  });
+
+  it("keeps the id to itself: a new tab opened on the bare /thanks knows no order", async () => {
+    const { page, stateIs, close } = await open("?session_id=cs_paid");
+    await stateIs("paid");
+    // sessionStorage is per tab: the same address in another page of the same browser starts without the id.
+    const other = await page.context().newPage();
+    await other.goto(`${site.url}/thanks`);
+    await other.waitForSelector('#order-status[data-state="invalid"]');
+    expect(calls.get("cs_paid")).toBe(1);
+    await close();
+  });
+
+  it("is served with netlify.toml's headers: no Referer at all, and Chromium accepts every policy", async () => {
+    // serveSite applies a `_headers` file as Netlify would; netlify.toml is where the site's headers live, so its
+    // rules are written out in that form for this server only.
+    const config = parse(await readFile("netlify.toml", "utf8")) as {
+      headers: { for: string; values: Record<string, string> }[];
+    };
+    const dir = await mkdtemp(join(tmpdir(), "linkshop-thanks-headers-"));
+    await buildSite({ root: process.cwd(), outDir: join(dir, "dist"), linksFile: join(dir, "none.json") });
+    await writeFile(
+      join(dir, "dist", "_headers"),
+      config.headers
+        .map((rule) => [rule.for, ...Object.entries(rule.values).map(([k, v]) => `  ${k}: ${v}`)].join("\n"))
+        .join("\n"),
+    );
+    // What reaches the server: the Referer of every request, page, assets and the status request alike.
+    const referers: (string | null)[] = [];
+    const api = new Hono();
+    api.use(async (c, next) => {
+      referers.push(c.req.header("referer") ?? null);
+      await next();
+    });
+    api.get("/api/order-status", (c) => c.json(PAID));
+    const served = await serveSite(join(dir, "dist"), api);
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      const problems: string[] = [];
+      page.on("console", (message) => {
+        if (message.type() === "error" || message.type() === "warning") problems.push(message.text());
+      });
+      const response = await page.goto(`${served.url}/thanks?session_id=cs_paid`);
+      await page.waitForSelector('#order-status[data-state="paid"]');
+      expect(response?.headers()).toMatchObject({
+        "referrer-policy": "no-referrer",
+        "strict-transport-security": "max-age=31536000; includeSubDomains",
+        "permissions-policy": expect.stringContaining("payment=()"),
+        "content-security-policy": expect.stringContaining("script-src 'self'"),
+      });
+      expect(page.url()).toBe(`${served.url}/thanks`);
+      expect(referers.length).toBeGreaterThan(2);
+      expect(referers).toEqual(referers.map(() => null));
+      expect(problems).toEqual([]);
+    } finally {
+      await context.close();
+      await served.close();
+    }
   });
 
   it("processing: says it is confirming, polls every 1.5 s and shows the order once paid", async () => {

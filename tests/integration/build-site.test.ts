@@ -1,15 +1,18 @@
 /** npm run build: catalog + links file + public/ become dist/, escaped, linked and within the size budget. */
 import { execFile } from "node:child_process";
-import { cp, mkdtemp, readFile, stat, writeFile } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, readFile, stat, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { beforeEach, describe, expect, it } from "vitest";
+import { DEPLOY_BLOBS_DIR } from "../../src/adapters/blobs.ts";
+import { fileBlobKey, fileId } from "../../src/order/downloads.ts";
 import { BuildError, buildSite, HOME_BUDGET_BYTES } from "../../src/site/build.ts";
 
 const SITE_DIR = resolve("public");
+const DOWNLOADS_DIR = resolve("downloads");
 const sample = JSON.parse(await readFile("catalog.json", "utf8")) as {
   shop: Record<string, unknown>;
   products: { id: string; name: string; images: { src: string; alt: string }[] }[];
@@ -26,10 +29,37 @@ beforeEach(async () => {
 async function build(catalog: unknown = sample, linkFile: Record<string, string> | null = links) {
   await writeFile(join(root, "catalog.json"), JSON.stringify(catalog));
   if (linkFile) await writeFile(join(root, "links.json"), JSON.stringify(linkFile));
-  return buildSite({ root, siteDir: SITE_DIR, outDir: "dist", linksFile: "links.json" });
+  return buildSite({
+    root,
+    siteDir: SITE_DIR,
+    outDir: "dist",
+    linksFile: "links.json",
+    downloadsDir: DOWNLOADS_DIR,
+  });
 }
 
 describe("buildSite", () => {
+  it("leaves the products' files for the deploy's Blobs store, with their sizes, and never publishes them", async () => {
+    const result = await build();
+    const key = fileBlobKey(fileId("trail-maps", "trail-maps.pdf"));
+    expect(result.blobs).toEqual([key]);
+    const original = await readFile(join(DOWNLOADS_DIR, "trail-maps.pdf"));
+    expect((await readFile(join(root, DEPLOY_BLOBS_DIR, key))).equals(original)).toBe(true);
+    const metadataFile = join(root, DEPLOY_BLOBS_DIR, "downloads", `$${key.split("/")[1]}.json`);
+    expect(JSON.parse(await readFile(metadataFile, "utf8"))).toEqual({ size: original.byteLength });
+    expect(result.files.filter((file) => /\.pdf$|downloads/.test(file))).toEqual([]);
+    const home = await readFile(join(root, "dist/index.html"), "utf8");
+    expect(home).not.toContain("trail-maps.pdf");
+  });
+
+  it("drops files the catalog no longer lists from what the deploy uploads", async () => {
+    const stale = join(root, DEPLOY_BLOBS_DIR, "downloads", "0123456789abcdef");
+    await mkdir(join(stale, ".."), { recursive: true });
+    await writeFile(stale, "old");
+    await build();
+    await expect(stat(stale)).rejects.toMatchObject({ code: "ENOENT" });
+  });
+
   it("writes the home page with every product, its Buy link and price, within the size budget", async () => {
     const result = await build();
     expect(result.warnings).toEqual([]);
@@ -56,13 +86,12 @@ describe("buildSite", () => {
     await expect(stat(join(root, "dist", logo.src))).resolves.toBeTruthy();
   });
 
-  it("publishes the thank-you page, hashed assets, used images and Netlify headers", async () => {
+  it("publishes the thank-you page, hashed assets and used images, and no _headers (netlify.toml sets them)", async () => {
     const result = await build();
     expect(result.files).toEqual(
       expect.arrayContaining([
         "index.html",
         "thanks/index.html",
-        "_headers",
         "favicon.svg",
         ...sample.products.map((product) => product.images[0]?.src),
       ]),
@@ -76,8 +105,9 @@ describe("buildSite", () => {
     );
     // The links this deploy shows, for catalog:sync --prune.
     expect(JSON.parse(await readFile(join(root, "dist/payment-links.json"), "utf8"))).toEqual(links);
-    const headers = await readFile(join(root, "dist/_headers"), "utf8");
-    expect(headers).toContain("Content-Security-Policy: default-src 'none'; script-src 'self'");
+    // Headers live in one place, netlify.toml (tests/unit/site-headers.test.ts); a _headers file would be a second.
+    expect(result.files).not.toContain("_headers");
+    await expect(stat(join(root, "dist/_headers"))).rejects.toThrow();
   });
 
   it("escapes catalog text in the page", async () => {
@@ -130,6 +160,7 @@ describe("buildSite", () => {
 
   it("scripts/build-site.ts reads PAYMENT_LINKS_FILE and writes dist/ in the working directory", async () => {
     await cp(SITE_DIR, join(root, "public"), { recursive: true });
+    await cp(DOWNLOADS_DIR, join(root, "downloads"), { recursive: true });
     await writeFile(join(root, "catalog.json"), JSON.stringify(sample));
     await writeFile(join(root, "local-links.json"), JSON.stringify(links));
     const { stdout } = await promisify(execFile)(
@@ -140,7 +171,7 @@ describe("buildSite", () => {
         env: { ...process.env, PAYMENT_LINKS_FILE: "local-links.json" },
       },
     );
-    expect(stdout).toMatch(/^Built \d+ files into /);
+    expect(stdout).toMatch(/^Built \d+ files into .*, and 1 file for the deploy's Blobs store/);
     expect(await readFile(join(root, "dist/index.html"), "utf8")).toContain(
       "https://buy.stripe.com/test_field-notes",
     );

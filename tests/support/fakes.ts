@@ -55,6 +55,10 @@ export class MemoryLedger implements Ledger {
     this.records.set(key, structuredClone(record));
     return true;
   }
+  async findByPaymentIntent(paymentIntent: string) {
+    this.health.check();
+    return [...this.records].find(([, record]) => record.paymentIntent === paymentIntent)?.[0];
+  }
   async list({ limit, before }: { limit: number; before?: number }) {
     this.health.check();
     return [...this.records]
@@ -142,6 +146,14 @@ export class MemorySessions implements SessionSource {
       nextCursor: start + 2 < all.length ? page.at(-1)?.id : undefined,
     };
   }
+  async findByPaymentIntent(paymentIntent: string) {
+    this.calls++;
+    const found = [...this.sessions.values()].find(
+      (s) =>
+        (typeof s.payment_intent === "object" ? s.payment_intent?.id : s.payment_intent) === paymentIntent,
+    );
+    return found && structuredClone(found);
+  }
 }
 
 /** A logger that keeps entries for assertions. */
@@ -174,6 +186,7 @@ export function fakeDeps(overrides: Partial<FulfilmentDeps> = {}) {
     shop: testShop({ name: "Test Shop", siteUrl: "https://shop.example" }),
     merchantEmail: "owner@shop.example",
     scope: "shop",
+    downloadSecret: "dls_test_0123456789abcdef0123456789abcdef",
     now: clock.read,
     log,
     ...overrides,
@@ -193,6 +206,7 @@ export function testShop(overrides: Partial<ShopInfo> = {}): ShopInfo {
     productImages: {},
     productFiles: {},
     downloads: { expiresInDays: 30, limit: 5, revokeOnPartialRefund: false },
+    refundConfirmations: true,
     ...overrides,
   };
 }

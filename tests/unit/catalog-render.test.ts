@@ -20,7 +20,7 @@ const catalog = parseCatalog({
       description: "Fish & chips <b>bold</b>",
       price: { amount: 1234 },
       images: [{ src: "images/a.png", alt: 'A "quoted" <img>' }],
-      metadata: { download_url: "https://files.example/evil.zip" },
+      files: ["evil.zip"],
     },
     {
       id: "mug",

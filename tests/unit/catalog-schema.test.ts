@@ -1,9 +1,9 @@
 /** Catalog validation: every problem at once, each named by path and explained in words. */
-import { mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, truncate, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { CatalogError, loadCatalog, parseCatalog } from "../../src/shop/catalog.ts";
+import { CatalogError, loadCatalog, MAX_FILE_BYTES, parseCatalog } from "../../src/shop/catalog.ts";
 
 const product = (overrides: Record<string, unknown> = {}) => ({
   id: "field-notes",
@@ -31,7 +31,7 @@ describe("parseCatalog", () => {
   it("accepts the shipped catalog.json", async () => {
     const catalog = parseCatalog(JSON.parse(await readFile("catalog.json", "utf8")));
     expect(catalog.products.length).toBeGreaterThanOrEqual(3);
-    expect(catalog.products.some((p) => p.metadata.download_url?.startsWith("https://"))).toBe(true);
+    expect(catalog.products.find((p) => p.id === "trail-maps")?.files).toEqual(["trail-maps.pdf"]);
     expect(catalog.products.some((p) => p.paymentLink.collectShipping)).toBe(true);
   });
 
@@ -61,6 +61,8 @@ describe("parseCatalog", () => {
       catalogWith([product(), product({ id: "yen", price: { amount: 500, currency: "jpy" } })]),
     );
     expect(catalog.shop.locale).toBe("en-US");
+    expect(catalog.shop.downloads).toEqual({ expiresInDays: 30, limit: 5, revokeOnPartialRefund: false });
+    expect(catalog.shop.refundConfirmations).toBe(true);
     expect(catalog.products[0]).toEqual({
       id: "field-notes",
       name: "Field Notes",
@@ -68,6 +70,7 @@ describe("parseCatalog", () => {
       price: { amount: 1800, currency: "usd" },
       images: [],
       metadata: {},
+      files: [],
       paymentLink: { allowPromotionCodes: false },
     });
     expect(catalog.products[1]?.price).toEqual({ amount: 500, currency: "jpy" });
@@ -97,7 +100,7 @@ describe("parseCatalog", () => {
         product({ id: "Bad Id", price: { amount: 1, currency: "dollars" }, colour: "red" }),
         { id: "no-price", name: "X", description: "Y" },
         product({ id: "field-notes", images: [{ src: "../secret.png", alt: "" }] }),
-        product({ id: "field-notes", metadata: { download_url: "http://insecure.example/file.zip" } }),
+        product({ id: "field-notes", metadata: { download_url: "https://files.example/file.zip" } }),
       ],
     };
     expect(issuesOf(input)).toEqual([
@@ -111,7 +114,7 @@ describe("parseCatalog", () => {
       'products[2] ("field-notes"), images[0].src: must be a relative path under public/ to a .png, .jpg, .jpeg, .webp or .gif file, e.g. "images/notes.png"',
       'products[2] ("field-notes"), images[0].alt: must be a non-empty string',
       'products[3] ("field-notes"), id: "field-notes" is already used by products[2]',
-      'products[3] ("field-notes"), metadata.download_url: must be an https:// URL',
+      'products[3] ("field-notes"), metadata.download_url: a public link is forwarded and outlives refunds; list the file in "files" (under downloads/) instead',
     ]);
   });
 
@@ -139,6 +142,37 @@ describe("parseCatalog", () => {
     expect(issuesOf(input)).toEqual([
       'product "field-notes", metadata["size-note"]: must be a string of at most 500 characters',
       'product "field-notes", metadata.linkshop_id: is reserved (catalog sync sets it from id)',
+    ]);
+  });
+
+  it("takes product files under downloads/ and the shop's download limits, and explains bad ones", () => {
+    const catalog = parseCatalog(
+      catalogWith([product({ files: ["maps/trail-maps.pdf", "readme.txt"] })], {
+        downloads: { expiresInDays: 7, limit: 3, revokeOnPartialRefund: true },
+      }),
+    );
+    expect(catalog.products[0]?.files).toEqual(["maps/trail-maps.pdf", "readme.txt"]);
+    expect(catalog.shop.downloads).toEqual({ expiresInDays: 7, limit: 3, revokeOnPartialRefund: true });
+    const fileMessage =
+      'must be a path under downloads/ without ".." or hidden segments, e.g. "maps/trail-maps.pdf"';
+    expect(
+      issuesOf(
+        catalogWith(
+          [product({ files: ["../secret.pdf", "/etc/passwd", ".env", "a/.hidden/b", "ok.pdf", "ok.pdf"] })],
+          {
+            downloads: { expiresInDays: 0, limit: 1000, extra: true },
+          },
+        ),
+      ),
+    ).toEqual([
+      "shop.downloads.expiresInDays: must be a whole number of days from 1 to 365",
+      "shop.downloads.limit: must be a whole number from 1 to 100",
+      "shop.downloads.extra: is not a known field (check the spelling)",
+      `product "field-notes", files[0]: ${fileMessage}`,
+      `product "field-notes", files[1]: ${fileMessage}`,
+      `product "field-notes", files[2]: ${fileMessage}`,
+      `product "field-notes", files[3]: ${fileMessage}`,
+      'product "field-notes", files: must not list a file twice',
     ]);
   });
 
@@ -197,6 +231,35 @@ describe("loadCatalog", () => {
     await writeFile(join(dir, "logo.png"), "");
     await expect(loadCatalog(path, { siteDir: dir })).resolves.toMatchObject({
       shop: { logo: { src: "logo.png" } },
+    });
+  });
+
+  it("names a missing product file and one too large for a function to stream", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "linkshop-catalog-"));
+    const path = join(dir, "catalog.json");
+    const downloadsDir = join(dir, "downloads");
+    await mkdir(join(downloadsDir, "maps"), { recursive: true });
+    await writeFile(join(downloadsDir, "maps/ok.pdf"), "%PDF-1.4");
+    // A sparse file: 20 MB and one byte, without writing them.
+    await writeFile(join(downloadsDir, "huge.zip"), "");
+    await truncate(join(downloadsDir, "huge.zip"), MAX_FILE_BYTES + 1);
+    await writeFile(
+      path,
+      JSON.stringify(
+        catalogWith([
+          product({ files: ["maps/ok.pdf", "missing.pdf"] }),
+          product({ id: "big", files: ["huge.zip"] }),
+        ]),
+      ),
+    );
+    const error: unknown = await loadCatalog(path, { downloadsDir }).catch((caught: unknown) => caught);
+    expect((error as CatalogError).issues).toEqual([
+      'product "field-notes", files[1]: downloads/missing.pdf does not exist',
+      'product "big", files[0]: downloads/huge.zip is 20.0 MB; a Netlify function streams at most 20 MB (docs.netlify.com, Functions)',
+    ]);
+    await writeFile(path, JSON.stringify(catalogWith([product({ files: ["maps/ok.pdf"] })])));
+    await expect(loadCatalog(path, { downloadsDir })).resolves.toMatchObject({
+      products: [{ files: ["maps/ok.pdf"] }],
     });
   });
 

@@ -33,7 +33,7 @@ const catalog = parseCatalog({
       name: "Trail Maps",
       description: "A PDF.",
       price: { amount: 900 },
-      metadata: { download_url: "https://files.example/maps.pdf" },
+      metadata: { edition: "2026" },
       paymentLink: { allowPromotionCodes: true },
     },
   ],
@@ -283,15 +283,15 @@ describe("planSync", () => {
     const state = syncedState();
     Object.assign(state.products[1] as ProductState, {
       name: "Old name",
-      metadata: { linkshop_id: "maps", download_url: "https://files.example/old.pdf", stale: "x" },
+      metadata: { linkshop_id: "maps", edition: "2025", stale: "x" },
     });
     const [step] = planSync(catalog, state, { siteUrl: SITE }).steps;
     expect(step).toEqual({
       kind: "update_product",
       catalogId: "maps",
       productId: "prod_maps",
-      changes: ["name", "metadata (download_url, stale)"],
-      fields: { name: "Trail Maps", metadata: { download_url: "https://files.example/maps.pdf", stale: "" } },
+      changes: ["name", "metadata (edition, stale)"],
+      fields: { name: "Trail Maps", metadata: { edition: "2026", stale: "" } },
     });
   });
 

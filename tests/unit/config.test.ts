@@ -88,4 +88,63 @@ describe("readConfig", () => {
       "Malformed LINKSHOP_REDIS_PREFIX",
     );
   });
+  describe("a live key never travels in clear text", () => {
+    const live = { ...valid, STRIPE_SECRET_KEY: "sk_live_51Secret" };
+
+    it.each(["sk_live_51Secret", "rk_live_51Secret", " sk_live_51Secret\n"])(
+      "refuses an http STRIPE_API_BASE with %j, naming the rule and never the values",
+      (key) => {
+        const error = errorOf({
+          ...live,
+          STRIPE_SECRET_KEY: key,
+          STRIPE_API_BASE: "http://stripe.internal:12111",
+        });
+        expect(error.message).toBe(
+          "Malformed STRIPE_API_BASE (must be https with a live key) (see .env.example)",
+        );
+        expect(error.malformed).toEqual(new Map([["STRIPE_API_BASE", "must be https with a live key"]]));
+        expect(error.message).not.toMatch(/stripe\.internal|51Secret/);
+      },
+    );
+
+    it("refuses an http Upstash URL with a live key too (the REST token goes with every request)", () => {
+      expect(errorOf({ ...live, UPSTASH_REDIS_REST_URL: "http://127.0.0.1:54321" }).message).toBe(
+        "Malformed UPSTASH_REDIS_REST_URL (must be https with a live key) (see .env.example)",
+      );
+    });
+
+    it("lists it with the other problems, in the usual order", () => {
+      const error = errorOf({
+        ...live,
+        RESEND_API_KEY: "",
+        UPSTASH_REDIS_REST_URL: "http://127.0.0.1:54321",
+        STRIPE_API_BASE: "http://127.0.0.1:12111",
+        EMAIL_FROM: "not an address",
+      });
+      expect(error.message).toBe(
+        "Missing RESEND_API_KEY; Malformed UPSTASH_REDIS_REST_URL (must be https with a live key), EMAIL_FROM (must be an address or `Name <address>`), STRIPE_API_BASE (must be https with a live key) (see .env.example)",
+      );
+    });
+
+    it("accepts https with a live key, and http with a test key (local emulator and bridge)", () => {
+      expect(
+        readConfig({ ...live, STRIPE_API_BASE: "https://stripe-proxy.example" }).stripeApiBase?.href,
+      ).toBe("https://stripe-proxy.example/");
+      const local = readConfig({
+        ...valid,
+        UPSTASH_REDIS_REST_URL: "http://127.0.0.1:54321",
+        STRIPE_API_BASE: "http://127.0.0.1:12111",
+      });
+      expect([local.upstashUrl, local.stripeApiBase?.protocol]).toEqual(["http://127.0.0.1:54321", "http:"]);
+    });
+
+    it("reports only the key when the key itself is malformed", () => {
+      expect(
+        errorOf({ ...valid, STRIPE_SECRET_KEY: "pk_live_1", STRIPE_API_BASE: "http://127.0.0.1:12111" })
+          .message,
+      ).toBe(
+        "Malformed STRIPE_SECRET_KEY (must start with sk_test_, sk_live_, rk_test_ or rk_live_) (see .env.example)",
+      );
+    });
+  });
 });

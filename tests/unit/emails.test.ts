@@ -6,6 +6,7 @@ import {
   renderMerchantNotice,
   renderPaymentFailed,
   renderReceipt,
+  type ReceiptDownloads,
 } from "../../src/email/templates.ts";
 import type { Order } from "../../src/order/model.ts";
 import { orderNumber } from "../../src/order/number.ts";
@@ -21,6 +22,15 @@ const shop = testShop({
 // 2026-03-14 09:26:53 UTC
 const CREATED = 1773480413000;
 
+/** The guide's download link, as fulfilment signs it (the token is opaque to the receipt). */
+const guideLinks: ReceiptDownloads = {
+  links: [
+    { name: "field-guide.pdf", itemName: "Field guide (PDF)", url: "https://shop.example/download/t0k3n" },
+  ],
+  expiresAt: CREATED / 1000 + 30 * 86_400,
+  limit: 5,
+};
+
 const order: Order = {
   sessionId: "cs_test_a1",
   orderNumber: orderNumber("cs_test_a1"),
@@ -34,7 +44,6 @@ const order: Order = {
       quantity: 2,
       unitAmount: 1500,
       amount: 3000,
-      deliveryUrl: undefined,
       productId: "ceramic-mug",
     },
     {
@@ -42,7 +51,6 @@ const order: Order = {
       quantity: 1,
       unitAmount: 900,
       amount: 900,
-      deliveryUrl: "https://files.example/guide.pdf",
       productId: undefined,
     },
   ],
@@ -76,7 +84,6 @@ const euroOrder: Order = {
       quantity: 2,
       unitAmount: 1500,
       amount: 3000,
-      deliveryUrl: undefined,
       productId: "ceramic-mug",
     },
   ],
@@ -99,7 +106,7 @@ const euroOrder: Order = {
 
 describe("renderReceipt", () => {
   it("names the order number in subject and body, with date, items, totals, downloads, address and support", () => {
-    const email = renderReceipt(order, shop);
+    const email = renderReceipt(order, shop, guideLinks);
     expect(email.subject).toBe(`Your Fern & Fig order ${order.orderNumber}: $40.10`);
     expect(email.text).toMatchInlineSnapshot(`
       "Fern & Fig
@@ -120,7 +127,8 @@ describe("renderReceipt", () => {
       Total: $40.10
 
       Your downloads:
-      - Field guide (PDF): https://files.example/guide.pdf
+      - field-guide.pdf (Field guide (PDF)): https://shop.example/download/t0k3n
+      Each link opens a download page. The links work until April 13, 2026, for 5 downloads of each file.
 
       Shipping to:
       Jenny Rosen
@@ -138,7 +146,9 @@ describe("renderReceipt", () => {
   });
 
   it("shows the same content in HTML, with pictures that have alt text and sizes, in a 600 px table", () => {
-    const { html } = renderReceipt(order, shop);
+    const { html } = renderReceipt(order, shop, guideLinks);
+    expect(html).toContain('<a href="https://shop.example/download/t0k3n"');
+    expect(html).toContain("for 5 downloads of each file");
     for (const text of [
       order.orderNumber,
       "March 14, 2026",
@@ -297,7 +307,6 @@ describe("renderReceipt", () => {
             quantity: 1,
             unitAmount: 100,
             amount: 100,
-            deliveryUrl: 'https://x.example/"><script>',
             productId: undefined,
           },
         ],
@@ -308,8 +317,9 @@ describe("renderReceipt", () => {
         },
       },
       { ...shop, name: "<Shop>", siteUrl: undefined },
+      { ...guideLinks, links: [{ name: "<i>.pdf", itemName: hostile, url: 'https://x.example/"><script>' }] },
     );
-    expect(email.html).not.toMatch(/<img|<script|<b>|<Shop>/);
+    expect(email.html).not.toMatch(/<img|<script|<b>|<Shop>|<i>/);
     expect(email.html).toContain("&lt;img src=x onerror=&quot;alert(1)&quot;&gt;");
     expect(email.html).toContain('href="https://x.example/&quot;&gt;&lt;script&gt;"');
     expect(email.text).toContain(hostile);
@@ -326,7 +336,6 @@ describe("renderReceipt", () => {
             quantity: 3,
             unitAmount: 1200,
             amount: 3600,
-            deliveryUrl: undefined,
             productId: undefined,
           },
         ],

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { type LineItemPayload, type SessionPayload, toOrder } from "../../src/order/model.ts";
 import { normalizeOrderNumber, ORDER_NUMBER, orderNumber } from "../../src/order/number.ts";
+import { isCustomerEmail, orderProblem, sessionProblem } from "../../src/order/session.ts";
 import { checkoutSession, fixture, lineItem } from "../support/stripe-payloads.ts";
 
 const session = (overrides: Record<string, unknown> = {}) =>
@@ -49,21 +50,14 @@ describe("toOrder", () => {
     expect(order.items.map((item) => item.name)).toEqual(["Gone", "By id", "Null"]);
   });
 
-  it("keeps only http(s) download links from product metadata", () => {
-    const product = (url: string) => ({ object: "product", name: "Ebook", metadata: { download_url: url } });
-    const order = toOrder(
-      session(),
-      items(
-        lineItem({ name: "a", unitAmount: 1, product: product("https://files.example/ebook.pdf") }),
-        lineItem({ name: "b", unitAmount: 1, product: product("javascript:alert(1)") }),
-        lineItem({ name: "c", unitAmount: 1, product: product("not a url") }),
-      ),
-    );
-    expect(order.items.map((item) => item.deliveryUrl)).toEqual([
-      "https://files.example/ebook.pdf",
-      undefined,
-      undefined,
-    ]);
+  it("never carries a public download link from product metadata: files are delivered by signed links", () => {
+    const product = {
+      object: "product",
+      name: "Ebook",
+      metadata: { download_url: "https://files.example/e.pdf" },
+    };
+    const order = toOrder(session(), items(lineItem({ name: "a", unitAmount: 1, product })));
+    expect(JSON.stringify(order)).not.toContain("files.example");
   });
 
   it("reads the shipping address from every API version's field", () => {
@@ -154,5 +148,68 @@ describe("orderNumber", () => {
     expect(normalizeOrderNumber(` ${number.toLowerCase().replace("-", "")} `)).toBe(number);
     expect(normalizeOrderNumber("ABCD-EFG0")).toBeUndefined();
     expect(normalizeOrderNumber("cs_test_a1")).toBeUndefined();
+  });
+});
+
+describe("customer email", () => {
+  it.each([
+    "jenny@example.com",
+    "Jenny.Rosen@Example.COM",
+    "o'brien+shop@mail.example.co.uk",
+    "a@b.co",
+    `${"a".repeat(64)}@example.com`,
+  ])("accepts %j", (address) => {
+    expect(isCustomerEmail(address)).toBe(true);
+  });
+
+  it("allows at most 254 characters in all (RFC 5321)", () => {
+    const domain = `${"b".repeat(63)}.${"c".repeat(63)}.${"d".repeat(63)}.com`;
+    const longest = `${"a".repeat(58)}@${domain}`;
+    expect([longest.length, isCustomerEmail(longest)]).toEqual([254, true]);
+    expect(isCustomerEmail(`a${longest}`)).toBe(false);
+  });
+
+  it.each([
+    ["CR/LF and a Bcc: line", "jenny@example.com\r\nBcc: everyone@evil.example"],
+    ["a trailing newline", "jenny@example.com\n"],
+    ["a tab", "jenny\t@example.com"],
+    ["a NUL", "jenny@example.com\u0000"],
+    ["a leading space", " jenny@example.com"],
+    ["markup", "<script>alert(1)</script>@example.com"],
+    ["markup after it", "jenny@example.com<script>"],
+    ["two addresses with a comma", "a@x.com, b@y.com"],
+    ["two addresses with a semicolon", "a@x.com;b@y.com"],
+    ["a display name", "Jenny <jenny@example.com>"],
+    ["a quoted local part", '"jenny"@example.com'],
+    ["5,000 characters", `${"j".repeat(4988)}@example.com`],
+    ["a local part of 65 characters", `${"a".repeat(65)}@example.com`],
+    ["no @", "not-an-email"],
+    ["two @", "jenny@@example.com"],
+    ["no dot in the domain", "jenny@localhost"],
+    ["an empty label", "jenny@example..com"],
+    ["an IP literal", "jenny@[127.0.0.1]"],
+    ["a non-ASCII domain", "jenny@exämple.com"],
+    ["an empty string", ""],
+  ])("refuses %s", (_, address) => {
+    expect(isCustomerEmail(address)).toBe(false);
+  });
+
+  it.each([42, null, {}, ["jenny@example.com"]])("refuses the non-string %j", (value) => {
+    expect(isCustomerEmail(value)).toBe(false);
+  });
+
+  it("makes a session and an order unusable, while no address at all is fine", () => {
+    const bad = "jenny@example.com\r\nBcc: everyone@evil.example";
+    expect(sessionProblem(session({ customer_details: { email: bad } }))).toBe("invalid_customer_email");
+    expect(sessionProblem(session({ customer_details: null, customer_email: bad }))).toBe(
+      "invalid_customer_email",
+    );
+    expect(sessionProblem(session({ customer_details: { email: 7 } }))).toBe("invalid_customer_email");
+    expect(sessionProblem(session({ customer_details: null, customer_email: null }))).toBeUndefined();
+    expect(sessionProblem(session())).toBeUndefined();
+    const order = toOrder(session(), []);
+    expect(orderProblem(order)).toBeUndefined();
+    expect(orderProblem({ ...order, customerEmail: bad })).toBe("invalid_customer_email");
+    expect(orderProblem({ ...order, customerEmail: undefined })).toBeUndefined();
   });
 });

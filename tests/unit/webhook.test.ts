@@ -1,3 +1,4 @@
+import { createHmac } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../../src/config.ts";
 import { PermanentError, UpstreamError } from "../../src/lib/errors.ts";
@@ -10,7 +11,11 @@ import {
 import { sessionKey } from "../../src/order/session.ts";
 import type { FulfilmentDeps } from "../../src/fulfilment/fulfil.ts";
 import type { LineItemPayload, SessionPayload } from "../../src/order/model.ts";
-import { createWebhookHandler } from "../../src/webhook/handler.ts";
+import {
+  createWebhookHandler,
+  SIGNATURE_TOLERANCE_SECONDS,
+  signatureTimestamp,
+} from "../../src/webhook/handler.ts";
 import { fakeDeps, memoryLog } from "../support/fakes.ts";
 import { checkoutSession, lineItem, sign, stripeEvent, webhookRequest } from "../support/stripe-payloads.ts";
 import { orderNumber } from "../../src/order/number.ts";
@@ -43,7 +48,21 @@ describe("signature verification", () => {
     ["no Stripe-Signature header", webhookRequest(body, { signature: null }), "missing_signature"],
     ["a garbage header", webhookRequest(body, { signature: "garbage" }), "invalid_signature"],
     ["another endpoint's secret", webhookRequest(body, { secret: "whsec_other" }), "invalid_signature"],
-    ["a stale timestamp", webhookRequest(body, { secret, timestamp: now - 301 }), "invalid_signature"],
+    [
+      "a stale timestamp",
+      webhookRequest(body, { secret, timestamp: now - 301 }),
+      "timestamp_out_of_tolerance",
+    ],
+    [
+      "a timestamp far in the future (t=9999999999)",
+      webhookRequest(body, { secret, timestamp: 9_999_999_999 }),
+      "timestamp_out_of_tolerance",
+    ],
+    [
+      "a header without t=",
+      webhookRequest(body, { signature: sign(body, secret).replace(/^t=\d+,/, "") }),
+      "invalid_signature",
+    ],
     ["an empty body", webhookRequest("", { secret }), "empty_body"],
     ["a signed body that is not JSON", webhookRequest("not json", { secret }), "invalid_json"],
     ["a signed JSON value that is not an event", webhookRequest("[1,2]", { secret }), "not_an_event"],
@@ -58,6 +77,88 @@ describe("signature verification", () => {
     expect(logs).toEqual([
       expect.objectContaining({ event: "webhook.delivery", outcome: "rejected", reason }),
     ]);
+  });
+
+  describe(`a signed timestamp more than ${SIGNATURE_TOLERANCE_SECONDS} s from the clock, either way`, () => {
+    // The handler's clock, pinned: each timestamp is exactly this far from it.
+    const nowMs = Date.parse("2026-03-02T09:00:00.750Z");
+    const nowS = Math.floor(nowMs / 1000);
+    const pinned = () => {
+      const fakes = setup();
+      const handle = createWebhookHandler({
+        webhookSecret: secret,
+        deps: fakes.deps,
+        log: fakes.deps.log,
+        now: () => nowMs,
+      });
+      return { ...fakes, handle };
+    };
+
+    it.each([
+      ["301 s ahead", nowS + 301],
+      ["a day ahead", nowS + 86_400],
+      ["301 s behind", nowS - 301],
+    ])("is refused when %s, with nothing parsed, stored or sent", async (_, timestamp) => {
+      const { handle, paidSession, store, ledger, mailer, lineItems, sessions, logs } = pinned();
+      const event = stripeEvent("checkout.session.completed", paidSession());
+      const res = await handle(webhookRequest(JSON.stringify(event), { secret, timestamp }));
+      expect(res.status).toBe(400);
+      expect(await res.json()).toEqual({ error: "timestamp_out_of_tolerance" });
+      expect([
+        store.values.size,
+        ledger.records.size,
+        mailer.requests,
+        lineItems.calls,
+        sessions.calls,
+      ]).toEqual([0, 0, 0, 0, 0]);
+      // Refused before the event was read: the log line names no event.
+      expect(logs).toEqual([
+        expect.objectContaining({
+          event: "webhook.delivery",
+          outcome: "rejected",
+          reason: "timestamp_out_of_tolerance",
+        }),
+      ]);
+      expect(logs[0]).not.toHaveProperty("eventId");
+    });
+
+    it.each([
+      ["300 s ahead", nowS + 300],
+      ["just now", nowS],
+      ["300 s behind", nowS - 300],
+    ])("is accepted when %s", async (_, timestamp) => {
+      const { handle, paidSession } = pinned();
+      const event = stripeEvent("checkout.session.completed", paidSession());
+      const res = await handle(webhookRequest(JSON.stringify(event), { secret, timestamp }));
+      expect(res.status).toBe(200);
+      expect(await res.json()).toEqual({ received: true, outcome: "fulfilled" });
+    });
+
+    it("reads the t= Stripe's library signs: the last one, and only plain digits", async () => {
+      expect(signatureTimestamp(`t=${nowS},v1=abc,v0=def`)).toBe(nowS);
+      expect(signatureTimestamp(`t=1,v1=abc,t=${nowS}`)).toBe(nowS);
+      expect(signatureTimestamp(`t=${nowS},v1=abc,t`)).toBeUndefined();
+      expect(signatureTimestamp("t=abc,v1=abc")).toBeUndefined();
+      expect(signatureTimestamp("t=-5,v1=abc")).toBeUndefined();
+      expect(signatureTimestamp("v1=abc")).toBeUndefined();
+      // A stale t= first and a future one last: Stripe signs the last, so that is the one checked.
+      const { handle } = pinned();
+      const event = JSON.stringify(stripeEvent("checkout.session.completed", checkoutSession()));
+      const future = sign(event, secret, nowS + 3600);
+      const res = await handle(webhookRequest(event, { signature: `t=${nowS},${future}` }));
+      expect(await res.json()).toEqual({ error: "timestamp_out_of_tolerance" });
+    });
+
+    it("refuses a non-numeric t= whose signature Stripe's library would accept (it reads it as NaN)", async () => {
+      const { handle, ledger, mailer } = pinned();
+      const event = JSON.stringify(stripeEvent("checkout.session.completed", checkoutSession()));
+      // What a holder of the secret could sign: `${parseInt("never")}.${payload}`, with no timestamp to expire.
+      const v1 = createHmac("sha256", secret).update(`NaN.${event}`).digest("hex");
+      const res = await handle(webhookRequest(event, { signature: `t=never,v1=${v1}` }));
+      expect(res.status).toBe(400);
+      expect(await res.json()).toEqual({ error: "invalid_signature" });
+      expect([ledger.records.size, mailer.requests]).toEqual([0, 0]);
+    });
   });
 
   it("rejects a body changed after signing", async () => {
@@ -171,6 +272,8 @@ describe("fulfilment", () => {
       livemode: false,
       items: [{ name: "Ceramic mug", quantity: 2 }],
       maskedEmail: "j***@example.com",
+      // How a refund or dispute of this payment finds the order without asking Stripe.
+      paymentIntent: session.payment_intent,
     });
     expect(JSON.stringify([...ledger.records])).not.toMatch(/jenny@|Jenny|Rosen/);
     // Stripe's copy of "fulfilled", which survives losing Redis.
@@ -509,6 +612,85 @@ describe("permanent failures", () => {
     },
   );
 
+  const hostileEmails: [string, Record<string, unknown>][] = [
+    ["CR/LF with a Bcc: line", { email: "jenny@example.com\r\nBcc: everyone@evil.example" }],
+    ["markup", { email: '<script>alert("x")</script>@example.com' }],
+    ["two addresses", { email: "jenny@example.com, eve@evil.example" }],
+    ["5,000 characters", { email: `${"j".repeat(4988)}@example.com` }],
+    ["not an address", { email: "not-an-email" }],
+    ["a display name", { email: "Jenny Rosen <jenny@example.com>" }],
+    ["not a string", { email: 42 }],
+    [
+      "the older customer_email field with a newline",
+      { customer_email: "jenny@example.com\nBcc: eve@evil.example" },
+    ],
+  ];
+
+  it.each(hostileEmails)(
+    "refuses a customer email that is %s: records it as failed, alerts the merchant, sends no receipt, answers 200",
+    async (_, where) => {
+      const { deliver, paidSession, mailer, ledger, lineItems, sessions, logs } = setup();
+      const session = paidSession(
+        "customer_email" in where
+          ? { customer_details: null, ...where }
+          : { customer_details: { ...(checkoutSession().customer_details as object), ...where } },
+      );
+      const event = stripeEvent("checkout.session.completed", session);
+      const res = await deliver(event);
+      expect(res).toEqual({ status: 200, body: { received: true, outcome: "failed" } });
+      expect(ledger.records.get(session.id)).toMatchObject({
+        sessionId: session.id,
+        state: "failed",
+        reason: "invalid_customer_email",
+      });
+      // The alert is the only email: no receipt, and no new-order notice for an order that failed.
+      expect(mailer.sent.map((e) => [e.to, e.subject])).toEqual([
+        ["owner@shop.example", "Order not fulfilled: invalid_customer_email"],
+      ]);
+      expect(lineItems.calls).toBe(0);
+      expect(sessions.updates).toBe(0);
+      expect(logs).toContainEqual(
+        expect.objectContaining({ event: "order.failed", level: "error", reason: "invalid_customer_email" }),
+      );
+      // Nothing of the value is repeated in an email, a log line or the ledger (compared as JSON escapes it).
+      const value = Object.values(where)[0];
+      if (typeof value === "string") {
+        const fragment = JSON.stringify(value).slice(1, 21);
+        for (const stored of [mailer.sent, logs, [...ledger.records]])
+          expect(JSON.stringify(stored)).not.toContain(fragment);
+      }
+      // A redelivery neither sends nor alerts again.
+      await deliver(event);
+      expect(mailer.sent).toHaveLength(1);
+    },
+  );
+
+  it("sends no payment-failed notice to an address that is not one", async () => {
+    const { deliver, mailer, ledger } = setup();
+    const session = checkoutSession({
+      payment_status: "unpaid",
+      customer_details: { email: "jenny@example.com\r\nBcc: everyone@evil.example" },
+    });
+    const res = await deliver(stripeEvent("checkout.session.async_payment_failed", session));
+    expect(res).toEqual({ status: 200, body: { received: true, outcome: "failed" } });
+    expect(mailer.sent.map((e) => e.to)).toEqual(["owner@shop.example"]);
+    expect(ledger.records.get(session.id)).toMatchObject({
+      state: "failed",
+      reason: "invalid_customer_email",
+    });
+  });
+
+  it("still fulfils an unusual but valid address", async () => {
+    const { deliver, paidSession, mailer } = setup();
+    const session = paidSession({
+      customer_details: { email: "o'brien+shop@mail.example.co.uk", name: "Aoife" },
+    });
+    expect((await deliver(stripeEvent("checkout.session.completed", session))).body.outcome).toBe(
+      "fulfilled",
+    );
+    expect(mailer.sent.map((e) => e.to)).toEqual(["o'brien+shop@mail.example.co.uk", "owner@shop.example"]);
+  });
+
   it("records line items with a non-numeric amount as failed, under the session's id", async () => {
     const { deliver, paidSession, lineItems, ledger, mailer } = setup();
     const session = paidSession();
@@ -585,6 +767,19 @@ describe("deliberate resends and retries", () => {
       reason: "not_fulfilled_yet",
     });
     expect(ledger.records.has(open.id)).toBe(false);
+  });
+
+  it("neither retries nor resends to a customer email that is not one address", async () => {
+    const { deliver, paidSession, mailer, deps } = setup();
+    const session = paidSession({ customer_details: { email: "jenny@example.com, eve@evil.example" } });
+    await deliver(stripeEvent("checkout.session.completed", session));
+    const hostile = session as unknown as SessionPayload;
+    expect(await retryOrder(hostile, deps)).toEqual({ outcome: "failed", reason: "invalid_customer_email" });
+    expect(await resendReceipt(hostile, deps)).toEqual({
+      outcome: "failed",
+      reason: "invalid_customer_email",
+    });
+    expect(mailer.sent.map((e) => e.to)).toEqual(["owner@shop.example"]);
   });
 
   it("retries a failed order once its cause is fixed, sending only what was not accepted", async () => {
