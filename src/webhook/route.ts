@@ -12,6 +12,14 @@ import { sha256 } from "../lib/hash.ts";
 import { inScope, type SessionScope } from "../order/session.ts";
 import { HANDLED_EVENTS } from "../order/events.ts";
 import type { SessionPayload } from "../order/model.ts";
+import {
+  type ChargeRefund,
+  type DisputeChange,
+  type Mapped,
+  toChargeRefund,
+  toDisputeChange,
+} from "../order/payments.ts";
+import { recordDispute, recordRefund } from "../fulfilment/refunds.ts";
 
 /** The part of a Stripe Event we read; payloads from every API version have it. `object` is still input. */
 export interface EventPayload {
@@ -27,6 +35,8 @@ export type Action =
   | { kind: "fulfil"; session: SessionPayload }
   | { kind: "await_payment"; session: SessionPayload }
   | { kind: "notify_payment_failed"; session: SessionPayload }
+  | { kind: "refund"; refund: ChargeRefund }
+  | { kind: "dispute"; dispute: DisputeChange }
   | { kind: "unusable"; reason: string }
   | { kind: "ignore"; reason: string };
 
@@ -36,6 +46,11 @@ const handled = new Set<string>(HANDLED_EVENTS);
 export function chooseAction(event: EventPayload, scope: SessionScope): Action {
   if (!handled.has(event.type)) return { kind: "ignore", reason: "unhandled_event_type" };
   const object = event.data.object;
+  if (event.type === "charge.refunded") return paymentAction(object, "charge", toChargeRefund, "refund");
+  if (event.type === "charge.dispute.created" || event.type === "charge.dispute.closed") {
+    const closed = event.type === "charge.dispute.closed";
+    return paymentAction(object, "dispute", (value) => toDisputeChange(value, closed), "dispute");
+  }
   if (object === null || typeof object !== "object" || Array.isArray(object))
     return { kind: "unusable", reason: "missing_session" };
   if (object.object !== "checkout.session") return { kind: "unusable", reason: "not_a_session" };
@@ -59,6 +74,26 @@ export function chooseAction(event: EventPayload, scope: SessionScope): Action {
 }
 
 /**
+ * A refund or dispute event's action. Which order it concerns is decided when it runs (the ledger's PaymentIntent
+ * index, else one Stripe lookup), so another integration's payment is ignored there.
+ */
+function paymentAction<T>(
+  object: unknown,
+  expected: "charge" | "dispute",
+  map: (object: unknown) => Mapped<T>,
+  kind: "refund" | "dispute",
+): Action {
+  if (object === null || typeof object !== "object" || (object as { object?: unknown }).object !== expected)
+    return { kind: "unusable", reason: `not_a_${expected}` };
+  const mapped = map(object);
+  if ("ignore" in mapped) return { kind: "ignore", reason: mapped.ignore };
+  if ("problem" in mapped) return { kind: "unusable", reason: mapped.problem };
+  return kind === "refund"
+    ? { kind, refund: mapped.value as ChargeRefund }
+    : { kind, dispute: mapped.value as DisputeChange };
+}
+
+/**
  * Runs the event's action. The ledger makes a redelivery, or the same order in another event, send nothing.
  * Throws InProgressError, StoreUnavailableError or UpstreamError for what Stripe's retry can fix.
  */
@@ -76,6 +111,10 @@ export async function handleEvent(event: EventPayload, deps: FulfilmentDeps): Pr
       return fulfilOrder(action.session, deps, { by: "webhook", fresh: recent(event, deps.now()) });
     case "notify_payment_failed":
       return notifyPaymentFailed(action.session, deps, "webhook");
+    case "refund":
+      return recordRefund(action.refund, deps);
+    case "dispute":
+      return recordDispute(action.dispute, deps);
   }
 }
 
