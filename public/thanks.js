@@ -46,6 +46,12 @@ const TEXTS = {
     errorHeading: "We couldn't check your order right now",
     error:
       "Your payment is handled by Stripe and isn't affected. Please refresh this page in a minute, or watch your email for the receipt.",
+    downloadsHeading: "Your downloads",
+    downloadsNote: "Each button opens the file's download page; the same links are in your receipt.",
+    refundedHeading: "This order was refunded",
+    refunded: "The payment was refunded, so the order's files are no longer available.",
+    disputedHeading: "This order is under review",
+    disputed: "A payment dispute is open for this order; its files are unavailable until it is resolved.",
     processingHeading: "Confirming your payment…",
     processing: "This usually takes a few seconds. Please keep this page open.",
   },
@@ -81,6 +87,14 @@ const TEXTS = {
     errorHeading: "Wir können Ihre Bestellung gerade nicht prüfen",
     error:
       "Ihre Zahlung wird von Stripe abgewickelt und ist nicht betroffen. Laden Sie die Seite in einer Minute neu oder achten Sie auf die Quittung in Ihrem Postfach.",
+    downloadsHeading: "Ihre Downloads",
+    downloadsNote:
+      "Jede Schaltfläche öffnet die Download-Seite der Datei; dieselben Links stehen in Ihrer Quittung.",
+    refundedHeading: "Diese Bestellung wurde erstattet",
+    refunded: "Die Zahlung wurde erstattet, die Dateien der Bestellung sind daher nicht mehr verfügbar.",
+    disputedHeading: "Diese Bestellung wird geprüft",
+    disputed:
+      "Zu dieser Bestellung ist eine Zahlungsanfechtung offen; ihre Dateien sind bis zur Klärung nicht verfügbar.",
     processingHeading: "Ihre Zahlung wird bestätigt…",
     processing: "Das dauert meist nur ein paar Sekunden. Bitte lassen Sie diese Seite geöffnet.",
   },
@@ -116,6 +130,14 @@ const TEXTS = {
     errorHeading: "Nous ne pouvons pas vérifier votre commande pour le moment",
     error:
       "Votre paiement est traité par Stripe et n'est pas concerné. Actualisez cette page dans une minute, ou surveillez vos e-mails pour le reçu.",
+    downloadsHeading: "Vos téléchargements",
+    downloadsNote:
+      "Chaque bouton ouvre la page de téléchargement du fichier\u00a0; les mêmes liens sont dans votre reçu.",
+    refundedHeading: "Cette commande a été remboursée",
+    refunded: "Le paiement a été remboursé\u00a0; les fichiers de la commande ne sont plus disponibles.",
+    disputedHeading: "Cette commande est en cours d’examen",
+    disputed:
+      "Un litige de paiement est ouvert pour cette commande\u00a0; ses fichiers sont indisponibles jusqu’à sa résolution.",
     processingHeading: "Confirmation de votre paiement…",
     processing: "Cela ne prend généralement que quelques secondes. Merci de garder cette page ouverte.",
   },
@@ -150,6 +172,14 @@ const TEXTS = {
     errorHeading: "No podemos comprobar tu pedido ahora mismo",
     error:
       "Stripe gestiona tu pago y no se ve afectado. Actualiza esta página en un minuto o revisa tu correo para ver el recibo.",
+    downloadsHeading: "Tus descargas",
+    downloadsNote:
+      "Cada botón abre la página de descarga del archivo; los mismos enlaces están en tu recibo.",
+    refundedHeading: "Este pedido fue reembolsado",
+    refunded: "El pago fue reembolsado, así que los archivos del pedido ya no están disponibles.",
+    disputedHeading: "Este pedido está en revisión",
+    disputed:
+      "Hay una disputa de pago abierta para este pedido; sus archivos no están disponibles hasta que se resuelva.",
     processingHeading: "Confirmando tu pago…",
     processing: "Suele tardar unos segundos. Mantén esta página abierta.",
   },
@@ -219,7 +249,30 @@ function showPaid(order) {
   const receipt =
     typeof order.email === "string" && order.email !== "" ? T.receiptTo(order.email) : T.receipt;
   extra.push(element("p", receipt));
+  extra.push(...downloadButtons(order.downloads));
   show("paid", T.paidHeading, [], extra);
+}
+
+/** A button per file of the order, each opening the file's download page (only an https or same-site link). */
+function downloadButtons(downloads) {
+  if (!Array.isArray(downloads) || downloads.length === 0) return [];
+  const list = element("ul", undefined, "downloads");
+  for (const file of downloads) {
+    let url;
+    try {
+      url = new URL(String(file?.url), window.location.href);
+    } catch {
+      continue;
+    }
+    if (url.protocol !== "https:" && url.origin !== window.location.origin) continue;
+    const link = element("a", String(file?.name ?? ""), "button");
+    link.href = url.href;
+    link.rel = "noreferrer";
+    const item = element("li");
+    item.append(link);
+    list.append(item);
+  }
+  return [element("h2", T.downloadsHeading), list, element("p", T.downloadsNote, "note")];
 }
 
 function showUnpaid(order) {
@@ -288,6 +341,10 @@ async function checkOnce() {
       return scheduleRetry(() => {}, PENDING_INTERVAL_MS, PENDING_LIMIT_MS);
     case "failed":
       return showFailed(body);
+    case "refunded":
+      return show("refunded", T.refundedHeading, [T.refunded], orderSummary(body));
+    case "disputed":
+      return show("disputed", T.disputedHeading, [T.disputed], orderSummary(body));
     case "processing":
       if (region.dataset.state !== "processing") {
         show("processing", T.processingHeading, [T.processing]);

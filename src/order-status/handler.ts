@@ -5,6 +5,7 @@
  */
 import type { ConfigError } from "../config.ts";
 import { failureReply, InProgressError, StoreUnavailableError, UpstreamError } from "../lib/errors.ts";
+import { downloadLinks, linkProblem, orderFiles } from "../fulfilment/downloads.ts";
 import { type FulfilmentDeps, fulfilOrder } from "../fulfilment/fulfil.ts";
 import type { LedgerRecord } from "../order/ledger.ts";
 import { formatMoney } from "../lib/money.ts";
@@ -18,9 +19,10 @@ const PAGE_SESSION_ID = /^cs_(test|live)_[A-Za-z0-9]{8,250}$/;
 
 /**
  * `paid`: paid and confirmed; `processing`: not settled yet, ask again shortly; `unpaid`: a delayed payment
- * pending; `failed`: the delayed payment failed, nothing was charged.
+ * pending; `failed`: the delayed payment failed, nothing was charged; `refunded`: the money went back;
+ * `disputed`: a payment dispute is open (the order's files are unavailable until it is resolved).
  */
-export type OrderStatus = "paid" | "processing" | "unpaid" | "failed";
+export type OrderStatus = "paid" | "processing" | "unpaid" | "failed" | "refunded" | "disputed";
 
 /** The public answer. Amounts in minor units; the email is masked. */
 export interface OrderStatusBody {
@@ -31,6 +33,8 @@ export interface OrderStatusBody {
   /** `formatted` in the shop's locale, e.g. "30,00 €" for de-DE. */
   total: { amount: number; currency: string; formatted: string } | null;
   email: string | null;
+  /** The order's files, each with its download page, once the order is paid (absent otherwise). */
+  downloads?: { name: string; url: string }[];
 }
 
 /** The page fulfils only sessions this recent; older ones without a record are reconciliation's. Milliseconds. */
@@ -91,13 +95,8 @@ async function respond(
     if (error instanceof StoreUnavailableError) return undefined;
     throw error;
   });
-  if (record?.state === "fulfilled" || record?.state === "payment_failed") {
-    return {
-      status: 200,
-      sessionId,
-      note: "ledger",
-      body: fromRecord(sessionId, record, deps.shop.locale),
-    };
+  if (record && ANSWERED_FROM_LEDGER.has(record.state)) {
+    return { status: 200, sessionId, note: "ledger", body: fromRecord(sessionId, record, deps) };
   }
 
   const session = await deps.sessions.retrieve(sessionId);
@@ -112,12 +111,14 @@ async function respond(
 
   let status = statusOf(session);
   let note: string | undefined;
+  let delivered = false;
   const recent =
     session.created === undefined || deps.now() - session.created * 1000 <= PAGE_FULFIL_WINDOW_MS;
   if (status === "paid" && (recent || fulfilledOnStripe(session) !== undefined)) {
     try {
       const result = await fulfilOrder(session, deps, { by: "page", lineItems: items, fresh: true });
       note = result.outcome === "fulfilled" ? "fulfilled_here" : result.reason;
+      delivered = result.outcome === "fulfilled" || result.reason === "already_fulfilled";
     } catch (error) {
       // Another attempt holds the order, or a dependency failed: the webhook's retry finishes the job, and
       // the page asks again.
@@ -149,11 +150,39 @@ async function respond(
         formatted: formatMoney(order.total, order.currency, deps.shop.locale),
       },
       email: maskEmail(order.customerEmail),
+      ...(delivered && { downloads: pageLinks(sessionId, orderFiles(order, deps.shop), deps, deps.now()) }),
     },
   };
 }
 
-function fromRecord(sessionId: string, record: LedgerRecord, locale: string): OrderStatusBody {
+/** The download links the page shows: the receipt's files and limits, signed from `fromMs`. */
+function pageLinks(
+  sessionId: string,
+  files: { id: string; name: string; productId: string }[],
+  deps: FulfilmentDeps,
+  fromMs: number,
+): { name: string; url: string }[] | undefined {
+  if (files.length === 0 || linkProblem(deps.shop, deps.downloadSecret) || !deps.downloadSecret)
+    return undefined;
+  return downloadLinks(
+    sessionId,
+    files.map((file) => ({ ...file, itemName: "" })),
+    deps.shop,
+    deps.downloadSecret,
+    fromMs,
+  ).links.map(({ name, url }) => ({ name, url }));
+}
+
+/** States the ledger answers alone, with no Stripe call. */
+const ANSWERED_FROM_LEDGER = new Set<LedgerRecord["state"]>([
+  "fulfilled",
+  "payment_failed",
+  "refunded",
+  "disputed",
+]);
+
+function fromRecord(sessionId: string, record: LedgerRecord, deps: FulfilmentDeps): OrderStatusBody {
+  const locale = deps.shop.locale;
   const total =
     record.amount !== null && record.currency !== null
       ? {
@@ -162,12 +191,24 @@ function fromRecord(sessionId: string, record: LedgerRecord, locale: string): Or
           formatted: formatMoney(record.amount, record.currency, locale),
         }
       : null;
+  const status: OrderStatus =
+    record.state === "fulfilled"
+      ? "paid"
+      : record.state === "refunded" || record.state === "disputed"
+        ? record.state
+        : "failed";
+  // The same files and limits as the receipt's (counted together); none for a refunded or disputed order.
+  const downloads =
+    status === "paid"
+      ? pageLinks(sessionId, record.files ?? [], deps, record.fulfilledAt ?? deps.now())
+      : undefined;
   return {
-    status: record.state === "fulfilled" ? "paid" : "failed",
+    status,
     orderNumber: orderNumber(sessionId),
     items: record.items,
     total,
     email: record.maskedEmail,
+    ...(downloads && { downloads }),
   };
 }
 

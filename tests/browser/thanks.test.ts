@@ -39,6 +39,15 @@ const UNPAID = {
   status: "unpaid",
 };
 const FAILED = { ...UNPAID, status: "failed" };
+/** A paid order with files: one real download page, and a hostile link the page must not turn into a button. */
+const PAID_WITH_FILES = {
+  ...PAID,
+  downloads: [
+    { name: "trail-maps.pdf", url: "https://shop.example/download/cs_test_x.0123456789abcdef.1.sig" },
+    { name: "evil", url: "javascript:window.pwned=1" },
+  ],
+};
+const REFUNDED = { ...PAID, status: "refunded" };
 
 /** The fake clock's start, epoch ms. */
 const CLOCK_START = Date.parse("2026-03-02T09:00:00Z");
@@ -67,6 +76,10 @@ function orderStatusApi(): Hono {
         return c.json(count < 2 ? UNPAID : FAILED);
       case "cs_failed":
         return c.json(FAILED);
+      case "cs_files":
+        return c.json(PAID_WITH_FILES);
+      case "cs_refunded":
+        return c.json(REFUNDED);
       case "cs_missing":
         return c.json({ status: "not_found" }, 404);
       case "cs_broken":
@@ -254,6 +267,30 @@ describe.skipIf(skipBrowserTests)("thank-you page in Chromium", () => {
     }
   });
 
+  it("paid with files: a download button per file, each opening its download page; nothing else becomes a link", async () => {
+    const { page, region, errors, stateIs, close } = await open("?session_id=cs_files");
+    await stateIs("paid");
+    await expect(region.getByRole("heading", { level: 2 }).textContent()).resolves.toBe("Your downloads");
+    const buttons = region.locator(".downloads a");
+    await expect(buttons.allInnerTexts()).resolves.toEqual(["trail-maps.pdf"]);
+    await expect(buttons.first().getAttribute("href")).resolves.toBe(PAID_WITH_FILES.downloads[0]?.url);
+    await expect(buttons.first().getAttribute("rel")).resolves.toBe("noreferrer");
+    await expect(page.evaluate(() => "pwned" in window)).resolves.toBe(false);
+    await screenshot(page, "thanks-downloads");
+    expect(errors).toEqual([]);
+    await close();
+  });
+
+  it("refunded: says so, with the order, and offers no downloads", async () => {
+    const { region, stateIs, close } = await open("?session_id=cs_refunded");
+    await stateIs("refunded");
+    await expect(region.getByRole("heading", { level: 1 }).textContent()).resolves.toBe(
+      "This order was refunded",
+    );
+    await expect(region.locator(".downloads").count()).resolves.toBe(0);
+    await close();
+  });
+
   it("processing: says it is confirming, polls every 1.5 s and shows the order once paid", async () => {
     const { page, region, stateIs, close } = await open("?session_id=cs_paid_later");
     await stateIs("processing");
@@ -379,6 +416,8 @@ describe.skipIf(skipBrowserTests)("thank-you page in Chromium", () => {
 
   it.each([
     ["cs_paid", "paid"],
+    ["cs_files", "paid"],
+    ["cs_refunded", "refunded"],
     ["cs_processing", "processing"],
     ["cs_unpaid", "unpaid"],
     ["cs_failed", "failed"],

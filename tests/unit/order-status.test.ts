@@ -5,6 +5,7 @@ import { PAGE_FULFIL_WINDOW_MS } from "../../src/order-status/handler.ts";
 import type { FulfilmentDeps } from "../../src/fulfilment/fulfil.ts";
 import { createOrderStatusHandler } from "../../src/order-status/handler.ts";
 import { maskEmail } from "../../src/order/session.ts";
+import { fileId, verifyDownload } from "../../src/order/downloads.ts";
 import { createWebhookHandler } from "../../src/webhook/handler.ts";
 import { orderNumber } from "../../src/order/number.ts";
 import { fakeDeps, testShop } from "../support/fakes.ts";
@@ -213,5 +214,58 @@ describe("GET /api/order-status for a shop in another language", () => {
       expect(receipt?.subject).toContain(body.orderNumber);
     }
     expect(receipt?.replyTo).toBe("help@shop.example");
+  });
+});
+
+describe("the order's files on the thank-you page", () => {
+  const MAPS = {
+    id: fileId("trail-maps", "trail-maps.pdf"),
+    name: "trail-maps.pdf",
+    productId: "trail-maps",
+  };
+
+  function withFiles() {
+    const fakes = fakeDeps({
+      shop: testShop({ siteUrl: "https://shop.example", productFiles: { "trail-maps": [MAPS] } }),
+    });
+    const handle = createOrderStatusHandler({ deps: fakes.deps, log: () => {} });
+    const ask = async (sessionId: string) =>
+      (await handle(new Request(`http://localhost/api/order-status?session_id=${sessionId}`))).json();
+    const session = checkoutSession({ id: `cs_test_${crypto.randomUUID().replaceAll("-", "")}` });
+    fakes.sessions.sessions.set(session.id, session as unknown as SessionPayload);
+    const product = {
+      object: "product",
+      name: "Printable Trail Maps",
+      metadata: { linkshop_id: "trail-maps" },
+    };
+    fakes.lineItems.items[session.id] = [
+      lineItem({ name: "Printable Trail Maps", unitAmount: 900, product }),
+    ] as unknown as LineItemPayload[];
+    return { ...fakes, ask, session };
+  }
+
+  it("offers a download link per file once the order is paid, signed like the receipt's", async () => {
+    const { ask, session, deps, sessions } = withFiles();
+    const first = await ask(session.id);
+    expect(first.status).toBe("paid");
+    expect(first.downloads).toEqual([{ name: "trail-maps.pdf", url: expect.any(String) }]);
+    const token = new URL(first.downloads[0].url).pathname.replace("/download/", "");
+    expect(verifyDownload(token, deps.downloadSecret as string, deps.now())).toMatchObject({
+      grant: { sessionId: session.id, fileId: MAPS.id },
+    });
+    // Asked again, the answer comes from the ledger alone, with the same files.
+    const calls = sessions.calls;
+    expect((await ask(session.id)).downloads).toEqual([{ name: "trail-maps.pdf", url: expect.any(String) }]);
+    expect(sessions.calls).toBe(calls);
+  });
+
+  it.each(["refunded", "disputed"] as const)("says %s and offers no downloads", async (state) => {
+    const { ask, session, ledger } = withFiles();
+    await ask(session.id);
+    const record = ledger.records.get(session.id);
+    ledger.records.set(session.id, { ...record!, state });
+    const answer = await ask(session.id);
+    expect(answer.status).toBe(state);
+    expect(answer.downloads).toBeUndefined();
   });
 });
