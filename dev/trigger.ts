@@ -1,10 +1,18 @@
 /** `npm run trigger -- <event>`: a local `stripe trigger` for the Checkout events the webhook handles, run on the emulator. */
 import { isLiveKey } from "../src/lib/stripe-keys.ts";
-import { parseArgs } from "node:util";
 import Stripe from "stripe";
 import * as v from "valibot";
 import { createStripeClient } from "../src/adapters/stripe.ts";
-import { CliError, describeError, type Env, type Io } from "../src/commands/kit.ts";
+import {
+  type CommandContext,
+  CliError,
+  defineCommand,
+  type Env,
+  EXIT,
+  type Io,
+  siteUrlFrom,
+  UsageError,
+} from "../src/commands/kit.ts";
 import { HANDLED_EVENTS } from "../src/order/events.ts";
 import { formatMoney, isKnownCurrency } from "../src/lib/money.ts";
 
@@ -95,56 +103,53 @@ interface TriggerOptions {
   given: { currency: boolean; email: boolean };
 }
 
-const usageError = (message: string) => new CliError(`${message}\n\n${USAGE}`, 2);
+const OPTIONS = {
+  currency: { type: "string" },
+  items: { type: "string" },
+  email: { type: "string" },
+  duplicate: { type: "string" },
+  concurrent: { type: "boolean", default: false },
+  "stripe-url": { type: "string" },
+} as const;
 
 function wholeNumber(raw: string | undefined, flag: string, min: number, max: number): number | undefined {
   if (raw === undefined) return undefined;
   const value = Number(raw);
   if (!/^\d+$/.test(raw.trim()) || value < min || value > max) {
-    throw usageError(`${flag} must be a whole number from ${min} to ${max}, got "${raw}"`);
+    throw new UsageError(`${flag} must be a whole number from ${min} to ${max}, got "${raw}"`);
   }
   return value;
 }
 
-function httpOrigin(raw: string, source: string, exitCode: number): string {
-  const value = raw.trim();
-  if (!URL.canParse(value) || !/^https?:$/.test(new URL(value).protocol)) {
-    throw new CliError(`${source} must be an http(s) URL, got "${raw}"`, exitCode);
-  }
-  return new URL(value).origin;
-}
+/** An http(s) URL's origin; `source` names the flag or variable (exit 2 when it is not one). */
+const httpOrigin = (raw: string, source: string): string => new URL(siteUrlFrom(raw, source)).origin;
 
-/** Parses the command line; undefined means --help. */
-function parse(argv: string[]): TriggerOptions | undefined {
-  let parsed: ReturnType<typeof parseWith>;
-  try {
-    parsed = parseWith(argv);
-  } catch (error) {
-    throw usageError(describeError(error));
-  }
-  const { values, positionals } = parsed;
-  if (values.help) return undefined;
+/** The command line as TriggerOptions; throws UsageError (exit 2) for wrong usage. */
+function toOptions({
+  values,
+  positionals,
+}: Pick<CommandContext<typeof OPTIONS>, "values" | "positionals">): TriggerOptions {
   const [event, ...extra] = positionals;
-  if (event === undefined) throw usageError(`Which event? One of: ${SUPPORTED.join(", ")}`);
-  if (extra.length > 0) throw usageError(`One event at a time, got: ${positionals.join(" ")}`);
+  if (event === undefined) throw new UsageError(`Which event? One of: ${SUPPORTED.join(", ")}`);
+  if (extra.length > 0) throw new UsageError(`One event at a time, got: ${positionals.join(" ")}`);
   if (!(SUPPORTED as string[]).includes(event)) {
     throw new CliError(
       `Unsupported event "${event}". Supported events:\n${SUPPORTED.map((name) => `  ${name}`).join("\n")}\n\nRun npm run trigger -- --help for the options.`,
-      2,
+      EXIT.usage,
     );
   }
   const currency = (values.currency ?? "usd").trim().toLowerCase();
   if (!/^[a-z]{3}$/.test(currency) || !isKnownCurrency(currency)) {
-    throw usageError(
+    throw new UsageError(
       `--currency must be a three-letter currency code such as usd, eur or jpy, got "${values.currency}"`,
     );
   }
   const email = (values.email ?? DEFAULT_EMAIL).trim();
   if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) {
-    throw usageError(`--email must be an email address, got "${values.email}"`);
+    throw new UsageError(`--email must be an email address, got "${values.email}"`);
   }
   const duplicate = wholeNumber(values.duplicate, "--duplicate", 1, MAX_DUPLICATES) ?? 0;
-  if (values.concurrent && duplicate === 0) throw usageError("--concurrent needs --duplicate <n>");
+  if (values.concurrent && duplicate === 0) throw new UsageError("--concurrent needs --duplicate <n>");
   return {
     event: event as SupportedEvent,
     currency,
@@ -153,26 +158,9 @@ function parse(argv: string[]): TriggerOptions | undefined {
     duplicate,
     concurrent: values.concurrent,
     stripeUrl:
-      values["stripe-url"] === undefined ? undefined : httpOrigin(values["stripe-url"], "--stripe-url", 2),
+      values["stripe-url"] === undefined ? undefined : httpOrigin(values["stripe-url"], "--stripe-url"),
     given: { currency: values.currency !== undefined, email: values.email !== undefined },
   };
-}
-
-function parseWith(argv: string[]) {
-  return parseArgs({
-    args: argv,
-    strict: true,
-    allowPositionals: true,
-    options: {
-      currency: { type: "string" },
-      items: { type: "string" },
-      email: { type: "string" },
-      duplicate: { type: "string" },
-      concurrent: { type: "boolean", default: false },
-      "stripe-url": { type: "string" },
-      help: { type: "boolean", short: "h", default: false },
-    },
-  });
 }
 
 const set = (value: string | undefined): value is string => value !== undefined && value.trim() !== "";
@@ -182,7 +170,7 @@ function port(env: Env, variable: string, fallback: number): number {
   if (!raw) return fallback;
   const value = Number(raw);
   if (!/^\d+$/.test(raw) || value < 1 || value > 65535)
-    throw new CliError(`Not a port: ${raw} (${variable})`, 2);
+    throw new CliError(`Not a port: ${raw} (${variable})`, EXIT.usage);
   return value;
 }
 
@@ -190,7 +178,7 @@ function port(env: Env, variable: string, fallback: number): number {
 function resolveTarget(options: TriggerOptions, env: Env): { real: true } | { real: false; url: string } {
   if (options.stripeUrl) return { real: false, url: options.stripeUrl };
   if (set(env.STRIPE_API_BASE))
-    return { real: false, url: httpOrigin(env.STRIPE_API_BASE, "STRIPE_API_BASE", 1) };
+    return { real: false, url: httpOrigin(env.STRIPE_API_BASE, "STRIPE_API_BASE") };
   if (set(env.STRIPE_SECRET_KEY)) return { real: true };
   return { real: false, url: `http://127.0.0.1:${port(env, "LINKSHOP_STRIPE_PORT", DEFAULT_STRIPE_PORT)}` };
 }
@@ -380,7 +368,7 @@ function countStatuses(deliveries: Delivery[]): string {
 }
 
 function emailHint(options: TriggerOptions, env: Env): string {
-  // A running npm start passes its outbox as RESEND_BASE_URL (scripts/trigger.ts reads its record).
+  // A running npm start passes its outbox as RESEND_BASE_URL (the command kit reads its record).
   const outbox = set(env.RESEND_BASE_URL)
     ? `the outbox, ${env.RESEND_BASE_URL.trim()}`
     : set(env.RESEND_API_KEY)
@@ -562,37 +550,28 @@ async function followDelivery(
 }
 
 /**
- * Runs `npm run trigger -- <event> [options]`: on the local Stripe emulator, creates what `stripe trigger` would
- * create for `event`, settles the Checkout Session, waits until the webhook accepted the event and optionally
- * redelivers it. With real Stripe configured it only prints the Stripe CLI equivalent. Resolves to the exit
- * code: 0 done, 1 failed (message on `io.err`, no stack trace), 2 wrong usage.
+ * `npm run trigger -- <event> [options]`: on the local Stripe emulator, creates what `stripe trigger` would create
+ * for `event`, settles the Checkout Session, waits until the webhook accepted the event and optionally redelivers
+ * it. With real Stripe configured it only prints the Stripe CLI equivalent. `timing` shortens the waits in tests.
  */
-export async function runTrigger(
-  argv: string[],
-  env: Env,
-  io: Io,
-  timing: Partial<TriggerTiming> = {},
-): Promise<number> {
-  let emulatorUrl: string | undefined;
-  try {
-    const options = parse(argv);
-    if (!options) {
-      io.out(USAGE);
-      return 0;
-    }
-    const target = resolveTarget(options, env);
-    if (target.real) {
-      for (const line of stripeCliAdvice(options, env)) io.out(line);
-      return 0;
-    }
-    emulatorUrl = target.url;
-    return await triggerOnEmulator(options, target.url, env, io, { ...DEFAULT_TIMING, ...timing });
-  } catch (error) {
-    if (error instanceof Stripe.errors.StripeConnectionError && emulatorUrl) {
-      io.err(noEmulator(emulatorUrl));
-      return 1;
-    }
-    io.err(describeError(error));
-    return error instanceof CliError ? error.exitCode : 1;
-  }
+export function triggerCommand(timing: Partial<TriggerTiming> = {}) {
+  return defineCommand({
+    usage: USAGE,
+    options: OPTIONS,
+    positionals: true,
+    async run({ values, positionals, env, io }) {
+      const options = toOptions({ values, positionals });
+      const target = resolveTarget(options, env);
+      if (target.real) {
+        for (const line of stripeCliAdvice(options, env)) io.out(line);
+        return EXIT.ok;
+      }
+      try {
+        return await triggerOnEmulator(options, target.url, env, io, { ...DEFAULT_TIMING, ...timing });
+      } catch (error) {
+        if (error instanceof Stripe.errors.StripeConnectionError) throw new CliError(noEmulator(target.url));
+        throw error;
+      }
+    },
+  });
 }

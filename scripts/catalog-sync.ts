@@ -1,7 +1,5 @@
-/** CLI glue for `npm run catalog:sync`; the logic lives in src/catalog/sync-command.ts. */
-import { runCatalogSync } from "../src/commands/catalog-sync/command.ts";
+/** CLI glue for `npm run catalog:sync`; the command lives in src/commands/catalog-sync/. */
+import { catalogSyncCommand } from "../src/commands/catalog-sync/command.ts";
+import { runCommand } from "../src/commands/kit.ts";
 
-process.exitCode = await runCatalogSync(process.argv.slice(2), process.env, {
-  out: (line) => console.log(line),
-  err: (line) => console.error(line),
-});
+process.exitCode = await runCommand(catalogSyncCommand);

@@ -1,7 +1,5 @@
-/** CLI glue for `npm run doctor`; the checks live in src/doctor/. */
-import { runDoctor } from "../src/commands/doctor/command.ts";
+/** CLI glue for `npm run doctor`; the command lives in src/commands/doctor/. */
+import { doctorCommand } from "../src/commands/doctor/command.ts";
+import { runCommand } from "../src/commands/kit.ts";
 
-process.exitCode = await runDoctor(process.argv.slice(2), process.env, {
-  out: (line) => console.log(line),
-  err: (line) => console.error(line),
-});
+process.exitCode = await runCommand(doctorCommand);

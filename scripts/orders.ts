@@ -1,12 +1,5 @@
-/** CLI glue for `npm run orders`; the logic lives in src/orders/cli.ts. */
-import { commandEnv } from "../src/commands/config.ts";
-import { runOrders } from "../src/commands/orders.ts";
+/** CLI glue for `npm run orders`; the command lives in src/commands/orders.ts. */
+import { runCommand } from "../src/commands/kit.ts";
+import { ordersCommand } from "../src/commands/orders.ts";
 
-const { env } = await commandEnv(process.cwd(), process.env);
-// The Resend SDK reads its base URL (a local outbox under npm start) from the process environment.
-if (env.RESEND_BASE_URL) process.env.RESEND_BASE_URL = env.RESEND_BASE_URL;
-
-process.exitCode = await runOrders(process.argv.slice(2), env, {
-  out: (line) => console.log(line),
-  err: (line) => console.error(line),
-});
+process.exitCode = await runCommand(ordersCommand);

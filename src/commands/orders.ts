@@ -1,145 +1,246 @@
 /** `npm run orders`: the merchant's view of the ledger, and deliberate resends and retries. */
-import { parseArgs } from "node:util";
-import { services } from "../services.ts";
-import type { Io } from "./kit.ts";
-import { commandServices } from "./config.ts";
-import { readConfig } from "../config.ts";
-import { reasonOf } from "../lib/errors.ts";
-import { type ActionResult, resendReceipt, retryOrder } from "../fulfilment/fulfil.ts";
+import {
+  CliError,
+  type Consent,
+  commandFunction,
+  defineCommand,
+  EXIT,
+  type Io,
+  liveRule,
+  type Proposal,
+  requireConsent,
+  UsageError,
+} from "./kit.ts";
+import { resendReceipt, retryOrder } from "../fulfilment/fulfil.ts";
 import type { LedgerRecord } from "../order/ledger.ts";
 import { formatMoney } from "../lib/money.ts";
-import type { Logger } from "../lib/log.ts";
-import { SESSION_ID } from "../order/session.ts";
+import { isLiveKey } from "../lib/stripe-keys.ts";
+import { customerEmailOf, type SessionPayload } from "../order/model.ts";
+import { inScope, maskEmail, SESSION_ID, sessionKey } from "../order/session.ts";
 import { normalizeOrderNumber, orderNumber } from "../order/number.ts";
-import type { ReconcileDeps } from "../reconcile/reconcile.ts";
+import type { Services } from "../app/services.ts";
+
+/**
+ * A second `resend` of the same order within this window is refused unless --force: two in a few minutes are far
+ * more often a repeated command than a customer asking twice. Milliseconds.
+ */
+export const RESEND_WINDOW_MS = 10 * 60 * 1000;
 
 const USAGE = `Usage: npm run orders -- [command] [options]
 
 Commands:
   (none), list        recent orders and their state, newest first
   show <order>        one order's ledger record
-  resend <order>      send a fulfilled order's receipt again, on purpose (recorded, with a fresh idempotency key)
+  resend <order>      send a fulfilled order's receipt again, on purpose (recorded, with a fresh idempotency key);
+                      refused within ${RESEND_WINDOW_MS / 60_000} minutes of the last resend unless --force
   retry <order>       re-run a failed order (receipt and merchant notice not yet accepted)
+  reset-downloads <order>
+                      let the customer download every file of the order again as often as the limit allows
 
 <order> is the order number the receipt shows (e.g. 7KQ4-M9PX) or the Checkout Session id (cs_test_... or cs_live_...).
 
 Options:
   --limit <n>    how many orders to list (default 50)
   --json         machine-readable output
-  -h, --help     show this help
+  --live         with a live key: resend or retry without asking (on a terminal you are asked after seeing the
+                 order and its masked recipients; without one, a live key needs --live)
+  --force        resend even if the receipt was resent less than ${RESEND_WINDOW_MS / 60_000} minutes ago
+  -h, --help     show this help`;
 
-Configuration: the functions' variables, from .env, the running npm start stack, or the environment.`;
+const ACTIONS = ["list", "show", "resend", "retry", "reset-downloads"] as const;
+type Action = (typeof ACTIONS)[number];
+type SendAction = Extract<Action, "resend" | "retry">;
 
-/** Runs the command; returns the exit code. `build` wires services (tests pass fakes). */
-export async function runOrders(
-  argv: string[],
-  env: Record<string, string | undefined>,
+const isAction = (value: string): value is Action => (ACTIONS as readonly string[]).includes(value);
+
+/** `npm run orders`. */
+export const ordersCommand = defineCommand({
+  usage: USAGE,
+  options: {
+    limit: { type: "string", default: "50" },
+    json: { type: "boolean", default: false },
+    live: { type: "boolean", default: false },
+    force: { type: "boolean", default: false },
+  },
+  positionals: true,
+  async run({ values, positionals, env, io, services }) {
+    const [action = "list", order, ...extra] = positionals;
+    if (!isAction(action)) throw new UsageError(`Unknown command "${action}".`);
+    if (extra.length > 0) throw new UsageError(`Unexpected arguments: ${extra.join(" ")}`);
+    const limit = Number(values.limit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
+      throw new UsageError("--limit must be 1 to 1000.");
+    if (action === "list") {
+      if (order !== undefined) throw new UsageError("list takes no order.");
+      return list(services(), limit, values.json, io);
+    }
+    if (order === undefined || (!SESSION_ID.test(order) && !normalizeOrderNumber(order)))
+      throw new UsageError(
+        `${action} needs an order number (e.g. 7KQ4-M9PX) or a Checkout Session id (cs_test_...).`,
+      );
+    // Decided before any request: without a terminal, a live resend or retry needs --live.
+    const consent = requireConsent(
+      io,
+      (action === "resend" || action === "retry") && isLiveKey(env.STRIPE_SECRET_KEY)
+        ? [liveRule(values.live, "emails a real customer")]
+        : [],
+      { action: `${action} an order` },
+    );
+    const deps = services();
+    const sessionId = await findSession(deps, order);
+    if (action === "show") return show(deps, sessionId, values.json, io);
+    if (action === "reset-downloads") return resetDownloads(deps, sessionId, io);
+    return send(action, sessionId, deps, { consent, force: values.force, json: values.json }, io);
+  },
+});
+
+/** `npm run orders` as a function (tests pass fake services as `build`). */
+export const runOrders = commandFunction(ordersCommand);
+
+/** The Checkout Session id of `order` (an id, or an order number looked up in the ledger). */
+async function findSession(deps: Services, order: string): Promise<string> {
+  if (SESSION_ID.test(order)) return order;
+  const found = await findByOrderNumber(deps, normalizeOrderNumber(order) ?? "");
+  if (!found) throw new CliError(`No order ${order} in the ledger.`);
+  return found;
+}
+
+/** Transfers per file id of each order that has files (one store request per such order). */
+async function downloadCounts(deps: Services, rows: { key: string; record: LedgerRecord }[]) {
+  const counts = new Map<string, Record<string, number>>();
+  for (const { key, record } of rows)
+    if ((record.files?.length ?? 0) > 0) counts.set(key, await deps.downloads.all(key));
+  return counts;
+}
+
+/** `trail-maps.pdf 2/5, extras.zip 0/5`: each file's downloads against the shop's limit. */
+function downloadsLine(
+  record: LedgerRecord,
+  counts: Record<string, number> | undefined,
+  limit: number,
+): string {
+  return (record.files ?? []).map((file) => `${file.name} ${counts?.[file.id] ?? 0}/${limit}`).join(", ");
+}
+
+async function list(deps: Services, limit: number, json: boolean, io: Io): Promise<number> {
+  const rows = await deps.ledger.list({ limit });
+  const counts = await downloadCounts(deps, rows);
+  if (!json) printTable(rows, counts, deps.shop.downloads.limit, io);
+  else {
+    const orders = rows.map(({ key, record }) => ({
+      key,
+      orderNumber: record.sessionId ? orderNumber(record.sessionId) : null,
+      ...record,
+      ...(counts.has(key) && { downloads: counts.get(key) }),
+    }));
+    io.out(JSON.stringify(orders, null, 2));
+  }
+  return EXIT.ok;
+}
+
+async function show(deps: Services, sessionId: string, json: boolean, io: Io): Promise<number> {
+  const record = await deps.ledger.get(sessionId);
+  if (!record) throw new CliError(`No ledger record for ${sessionId}.`);
+  const counts = (await downloadCounts(deps, [{ key: sessionId, record }])).get(sessionId);
+  io.out(
+    json
+      ? JSON.stringify(
+          { orderNumber: orderNumber(sessionId), ...record, ...(counts && { downloads: counts }) },
+          null,
+          2,
+        )
+      : describe(record, counts, deps.shop.downloads.limit),
+  );
+  return EXIT.ok;
+}
+
+/** Forgets the order's download counts, so each file can be downloaded `downloads.limit` times again. */
+async function resetDownloads(deps: Services, sessionId: string, io: Io): Promise<number> {
+  const record = await deps.ledger.get(sessionId);
+  if (!record) throw new CliError(`No ledger record for ${sessionId}.`);
+  if ((record.files?.length ?? 0) === 0) throw new CliError(`Order ${orderNumber(sessionId)} has no files.`);
+  if (record.state !== "fulfilled")
+    throw new CliError(
+      `Order ${orderNumber(sessionId)} is ${record.state}: its files are not available, so there is nothing to reset.`,
+    );
+  const before = await deps.downloads.all(sessionId);
+  await deps.downloads.reset(sessionId);
+  io.out(
+    `Reset the downloads of order ${orderNumber(sessionId)}: ${downloadsLine(record, before, deps.shop.downloads.limit)} -> 0 each.`,
+  );
+  return EXIT.ok;
+}
+
+/** Resends the receipt or retries the order, once the session is paid, this shop's, and the merchant agreed. */
+async function send(
+  action: SendAction,
+  sessionId: string,
+  deps: Services,
+  options: { consent: Consent; force: boolean; json: boolean },
   io: Io,
-  build: (log: Logger) => ReconcileDeps = (log) => services(readConfig(env), log),
 ): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: true,
-      options: {
-        limit: { type: "string", default: "50" },
-        json: { type: "boolean", default: false },
-        help: { type: "boolean", short: "h", default: false },
-      },
-    });
-  } catch (error) {
-    io.err(`${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`);
-    return 2;
+  const session = await deps.sessions.retrieve(sessionId);
+  if (!session) throw new CliError(`Stripe does not know ${sessionId}.`);
+  if (session.payment_status !== "paid" && session.payment_status !== "no_payment_required") {
+    throw new CliError(
+      `${sessionId} is not paid (payment_status ${session.payment_status ?? "unknown"}): nothing to send.`,
+    );
   }
-  const { values: args, positionals } = parsed;
-  if (args.help) {
-    io.out(USAGE);
-    return 0;
+  // The same rule as the webhook, the thank-you page and reconciliation: another shop's sessions are not ours.
+  if (!inScope(session, deps.scope)) {
+    throw new CliError(
+      `${sessionId} is not one of this shop's orders (LINKSHOP_FULFIL_SESSIONS=${deps.scope}): nothing was sent. ` +
+        'See "Which sessions are fulfilled" in the README.',
+    );
   }
-  const [command = "list", given, ...extra] = positionals;
-  let sessionId = given;
-  const limit = Number(args.limit);
-  const usage = (message: string) => {
-    io.err(`${message}\n\n${USAGE}`);
-    return 2;
-  };
-  if (!["list", "show", "resend", "retry"].includes(command)) return usage(`Unknown command "${command}".`);
-  if (extra.length > 0) return usage(`Unexpected arguments: ${extra.join(" ")}`);
-  if (command === "list" && sessionId !== undefined) return usage("list takes no session.");
-  if (
-    command !== "list" &&
-    (sessionId === undefined || (!SESSION_ID.test(sessionId) && !normalizeOrderNumber(sessionId)))
-  )
-    return usage(`${command} needs an order number (e.g. 7KQ4-M9PX) or a Checkout Session id (cs_test_...).`);
-  if (!Number.isInteger(limit) || limit < 1 || limit > 1000) return usage("--limit must be 1 to 1000.");
+  const record = await deps.ledger.get(sessionKey(sessionId));
+  if (action === "resend" && !options.force) refuseRecentResend(record, deps);
+  // A retry of a fulfilled order sends nothing (it answers "duplicate"): nothing to confirm.
+  if (action === "resend" || record?.state !== "fulfilled")
+    await options.consent.confirm(proposal(action, session, record, deps));
+  const result = action === "resend" ? await resendReceipt(session, deps) : await retryOrder(session, deps);
+  io.out(
+    options.json ? JSON.stringify(result) : `${action} ${sessionId}: ${result.outcome} (${result.reason})`,
+  );
+  return result.outcome === "failed" ? EXIT.failed : EXIT.ok;
+}
 
-  const deps = commandServices(build, io);
-  if (!deps) return 1;
-  try {
-    if (command !== "list" && !SESSION_ID.test(sessionId as string)) {
-      const found = await findByOrderNumber(deps, normalizeOrderNumber(sessionId as string) ?? "");
-      if (!found) {
-        io.err(`No order ${sessionId} in the ledger.`);
-        return 1;
-      }
-      sessionId = found;
-    }
-    switch (command) {
-      case "list": {
-        const rows = await deps.ledger.list({ limit });
-        if (args.json)
-          io.out(
-            JSON.stringify(
-              rows.map(({ key, record }) => ({
-                key,
-                orderNumber: record.sessionId ? orderNumber(record.sessionId) : null,
-                ...record,
-              })),
-              null,
-              2,
-            ),
-          );
-        else printTable(rows, io);
-        return 0;
-      }
-      case "show": {
-        const record = await deps.ledger.get(sessionId as string);
-        if (!record) {
-          io.err(`No ledger record for ${sessionId}.`);
-          return 1;
-        }
-        io.out(
-          args.json
-            ? JSON.stringify({ orderNumber: orderNumber(sessionId as string), ...record }, null, 2)
-            : describe(record),
-        );
-        return 0;
-      }
-      default: {
-        const session = await deps.sessions.retrieve(sessionId as string);
-        if (!session) {
-          io.err(`Stripe does not know ${sessionId}.`);
-          return 1;
-        }
-        if (session.payment_status !== "paid" && session.payment_status !== "no_payment_required") {
-          io.err(
-            `${sessionId} is not paid (payment_status ${session.payment_status ?? "unknown"}): nothing to send.`,
-          );
-          return 1;
-        }
-        const result: ActionResult =
-          command === "resend" ? await resendReceipt(session, deps) : await retryOrder(session, deps);
-        if (args.json) io.out(JSON.stringify(result));
-        else io.out(`${command} ${sessionId}: ${result.outcome} (${result.reason})`);
-        return result.outcome === "failed" ? 1 : 0;
-      }
-    }
-  } catch (error) {
-    io.err(`${command} failed: ${reasonOf(error, String(error))}`);
-    return 1;
-  }
+/** Throws when the receipt was resent within RESEND_WINDOW_MS. */
+function refuseRecentResend(record: LedgerRecord | undefined, deps: Services): void {
+  const last = record?.lastResentAt;
+  if (last === undefined || deps.now() - last >= RESEND_WINDOW_MS) return;
+  const minutes = Math.max(0, Math.floor((deps.now() - last) / 60_000));
+  const at = new Date(last).toISOString().slice(0, 16).replace("T", " ");
+  throw new CliError(
+    `The receipt of order ${record?.sessionId ? orderNumber(record.sessionId) : "?"} was last resent at ${at} UTC ` +
+      `(${minutes} min ago), so it was not sent again. Pass --force to send another copy anyway.`,
+  );
+}
+
+/** What a resend or retry will send, and to whom (masked): a retry sends only what was not accepted before. */
+function proposal(
+  action: SendAction,
+  session: SessionPayload,
+  record: LedgerRecord | undefined,
+  deps: Services,
+): Proposal {
+  const order = `order ${orderNumber(session.id)} (${session.id})`;
+  const customer = maskEmail(customerEmailOf(session)) ?? "no customer address";
+  if (action === "resend") return { summary: `Resend the receipt of ${order} to ${customer}.` };
+  const details = [
+    ...(record?.emails.receipt === undefined ? [`receipt to ${customer}`] : []),
+    ...(deps.merchantEmail && record?.emails.notice === undefined
+      ? [`notice to ${maskEmail(deps.merchantEmail)}`]
+      : []),
+  ];
+  return { summary: `Retry ${order}: send what was not accepted before.`, details };
+}
+
+function formatRefund(record: LedgerRecord): string {
+  const refund = record.refund;
+  if (!refund || record.currency === null) return "-";
+  const amount = (value: number) => formatMoney(value, record.currency ?? "usd");
+  return `${amount(refund.amountRefunded)} of ${amount(refund.amount)}${refund.full ? " (full)" : " (partial)"}`;
 }
 
 function total(record: LedgerRecord): string {
@@ -148,19 +249,25 @@ function total(record: LedgerRecord): string {
     : "-";
 }
 
-function printTable(rows: { key: string; record: LedgerRecord }[], io: Io): void {
+function printTable(
+  rows: { key: string; record: LedgerRecord }[],
+  counts: Map<string, Record<string, number>>,
+  limit: number,
+  io: Io,
+): void {
   if (rows.length === 0) {
     io.out("No orders in the ledger yet.");
     return;
   }
   const lines = [
-    ["Created (UTC)", "Order", "State", "Total", "Items", "Session", "Reason"],
+    ["Created (UTC)", "Order", "State", "Total", "Items", "Downloads", "Session", "Reason"],
     ...rows.map(({ key, record }) => [
       new Date(record.createdAt).toISOString().slice(0, 19).replace("T", " "),
       record.sessionId ? orderNumber(record.sessionId) : "-",
       record.state,
       total(record),
       String(record.items.reduce((sum, item) => sum + item.quantity, 0)),
+      downloadsLine(record, counts.get(key), limit) || "-",
       record.sessionId ?? `(key ${key.slice(0, 12)}...)`,
       record.reason ?? "",
     ]),
@@ -175,8 +282,9 @@ function printTable(rows: { key: string; record: LedgerRecord }[], io: Io): void
     );
 }
 
-function describe(record: LedgerRecord): string {
-  const time = (ms: number | null) => (ms === null ? "-" : new Date(ms).toISOString());
+function describe(record: LedgerRecord, counts: Record<string, number> | undefined, limit: number): string {
+  const time = (ms: number | null | undefined) =>
+    ms === null || ms === undefined ? "-" : new Date(ms).toISOString();
   return [
     `Order      ${record.sessionId ? orderNumber(record.sessionId) : "-"}`,
     `Session    ${record.sessionId ?? "(no usable id)"}`,
@@ -184,9 +292,19 @@ function describe(record: LedgerRecord): string {
     `Total      ${total(record)}${record.livemode ? "" : " (test mode)"}`,
     `Items      ${record.items.map((item) => `${item.quantity} x ${item.name}`).join(", ") || "-"}`,
     `Customer   ${record.maskedEmail ?? "-"}`,
+    `Downloads  ${downloadsLine(record, counts, limit) || "-"}`,
+    ...(record.refund
+      ? [
+          `Refund     ${formatRefund(record)}${record.refund.revoked ? ", downloads cut" : ", downloads kept"}`,
+        ]
+      : []),
+    ...(record.dispute
+      ? [`Dispute    ${record.dispute.id}: ${record.dispute.status} (${record.dispute.reason})`]
+      : []),
     `Created    ${time(record.createdAt)}`,
     `Updated    ${time(record.updatedAt)} by ${record.by}`,
     `Fulfilled  ${time(record.fulfilledAt)}`,
+    `Resent     ${time(record.lastResentAt)}`,
     `Attempts   ${record.attempts}`,
     `Emails     ${
       Object.entries(record.emails)
@@ -201,7 +319,7 @@ const LOOKUP_PAGES = 20;
 const LOOKUP_PAGE_SIZE = 500;
 
 /** The Checkout Session whose order number this is, from the ledger (the number is a hash: it cannot be reversed). */
-async function findByOrderNumber(deps: ReconcileDeps, number: string): Promise<string | undefined> {
+async function findByOrderNumber(deps: Services, number: string): Promise<string | undefined> {
   let before: number | undefined;
   for (let page = 0; page < LOOKUP_PAGES; page++) {
     const rows = await deps.ledger.list({ limit: LOOKUP_PAGE_SIZE, ...(before !== undefined && { before }) });

@@ -1,6 +1,7 @@
 /**
- * `.linkshop/stack.json`: what a running `npm start` gives its functions, so `npm run doctor` can check the same
- * configuration. Written when the stack is up, removed when it stops; local secrets only (generated per run).
+ * `.linkshop/stack.json`: what a running `npm start` gives its functions, so every command (config.ts) runs with,
+ * and `npm run doctor` checks, the same configuration. Written when the stack is up, removed when it stops; local
+ * secrets only (generated per run).
  */
 import { readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -19,7 +20,7 @@ const recordSchema = v.object({
   functionEnv: v.record(v.string(), v.string()),
 });
 
-/** A running local stack as the doctor sees it. */
+/** A running local stack as the commands see it. */
 export type StackRecord = v.InferOutput<typeof recordSchema>;
 
 /** Writes the record, readable by its owner only (it holds the session's local secrets). */

@@ -1,15 +1,6 @@
 /** `npm run stripe:webhook`: one Stripe webhook endpoint for the site's function, created once, kept in shape. */
-import { parseArgs } from "node:util";
 import Stripe from "stripe";
-import {
-  CliError,
-  describeError,
-  type Env,
-  type Io,
-  readStripeAccess,
-  resolveSiteUrl,
-  stripeFor,
-} from "./kit.ts";
+import { CliError, defineCommand, EXIT, type Io, stripeTarget } from "./kit.ts";
 import { HANDLED_EVENTS, WEBHOOK_PATH } from "../order/events.ts";
 
 type EnabledEvent = Stripe.WebhookEndpointCreateParams.EnabledEvent;
@@ -83,77 +74,82 @@ Creates or updates the Stripe webhook endpoint <site URL>${WEBHOOK_PATH} for:
 Options:
   --site-url <url>   public site URL (default: SITE_URL, URL, http://localhost:8888)
   --dry-run          say what would change; change nothing
-  --live             allow a live key (sk_live_/rk_live_)
+  --live             with a live key (sk_live_/rk_live_): go ahead without asking (on a terminal you are asked
+                     after seeing the change; without one, a live key needs --live)
   -h, --help         show this help
 
 Environment: STRIPE_SECRET_KEY (required), STRIPE_API_BASE (optional).`;
 
-/** Runs the command; resolves to the process exit code. */
-export async function runStripeWebhook(argv: string[], env: Env, io: Io): Promise<number> {
-  try {
-    let options: { "site-url"?: string; "dry-run": boolean; live: boolean; help: boolean };
-    try {
-      options = parseArgs({
-        args: argv,
-        strict: true,
-        allowPositionals: false,
-        options: {
-          "site-url": { type: "string" },
-          "dry-run": { type: "boolean", default: false },
-          live: { type: "boolean", default: false },
-          help: { type: "boolean", short: "h", default: false },
-        },
-      }).values;
-    } catch (error) {
-      throw new CliError(`${describeError(error)}\n\n${USAGE}`, 2);
-    }
-    if (options.help) {
-      io.out(USAGE);
-      return 0;
-    }
-    const access = readStripeAccess(env, options.live);
-    const url = `${resolveSiteUrl(options["site-url"], env, access.live)}${WEBHOOK_PATH}`;
+/** `npm run stripe:webhook`. */
+export const stripeWebhookCommand = defineCommand({
+  usage: USAGE,
+  options: {
+    "site-url": { type: "string" },
+    "dry-run": { type: "boolean", default: false },
+    live: { type: "boolean", default: false },
+  },
+  async run(context) {
+    const { values, io } = context;
+    const dryRun = values["dry-run"];
+    const target = stripeTarget(context, {
+      siteUrl: values["site-url"],
+      live: values.live,
+      dryRun,
+      effect: "changes where Stripe sends the shop's orders",
+      action: "change the webhook endpoint",
+    });
+    const url = `${target.siteUrl}${WEBHOOK_PATH}`;
     // Stripe itself cannot reach a development machine; only a local emulator (STRIPE_API_BASE) can.
-    if (!access.apiBase && /^https?:\/\/(localhost|127\.|\[::1\])/.test(url)) {
+    if (!target.access.apiBase && /^https?:\/\/(localhost|127\.|\[::1\])/.test(url)) {
       throw new CliError(
         `Stripe cannot deliver events to ${url}. Pass --site-url with your public site (or set URL). ` +
           `To receive test events locally, run: stripe listen --events ${HANDLED_EVENTS.join(",")} --forward-to ${url}`,
+        EXIT.usage,
       );
     }
-    const outcome = await ensureWebhookEndpoint(stripeFor(access), url, {
-      dryRun: options["dry-run"],
-      warn: (message) => io.err(`warning: ${message}`),
-    });
-    const prefix = options["dry-run"] ? "Dry run: would have " : "";
-    switch (outcome.action) {
-      case "created":
-        io.out(`${prefix}${prefix ? "created" : "Created"} webhook endpoint ${outcome.id} for ${url}`);
-        io.out(`Events: ${HANDLED_EVENTS.join(", ")}`);
-        if (outcome.secret) {
-          // Stripe reveals the signing secret only in this response: print it once, with the next step.
-          io.out(
-            "Signing secret (Stripe shows it only now; store it as the function's STRIPE_WEBHOOK_SECRET):",
-          );
-          io.out(`  ${outcome.secret}`);
-          io.out(`Next: netlify env:set STRIPE_WEBHOOK_SECRET ${outcome.secret}`);
-        }
-        break;
-      case "updated":
-        io.out(
-          `${prefix}${prefix ? "updated" : "Updated"} webhook endpoint ${outcome.id} for ${url}: ${outcome.changes.join("; ")}`,
-        );
-        io.out(
-          "The signing secret is unchanged (Stripe reveals it only when an endpoint is created): keep your " +
-            "STRIPE_WEBHOOK_SECRET. To rotate it, roll the secret in the Stripe Dashboard.",
-        );
-        break;
-      case "unchanged":
-        io.out(`Webhook endpoint ${outcome.id} for ${url} is up to date; the signing secret is unchanged.`);
-        break;
+    const { consent, stripe: client } = target;
+    const warn = (message: string) => io.err(`warning: ${message}`);
+    if (consent.pending) {
+      const preview = await ensureWebhookEndpoint(client, url, { dryRun: true });
+      if (preview.action !== "unchanged") {
+        await consent.confirm({
+          summary: `${preview.action === "created" ? "Create" : "Update"} the webhook endpoint for ${url}:`,
+          details: preview.action === "created" ? [...HANDLED_EVENTS] : preview.changes,
+        });
+      }
     }
-    return 0;
-  } catch (error) {
-    io.err(describeError(error));
-    return error instanceof CliError ? error.exitCode : 1;
+    const outcome = await ensureWebhookEndpoint(client, url, { dryRun, warn });
+    report(outcome, url, dryRun, io);
+    return EXIT.ok;
+  },
+});
+
+function report(outcome: EndpointOutcome, url: string, dryRun: boolean, io: Io): void {
+  const prefix = dryRun ? "Dry run: would have " : "";
+  switch (outcome.action) {
+    case "created":
+      io.out(`${prefix}${prefix ? "created" : "Created"} webhook endpoint ${outcome.id} for ${url}`);
+      io.out(`Events: ${HANDLED_EVENTS.join(", ")}`);
+      if (outcome.secret) {
+        // Stripe reveals the signing secret only in this response: print it once, with the next step.
+        io.out(
+          "Signing secret (Stripe shows it only now; store it as the function's STRIPE_WEBHOOK_SECRET):",
+        );
+        io.out(`  ${outcome.secret}`);
+        io.out(`Next: netlify env:set STRIPE_WEBHOOK_SECRET ${outcome.secret}`);
+      }
+      break;
+    case "updated":
+      io.out(
+        `${prefix}${prefix ? "updated" : "Updated"} webhook endpoint ${outcome.id} for ${url}: ${outcome.changes.join("; ")}`,
+      );
+      io.out(
+        "The signing secret is unchanged (Stripe reveals it only when an endpoint is created): keep your " +
+          "STRIPE_WEBHOOK_SECRET. To rotate it, roll the secret in the Stripe Dashboard.",
+      );
+      break;
+    case "unchanged":
+      io.out(`Webhook endpoint ${outcome.id} for ${url} is up to date; the signing secret is unchanged.`);
+      break;
   }
 }

@@ -1,73 +1,23 @@
 /** catalog:sync and stripe:webhook against the Stripe emulator, through a proxy that counts what reaches it. */
 import { execFile } from "node:child_process";
 import { mkdtemp, readFile, symlink, writeFile } from "node:fs/promises";
-import { createServer, type Server } from "node:http";
+import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
-import Stripe from "stripe";
+import type Stripe from "stripe";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { runCatalogSync } from "../../src/commands/catalog-sync/command.ts";
-import { runStripeWebhook } from "../../src/commands/stripe-webhook.ts";
+import { createStripeClient } from "../../src/adapters/stripe.ts";
+import { catalogSyncCommand, runCatalogSync } from "../../src/commands/catalog-sync/command.ts";
+import { type Io, runCommand, type RunOptions } from "../../src/commands/kit.ts";
+import { stripeWebhookCommand } from "../../src/commands/stripe-webhook.ts";
 import { HANDLED_EVENTS } from "../../src/order/events.ts";
 import { type StripeEmulator, startStripeEmulator } from "../../dev/stripe-emulator/index.ts";
+import { type CountingProxy, emulatorClient, startCountingProxy } from "../support/stripe-emulator.ts";
 
 const SITE = "https://shop.example";
 const KEY = "sk_test_catalog_sync";
-
-/** Forwards every request to `target` and records method and path, so tests can count writes. */
-async function startCountingProxy(target: string): Promise<{
-  url: string;
-  requests: string[];
-  /** The next request whose `METHOD /path` starts with this is refused with a Stripe-shaped 400 (not retried). */
-  refuseNext: string | undefined;
-  close(): Promise<void>;
-}> {
-  const requests: string[] = [];
-  const server: Server = createServer(async (req, res) => {
-    const request = `${req.method} ${req.url?.split("?")[0]}`;
-    if (proxy.refuseNext && request.startsWith(proxy.refuseNext)) {
-      proxy.refuseNext = undefined;
-      res.writeHead(400, { "content-type": "application/json" });
-      res.end(
-        JSON.stringify({ error: { type: "invalid_request_error", message: "Refused by the test proxy." } }),
-      );
-      return;
-    }
-    requests.push(request);
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const headers = new Headers();
-    for (const [name, value] of Object.entries(req.headers)) {
-      if (typeof value === "string" && !["host", "connection", "content-length"].includes(name))
-        headers.set(name, value);
-    }
-    const upstream = await fetch(`${target}${req.url}`, {
-      method: req.method,
-      headers,
-      ...(chunks.length > 0 && { body: Buffer.concat(chunks) }),
-    });
-    const body = Buffer.from(await upstream.arrayBuffer());
-    res.writeHead(upstream.status, {
-      "content-type": upstream.headers.get("content-type") ?? "application/json",
-    });
-    res.end(body);
-  });
-  await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
-  const { port } = server.address() as AddressInfo;
-  const proxy = {
-    url: `http://127.0.0.1:${port}`,
-    requests,
-    refuseNext: undefined as string | undefined,
-    close: () =>
-      new Promise<void>((done) => {
-        server.close(() => done());
-        server.closeAllConnections();
-      }),
-  };
-  return proxy;
-}
 
 interface Run {
   code: number;
@@ -76,7 +26,7 @@ interface Run {
 }
 
 let emulator: StripeEmulator;
-let proxy: Awaited<ReturnType<typeof startCountingProxy>>;
+let proxy: CountingProxy;
 let dir: string;
 let stripe: Stripe;
 const env = () => ({ STRIPE_SECRET_KEY: KEY, STRIPE_API_BASE: proxy.url });
@@ -101,15 +51,44 @@ async function sync(
 async function webhook(
   args: string[] = [],
   environment: Record<string, string | undefined> = env(),
+  options: RunOptions = {},
 ): Promise<Run> {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await runStripeWebhook(["--site-url", SITE, ...args], environment, {
-    out: (line) => out.push(line),
-    err: (line) => err.push(line),
+  const code = await runCommand(stripeWebhookCommand, {
+    argv: ["--site-url", SITE, ...args],
+    env: environment,
+    io: { out: (line) => out.push(line), err: (line) => err.push(line) },
+    cwd: dir,
+    ...options,
   });
   return { code, out: out.join("\n"), err: err.join("\n") };
 }
+
+/** A terminal that answers the kit's question with `answer`, and what it was shown. */
+function terminal(answer: boolean) {
+  const shown: string[] = [];
+  const questions: string[] = [];
+  const io: Io = {
+    out: (line) => shown.push(line),
+    err: (line) => shown.push(line),
+    interactive: true,
+    confirm: async (question) => {
+      questions.push(question);
+      return answer;
+    },
+  };
+  return { io, shown, questions };
+}
+
+/**
+ * A live key as far as the commands can tell, while the client they get talks to the emulator (which accepts test
+ * keys only) with the test key.
+ */
+const LIVE_ENV = () => ({ STRIPE_SECRET_KEY: "sk_live_catalog_sync", STRIPE_API_BASE: proxy.url });
+const emulatedLive: RunOptions["connect"] = {
+  stripe: (access) => createStripeClient(KEY, access.apiBase),
+};
 
 type CatalogJson = { products: { id: string; price: { amount: number } }[] };
 const readCatalog = async (): Promise<CatalogJson> =>
@@ -132,8 +111,7 @@ beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), "linkshop-sync-"));
   await writeFile(join(dir, "catalog.json"), await readFile("catalog.json"));
   await symlink(resolve("public"), join(dir, "public"));
-  const base = new URL(emulator.url);
-  stripe = new Stripe(KEY, { host: base.hostname, port: base.port, protocol: "http" });
+  stripe = emulatorClient(emulator.url, { apiKey: KEY });
 });
 
 afterEach(async () => {
@@ -359,14 +337,73 @@ describe("npm run catalog:sync", () => {
     await expect(readFile(join(dir, "payment-links.json"))).rejects.toThrow(/ENOENT/);
   });
 
-  it("refuses a live key without --live before talking to Stripe", async () => {
+  it("refuses a live key without --live and without a terminal, before talking to Stripe", async () => {
     for (const key of ["sk_live_abc", "rk_live_abc"]) {
       const run = await sync([], { STRIPE_SECRET_KEY: key, STRIPE_API_BASE: proxy.url });
-      expect(run.code).toBe(1);
-      expect(run.err).toContain("Refusing to use a live Stripe key");
+      expect(run.code).toBe(2);
+      expect(run.err).toContain("Refusing to sync the catalog without a confirmation");
+      expect(run.err).toContain("the Stripe key is LIVE: this changes what real customers can buy");
       expect(run.err).not.toContain(key);
     }
     expect(proxy.requests).toEqual([]);
+    await expect(readFile(join(dir, "links.json"))).rejects.toThrow(/ENOENT/);
+  });
+
+  it("with a live key on a terminal, shows the plan, then applies it on yes", async () => {
+    const { io, shown, questions } = terminal(true);
+    const code = await runCommand(catalogSyncCommand, {
+      argv: ["--out", "links.json", "--site-url", SITE],
+      env: LIVE_ENV(),
+      io,
+      cwd: dir,
+      connect: emulatedLive,
+    });
+    expect(code, shown.join("\n")).toBe(0);
+    expect(questions).toEqual(["Go ahead?"]);
+    const asked = shown.indexOf("12 change(s) to the Stripe account:");
+    expect(shown[asked - 1]).toBe(
+      "Careful: the Stripe key is LIVE: this changes what real customers can buy.",
+    );
+    expect(shown[asked + 1]).toBe('  + create product field-notes ("Field Notes & Pencil Set")');
+    expect(writes()).toHaveLength(12);
+    expect(Object.keys(await readLinks())).toHaveLength(4);
+  });
+
+  it("with a live key on a terminal, answering no writes nothing, to Stripe or to disk", async () => {
+    const { io, shown } = terminal(false);
+    const code = await runCommand(catalogSyncCommand, {
+      argv: ["--out", "links.json", "--site-url", SITE],
+      env: LIVE_ENV(),
+      io,
+      cwd: dir,
+      connect: emulatedLive,
+    });
+    expect(code).toBe(1);
+    expect(shown.at(-1)).toBe("Answered no: nothing was done.");
+    expect(proxy.requests.length).toBeGreaterThan(0);
+    expect(writes()).toEqual([]);
+    await expect(readFile(join(dir, "links.json"))).rejects.toThrow(/ENOENT/);
+  });
+
+  it("--live applies with a live key without asking", async () => {
+    const { io, questions } = terminal(false);
+    const code = await runCommand(catalogSyncCommand, {
+      argv: ["--out", "links.json", "--site-url", SITE, "--live"],
+      env: LIVE_ENV(),
+      io,
+      cwd: dir,
+      connect: emulatedLive,
+    });
+    expect(code).toBe(0);
+    expect(questions).toEqual([]);
+    expect(writes()).toHaveLength(12);
+  });
+
+  it("reads STRIPE_SECRET_KEY and STRIPE_API_BASE from the project's .env", async () => {
+    await writeFile(join(dir, ".env"), `STRIPE_SECRET_KEY=${KEY}\nSTRIPE_API_BASE=${proxy.url}\n`);
+    const run = await sync([], {});
+    expect(run.code, run.err).toBe(0);
+    expect(writes()).toHaveLength(12);
   });
 
   it("with --live still insists on an https site URL", async () => {
@@ -374,13 +411,14 @@ describe("npm run catalog:sync", () => {
       STRIPE_SECRET_KEY: "sk_live_abc",
       STRIPE_API_BASE: proxy.url,
     });
-    expect(run).toMatchObject({ code: 1 });
-    expect(run.err).toContain("A live sync needs the public https site URL");
+    expect(run).toMatchObject({ code: 2 });
+    expect(run.err).toContain("A live Stripe key needs the public https site URL");
     expect(proxy.requests).toEqual([]);
   });
 
   it("names STRIPE_SECRET_KEY when it is missing, and lists catalog errors", async () => {
-    expect((await sync([], { STRIPE_API_BASE: proxy.url })).err).toMatch(/^Missing STRIPE_SECRET_KEY/);
+    const missing = await sync([], { STRIPE_API_BASE: proxy.url });
+    expect(missing).toMatchObject({ code: 2, err: "Missing STRIPE_SECRET_KEY (see .env.example)" });
     await writeFile(join(dir, "catalog.json"), JSON.stringify({ shop: {}, products: [] }));
     const run = await sync();
     expect(run.code).toBe(1);
@@ -388,16 +426,17 @@ describe("npm run catalog:sync", () => {
     expect(proxy.requests).toEqual([]);
   });
 
-  it("scripts/catalog-sync.ts exits non-zero on a live key", async () => {
+  it("scripts/catalog-sync.ts exits 2 on a live key without --live, outside a terminal", async () => {
     const result = await promisify(execFile)(
       process.execPath,
-      ["--import", "tsx", "scripts/catalog-sync.ts"],
+      ["--import", "tsx", "scripts/catalog-sync.ts", "--site-url", SITE],
       {
         env: { ...process.env, STRIPE_SECRET_KEY: "sk_live_from_script", STRIPE_API_BASE: proxy.url },
       },
     ).catch((error: { code: number; stderr: string }) => error);
-    expect("code" in result ? result.code : 0).toBe(1);
-    expect(result.stderr).toContain("Refusing to use a live Stripe key");
+    expect("code" in result ? result.code : 0).toBe(2);
+    expect(result.stderr).toContain("Refusing to sync the catalog without a confirmation");
+    expect(proxy.requests).toEqual([]);
   });
 });
 
@@ -447,17 +486,64 @@ describe("npm run stripe:webhook", () => {
 
   it("refuses a local site URL when talking to the real Stripe, which could not deliver there", async () => {
     const run = await webhook(["--site-url", "http://localhost:8888"], { STRIPE_SECRET_KEY: KEY });
-    expect(run.code).toBe(1);
+    expect(run.code).toBe(2);
     expect(run.err).toContain("Stripe cannot deliver events to http://localhost:8888/api/stripe-webhook");
     expect(run.err).toContain(
-      "stripe listen --events checkout.session.completed,checkout.session.async_payment_succeeded,checkout.session.async_payment_failed --forward-to http://localhost:8888/api/stripe-webhook",
+      `stripe listen --events ${HANDLED_EVENTS.join(",")} --forward-to http://localhost:8888/api/stripe-webhook`,
     );
   });
 
-  it("refuses a live key without --live", async () => {
+  it("refuses a live key without --live and without a terminal", async () => {
     const run = await webhook([], { STRIPE_SECRET_KEY: "sk_live_abc", STRIPE_API_BASE: proxy.url });
-    expect(run.code).toBe(1);
-    expect(run.err).toContain("Refusing to use a live Stripe key");
+    expect(run.code).toBe(2);
+    expect(run.err).toContain("Refusing to change the webhook endpoint without a confirmation");
     expect(proxy.requests).toEqual([]);
+  });
+
+  it("with a live key on a terminal, shows the endpoint it would create and creates it only on yes", async () => {
+    const no = terminal(false);
+    expect(
+      await runCommand(stripeWebhookCommand, {
+        argv: ["--site-url", SITE],
+        env: LIVE_ENV(),
+        io: no.io,
+        cwd: dir,
+        connect: emulatedLive,
+      }),
+    ).toBe(1);
+    expect(no.shown).toContain(`Create the webhook endpoint for ${url}:`);
+    expect(no.shown).toContain(`  ${HANDLED_EVENTS[0]}`);
+    expect(writes()).toEqual([]);
+
+    const yes = terminal(true);
+    expect(
+      await runCommand(stripeWebhookCommand, {
+        argv: ["--site-url", SITE],
+        env: LIVE_ENV(),
+        io: yes.io,
+        cwd: dir,
+        connect: emulatedLive,
+      }),
+    ).toBe(0);
+    expect(await endpoints()).toHaveLength(1);
+
+    // Nothing to change: nothing to ask.
+    const again = terminal(false);
+    expect(
+      await runCommand(stripeWebhookCommand, {
+        argv: ["--site-url", SITE],
+        env: LIVE_ENV(),
+        io: again.io,
+        cwd: dir,
+        connect: emulatedLive,
+      }),
+    ).toBe(0);
+    expect(again.questions).toEqual([]);
+  });
+
+  it("--live changes a live endpoint without asking", async () => {
+    const run = await webhook(["--live"], LIVE_ENV(), { connect: emulatedLive, io: terminal(false).io });
+    expect(run.code).toBe(0);
+    expect(await endpoints()).toHaveLength(1);
   });
 });

@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import { type ServerType, serve } from "@hono/node-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createStripeClient } from "../../src/adapters/stripe.ts";
-import { webhookFromEnv } from "../../src/app.ts";
+import { webhookFromEnv } from "../../src/app/webhook.ts";
 import { runCatalogSync } from "../../src/commands/catalog-sync/command.ts";
 import { ensureWebhookEndpoint } from "../../src/commands/stripe-webhook.ts";
 import {
@@ -25,13 +25,14 @@ import {
   checkWebhookSignature,
   type DoctorContext,
 } from "../../src/commands/doctor/checks.ts";
-import { runDoctor } from "../../src/commands/doctor/command.ts";
-import { type Outbox, startOutbox } from "../../dev/outbox.ts";
+import { doctorCommand } from "../../src/commands/doctor/command.ts";
+import { runCommand } from "../../src/commands/kit.ts";
+import { type LocalServices, startLocalServices } from "../../dev/local-services.ts";
 import { freePort } from "../../dev/ports.ts";
 import { writeStackRecord } from "../../src/commands/stack-record.ts";
-import { type StripeEmulator, startStripeEmulator } from "../../dev/stripe-emulator/index.ts";
-import { startUpstashBridge, type UpstashBridge } from "../../dev/upstash-bridge.ts";
+import type { StripeEmulator } from "../../dev/stripe-emulator/index.ts";
 import { redisBackend } from "../support/redis.ts";
+import { emulatorClient } from "../support/stripe-emulator.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const KEY = "sk_test_doctor";
@@ -39,9 +40,8 @@ const SECRET = "whsec_doctor_secret";
 const RESEND_KEY = "re_doctor_key";
 const PUBLIC_SITE = "https://shop.example";
 
+let services: LocalServices;
 let emulator: StripeEmulator;
-let bridge: UpstashBridge;
-let outbox: Outbox;
 let fn: ServerType;
 let functionSite: string;
 let work: string;
@@ -65,26 +65,13 @@ function context(overrides: Partial<DoctorContext> = {}): DoctorContext {
 
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), "linkshop-doctor-"));
-  [emulator, bridge, outbox] = await Promise.all([
-    startStripeEmulator({ port: 0 }),
-    startUpstashBridge({ token: "doctor-token", port: 0, backend: redisBackend, onWarning: () => {} }),
-    startOutbox({
-      port: 0,
-      dir: join(work, "outbox"),
-      apiKey: RESEND_KEY,
-      verifiedDomains: ["shop.example"],
-    }),
-  ]);
-  env = {
-    STRIPE_SECRET_KEY: KEY,
-    STRIPE_WEBHOOK_SECRET: SECRET,
-    STRIPE_API_BASE: emulator.url,
-    UPSTASH_REDIS_REST_URL: bridge.url,
-    UPSTASH_REDIS_REST_TOKEN: bridge.token,
-    RESEND_API_KEY: RESEND_KEY,
-    RESEND_BASE_URL: outbox.url,
-    EMAIL_FROM: "Fern & Fig <orders@shop.example>",
-  };
+  services = await startLocalServices({
+    redisBackend,
+    // Like a Resend account that requires its key and whose sending domain is verified.
+    outbox: { apiKey: RESEND_KEY, verifiedDomains: ["shop.example"] },
+    env: { STRIPE_SECRET_KEY: KEY, STRIPE_WEBHOOK_SECRET: SECRET },
+  });
+  ({ stripe: emulator, env } = services);
   // The webhook function, as netlify dev would serve it, with the configuration above.
   const handle = webhookFromEnv(env, () => {});
   fn = serve({ fetch: (req) => handle(req), port: 0, hostname: "127.0.0.1" });
@@ -98,7 +85,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await new Promise<void>((resolve) => fn?.close(() => resolve()));
-  await Promise.all([emulator?.close(), bridge?.close(), outbox?.close()]);
+  await services?.stop();
   await rm(work, { recursive: true, force: true });
 });
 
@@ -221,7 +208,7 @@ describe("Links file and Payment Links", () => {
 
 describe("Webhook endpoint", () => {
   const url = `${PUBLIC_SITE}/api/stripe-webhook`;
-  const stripe = () => createStripeClient(KEY, new URL(emulator.url));
+  const stripe = () => emulatorClient(emulator.url, { apiKey: KEY });
 
   it("fails when there is none, then passes once stripe:webhook created it", async () => {
     const site = context({ siteUrl: PUBLIC_SITE });
@@ -239,12 +226,12 @@ describe("Webhook endpoint", () => {
     const site = context({ siteUrl: PUBLIC_SITE });
     const { id } = await ensureWebhookEndpoint(stripe(), url);
     await stripe().webhookEndpoints.update(id, {
-      enabled_events: ["checkout.session.completed", "charge.refunded"],
+      enabled_events: ["checkout.session.completed", "customer.created"],
     });
     const events = await checkWebhookEndpoint(site);
     expect(events.status).toBe("fail");
     expect(events.detail).toContain("misses checkout.session.async_payment_succeeded");
-    expect(events.detail).toContain("also sends charge.refunded");
+    expect(events.detail).toContain("also sends customer.created");
 
     await ensureWebhookEndpoint(stripe(), url);
     await stripe().webhookEndpoints.update(id, { disabled: true });
@@ -311,6 +298,7 @@ describe("npm run doctor", () => {
     const dir = await mkdtemp(join(work, "project-"));
     await copyFile(join(ROOT, "catalog.json"), join(dir, "catalog.json"));
     await symlink(join(ROOT, "public"), join(dir, "public"));
+    await symlink(join(ROOT, "downloads"), join(dir, "downloads"));
     if (options.dotenv) {
       const lines = Object.entries(options.dotenv).map(([name, value]) => `${name}="${value}"`);
       await writeFile(join(dir, ".env"), `${lines.join("\n")}\n`);
@@ -329,14 +317,17 @@ describe("npm run doctor", () => {
 
   async function doctor(cwd: string, argv: string[], processEnv: Record<string, string> = {}) {
     const out: string[] = [];
-    const code = await runDoctor(argv, processEnv, { out: (l) => out.push(l), err: (l) => out.push(l) }, cwd);
+    const io = { out: (line: string) => out.push(line), err: (line: string) => out.push(line) };
+    const code = await runCommand(doctorCommand, { argv, env: processEnv, io, cwd });
     return { code, out: out.join("\n") };
   }
 
   it("exits 0 with the running stack's configuration and no .env", async () => {
     const cwd = await project({ stack: env });
     const { code, out } = await doctor(cwd, ["--url", functionSite]);
-    expect(out).toContain("the running npm start");
+    expect(out).toContain(
+      `Checking the configuration from the environment, over the running npm start (${functionSite}), for ${functionSite}:`,
+    );
     expect(out).not.toContain("FAIL");
     expect(code).toBe(0);
   });
@@ -364,6 +355,17 @@ describe("npm run doctor", () => {
     const { code, out } = await doctor(cwd, ["--url", functionSite]);
     expect(out).not.toContain("the running npm start");
     expect(code).toBe(0);
+  });
+
+  it("exits 2 on a malformed --url and prints its usage for --help, checking nothing", async () => {
+    const cwd = await project({ stack: env });
+    const wrong = await doctor(cwd, ["--url", "shop.example"]);
+    expect(wrong.code).toBe(2);
+    expect(wrong.out).toBe('--url must be an http(s) URL, got "shop.example"');
+    const help = await doctor(cwd, ["--help"]);
+    expect(help.code).toBe(0);
+    expect(help.out).toMatch(/^Usage: npm run doctor/);
+    expect(help.out).not.toContain("Checking");
   });
 
   it("exits 1 naming every missing variable when nothing is configured", async () => {

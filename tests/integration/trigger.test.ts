@@ -1,11 +1,24 @@
 // `npm run trigger` against a real Stripe emulator that delivers to a local receiver checking every signature.
-import { createServer, type Server } from "node:http";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import Stripe from "stripe";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type StripeEmulator, startStripeEmulator } from "../../dev/stripe-emulator/index.ts";
-import { runTrigger, type TriggerTiming } from "../../dev/trigger.ts";
-import { emulatorClient } from "../support/stripe-emulator.ts";
+import { type TriggerTiming, triggerCommand } from "../../dev/trigger.ts";
+import { runCommand } from "../../src/commands/kit.ts";
+import { HANDLED_EVENTS } from "../../src/order/events.ts";
+import { writeStackRecord } from "../../src/commands/stack-record.ts";
+import { freePort } from "../../dev/ports.ts";
+import {
+  type Answer,
+  emulatorClient,
+  type ReceivedEvent,
+  type Receiver,
+  startReceiver,
+} from "../support/stripe-emulator.ts";
 
 const SECRET = "whsec_trigger_tests";
 // Ceilings for the command's own polling, never reached when things work; the emulator settles delayed payments
@@ -16,95 +29,40 @@ const TIMING: Partial<TriggerTiming> = {
   pollIntervalMs: 10,
 };
 
-interface ReceivedEvent {
-  id: string;
-  type: string;
-  object: Stripe.Checkout.Session;
-}
-
-interface SigningReceiver {
-  url: string;
-  /** Events whose Stripe-Signature verified, in arrival order. */
-  events: ReceivedEvent[];
-  /** Requests refused for a missing or wrong signature. */
-  rejected: number;
-  close(): Promise<void>;
-}
-
-/** How the receiver answers a verified event; `earlier` counts previous arrivals of the same event id. */
-type Answer = (event: ReceivedEvent, earlier: number) => number;
-
-/** A webhook endpoint that verifies signatures with the stripe SDK: 400 when invalid, else what `answer` says. */
-async function startSigningReceiver(answer: Answer = () => 200): Promise<SigningReceiver> {
-  const verifier = new Stripe("sk_test_receiver");
-  const receiver: SigningReceiver = { url: "", events: [], rejected: 0, close: async () => {} };
-  const server: Server = createServer(async (request, response) => {
-    const chunks: Buffer[] = [];
-    for await (const chunk of request) chunks.push(chunk as Buffer);
-    try {
-      const event = await verifier.webhooks.constructEventAsync(
-        Buffer.concat(chunks).toString("utf8"),
-        request.headers["stripe-signature"] ?? "",
-        SECRET,
-      );
-      const received = {
-        id: event.id,
-        type: event.type,
-        object: event.data.object as Stripe.Checkout.Session,
-      };
-      const earlier = receiver.events.filter((other) => other.id === event.id).length;
-      receiver.events.push(received);
-      response.writeHead(answer(received, earlier)).end();
-    } catch {
-      receiver.rejected += 1;
-      response.writeHead(400).end();
-    }
-  });
-  await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
-  receiver.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/stripe-webhook`;
-  receiver.close = () =>
-    new Promise<void>((done) => {
-      server.close(() => done());
-      server.closeAllConnections();
-    });
-  return receiver;
-}
-
 interface Run {
   code: number;
   out: string;
   err: string;
 }
 
-async function trigger(args: string[], env: Record<string, string | undefined>): Promise<Run> {
+// A project folder of its own: no .env or npm start record of the checkout leaks into these runs.
+const project = mkdtempSync(join(tmpdir(), "linkshop-trigger-"));
+afterAll(() => rmSync(project, { recursive: true, force: true }));
+
+async function trigger(
+  args: string[],
+  env: Record<string, string | undefined>,
+  timing: Partial<TriggerTiming> = TIMING,
+): Promise<Run> {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await runTrigger(
-    args,
+  const code = await runCommand(triggerCommand(timing), {
+    argv: args,
     env,
-    { out: (line) => out.push(line), err: (line) => err.push(line) },
-    TIMING,
-  );
+    io: { out: (line) => out.push(line), err: (line) => err.push(line) },
+    cwd: project,
+  });
   return { code, out: out.join("\n"), err: err.join("\n") };
-}
-
-/** A port nothing listens on: bound once by the OS, then released. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((done) => server.close(() => done()));
-  return port;
 }
 
 describe("npm run trigger on the Stripe emulator", () => {
   let emulator: StripeEmulator;
-  let receiver: SigningReceiver;
+  let receiver: Receiver;
   let stripe: Stripe;
   const env = () => ({ STRIPE_API_BASE: emulator.url });
 
   beforeEach(async () => {
-    receiver = await startSigningReceiver();
+    receiver = await startReceiver({ secret: SECRET });
     emulator = await startStripeEmulator({
       port: 0,
       webhook: { url: receiver.url, secret: SECRET },
@@ -221,7 +179,7 @@ describe("npm run trigger on the Stripe emulator", () => {
   async function restartWith(answer: Answer): Promise<void> {
     await emulator.close();
     await receiver.close();
-    receiver = await startSigningReceiver(answer);
+    receiver = await startReceiver({ secret: SECRET, answer });
     emulator = await startStripeEmulator({
       webhook: { url: receiver.url, secret: SECRET },
       retryDelaysMs: [5, 5],
@@ -260,18 +218,11 @@ describe("npm run trigger on the Stripe emulator", () => {
       webhook: { url: `http://127.0.0.1:${(silent.address() as AddressInfo).port}/`, secret: SECRET },
     });
     try {
-      const out: string[] = [];
-      const err: string[] = [];
-      const code = await runTrigger(
-        ["checkout.session.completed"],
-        env(),
-        { out: (line) => out.push(line), err: (line) => err.push(line) },
-        { ...TIMING, deliveryTimeoutMs: 300 },
-      );
+      const run = await trigger(["checkout.session.completed"], env(), { ...TIMING, deliveryTimeoutMs: 300 });
 
-      expect(code).toBe(1);
-      expect(out.filter((line) => line.includes("attempt"))).toEqual([]);
-      expect(err.join("\n")).toMatch(
+      expect(run.code).toBe(1);
+      expect(run.out.split("\n").filter((line) => line.includes("attempt"))).toEqual([]);
+      expect(run.err).toMatch(
         /The webhook has not accepted evt_\w+ within 0\.3 s; the emulator keeps retrying/,
       );
     } finally {
@@ -311,7 +262,7 @@ describe("npm run trigger without an emulator", () => {
 
       expect(run.code).toBe(0);
       expect(run.out).toContain(
-        "stripe listen --events checkout.session.completed,checkout.session.async_payment_succeeded,checkout.session.async_payment_failed --forward-to localhost:8888/api/stripe-webhook",
+        `stripe listen --events ${HANDLED_EVENTS.join(",")} --forward-to localhost:8888/api/stripe-webhook`,
       );
       expect(run.out).toContain("stripe trigger checkout.session.completed --override price:currency=jpy");
       expect(run.out).toContain("--items 3: the CLI's fixture has one line item");
@@ -331,7 +282,7 @@ describe("npm run trigger without an emulator", () => {
 
     expect(run.code).toBe(0);
     expect(run.out).toContain(
-      "stripe listen --events checkout.session.completed,checkout.session.async_payment_succeeded,checkout.session.async_payment_failed --forward-to localhost:9999/api/stripe-webhook",
+      `stripe listen --events ${HANDLED_EVENTS.join(",")} --forward-to localhost:9999/api/stripe-webhook`,
     );
     expect(run.out).toContain(
       "stripe trigger checkout.session.async_payment_failed --override payment_method:billing_details.email=a@b.example",
@@ -357,6 +308,48 @@ describe("npm run trigger without an emulator", () => {
     expect(run.code).toBe(2);
     expect(run.err).toContain(message);
     expect(run.out).toBe("");
+  });
+
+  it("--help prints the usage and exits 0", async () => {
+    const run = await trigger(["--help"], {});
+    expect(run.code).toBe(0);
+    expect(run.out).toMatch(/^Usage: npm run trigger -- <event> \[options\]/);
+    expect(run.err).toBe("");
+  });
+
+  it("exits 2 on a malformed STRIPE_API_BASE, a configuration problem", async () => {
+    const run = await trigger(["checkout.session.completed"], { STRIPE_API_BASE: "localhost:12111" });
+    expect(run.code).toBe(2);
+    expect(run.err).toBe('STRIPE_API_BASE must be an http(s) URL, got "localhost:12111"');
+  });
+
+  it("reads a running npm start's configuration, under the environment's", async () => {
+    const stackRoot = join(project, "stack");
+    mkdirSync(join(stackRoot, ".linkshop"), { recursive: true });
+    await writeStackRecord(join(stackRoot, ".linkshop"), {
+      pid: process.pid,
+      shopUrl: "http://localhost:9999",
+      functionEnv: { STRIPE_SECRET_KEY: "sk_test_from_stack", LINKSHOP_PORT: "9999" },
+    });
+    const run = async (env: Record<string, string>) => {
+      const out: string[] = [];
+      const code = await runCommand(triggerCommand(TIMING), {
+        argv: ["checkout.session.completed"],
+        env,
+        io: { out: (line) => out.push(line), err: (line) => out.push(line) },
+        cwd: stackRoot,
+      });
+      return { code, out: out.join("\n") };
+    };
+    // The stack's real-Stripe key: the Stripe CLI advice, for the stack's port.
+    const fromStack = await run({});
+    expect(fromStack.code).toBe(0);
+    expect(fromStack.out).toContain("--forward-to localhost:9999/api/stripe-webhook");
+    // The environment wins: an emulator nobody runs at this port.
+    const port = await freePort();
+    const fromEnv = await run({ STRIPE_API_BASE: `http://127.0.0.1:${port}` });
+    expect(fromEnv.code).toBe(1);
+    expect(fromEnv.out).toContain(`No Stripe emulator at http://127.0.0.1:${port}`);
   });
 
   it("lists the supported events when the event is unknown", async () => {

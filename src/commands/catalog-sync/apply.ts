@@ -17,6 +17,9 @@ import type {
 const PAGE_SIZE = 100;
 
 type AllowedCountry = Stripe.PaymentLinkCreateParams.ShippingAddressCollection.AllowedCountry;
+type ProductCreate = Extract<SyncStep, { kind: "create_product" }>["fields"];
+type ProductUpdate = Extract<SyncStep, { kind: "update_product" }>["fields"];
+type PriceCreate = Extract<SyncStep, { kind: "create_price" }>;
 
 function toProductState(product: Stripe.Product, linkshopId: string): ProductState {
   return {
@@ -32,15 +35,8 @@ function toProductState(product: Stripe.Product, linkshopId: string): ProductSta
 }
 
 function toPriceState(price: Stripe.Price, productId: string): PriceState {
-  return {
-    id: price.id,
-    productId,
-    active: price.active,
-    unitAmount: price.unit_amount,
-    currency: price.currency,
-    lookupKey: price.lookup_key,
-    recurring: price.type === "recurring",
-  };
+  const { id, active, currency, unit_amount: unitAmount, lookup_key: lookupKey } = price;
+  return { id, productId, active, unitAmount, currency, lookupKey, recurring: price.type === "recurring" };
 }
 
 function toLinkState(link: Stripe.PaymentLink, linkshopId: string, items: Stripe.LineItem[]): LinkState {
@@ -225,77 +221,82 @@ export async function applyPlan(
   }
   return linksSoFar();
 
+  /** Applies one step; resolves to the id of the object it created or changed. */
   async function applyStep(step: SyncStep): Promise<string> {
-    let objectId: string;
     switch (step.kind) {
       case "create_product": {
-        const product = await stripe.products.create({
-          name: step.fields.name,
-          description: step.fields.description,
-          images: step.fields.images,
-          metadata: step.fields.metadata,
-        });
-        createdProducts.set(step.catalogId, product.id);
-        objectId = product.id;
-        break;
+        const product = await stripe.products.create(productCreateParams(step.fields));
+        return remember(createdProducts, step.catalogId, product.id);
       }
-      case "update_product": {
-        const { fields } = step;
-        await stripe.products.update(step.productId, {
-          ...(fields.active && { active: true }),
-          ...(fields.name !== undefined && { name: fields.name }),
-          ...(fields.description !== undefined && { description: fields.description }),
-          // Stripe clears a list when sent an empty string.
-          ...(fields.images !== undefined && { images: fields.images.length > 0 ? fields.images : "" }),
-          ...(fields.metadata !== undefined && { metadata: fields.metadata }),
-        });
-        objectId = step.productId;
-        break;
-      }
+      case "update_product":
+        return updated(stripe.products, step.productId, productUpdateParams(step.fields));
       case "archive_product":
-        await stripe.products.update(step.productId, { active: false });
-        objectId = step.productId;
-        break;
+        return updated(stripe.products, step.productId, { active: false });
       case "create_price": {
-        const price = await stripe.prices.create({
-          product: resolve(step.product, createdProducts, "product"),
-          currency: step.currency,
-          unit_amount: step.amount,
-          lookup_key: step.lookupKey,
-          // Lookup keys are unique per account: take the key over from a stray price (e.g. on a duplicate product).
-          transfer_lookup_key: true,
-          metadata: { [SHOP_MARKER]: step.catalogId },
-        });
-        createdPrices.set(step.catalogId, price.id);
-        objectId = price.id;
-        break;
+        const productId = resolve(step.product, createdProducts, "product");
+        const price = await stripe.prices.create(priceCreateParams(step, productId));
+        return remember(createdPrices, step.catalogId, price.id);
       }
       case "reactivate_price":
-        await stripe.prices.update(step.priceId, { active: true });
-        objectId = step.priceId;
-        break;
       case "archive_price":
-        await stripe.prices.update(step.priceId, { active: false });
-        objectId = step.priceId;
-        break;
+        return updated(stripe.prices, step.priceId, { active: step.kind === "reactivate_price" });
       case "create_link": {
         const priceId = resolve(step.price, createdPrices, "price");
         const link = await stripe.paymentLinks.create(
           linkCreateParams(step.settings, priceId, step.catalogId),
         );
+        // Later steps need the link's URL (the links file), the caller its id.
         createdLinks.set(step.catalogId, link.url);
-        objectId = link.id;
-        break;
+        return link.id;
       }
       case "update_link":
-        await stripe.paymentLinks.update(step.linkId, linkUpdateParams(step.update));
-        objectId = step.linkId;
-        break;
+        return updated(stripe.paymentLinks, step.linkId, linkUpdateParams(step.update));
       case "deactivate_link":
-        await stripe.paymentLinks.update(step.linkId, { active: false });
-        objectId = step.linkId;
-        break;
+        return updated(stripe.paymentLinks, step.linkId, { active: false });
     }
-    return objectId;
   }
+}
+
+/** Notes the id a step created for the steps after it that refer to it; returns the id. */
+function remember(created: Map<string, string>, catalogId: string, id: string): string {
+  created.set(catalogId, id);
+  return id;
+}
+
+/** Updates one existing object; resolves to its id. */
+async function updated<P>(
+  resource: { update(id: string, params: P): Promise<unknown> },
+  id: string,
+  params: P,
+): Promise<string> {
+  await resource.update(id, params);
+  return id;
+}
+
+function productCreateParams(fields: ProductCreate): Stripe.ProductCreateParams {
+  const { name, description, images, metadata } = fields;
+  return { name, description, images, metadata };
+}
+
+function priceCreateParams(step: PriceCreate, productId: string): Stripe.PriceCreateParams {
+  return {
+    product: productId,
+    currency: step.currency,
+    unit_amount: step.amount,
+    lookup_key: step.lookupKey,
+    // Lookup keys are unique per account: take the key over from a stray price (e.g. on a duplicate product).
+    transfer_lookup_key: true,
+    metadata: { [SHOP_MARKER]: step.catalogId },
+  };
+}
+
+function productUpdateParams(fields: ProductUpdate): Stripe.ProductUpdateParams {
+  return {
+    ...(fields.active && { active: true }),
+    ...(fields.name !== undefined && { name: fields.name }),
+    ...(fields.description !== undefined && { description: fields.description }),
+    // Stripe clears a list when sent an empty string.
+    ...(fields.images !== undefined && { images: fields.images.length > 0 ? fields.images : "" }),
+    ...(fields.metadata !== undefined && { metadata: fields.metadata }),
+  };
 }

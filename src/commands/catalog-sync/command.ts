@@ -1,16 +1,17 @@
 /** `npm run catalog:sync`: makes Stripe match catalog.json and writes the Payment Link file the site build reads. */
 import { dirname, isAbsolute, join, relative, resolve } from "node:path";
-import { parseArgs } from "node:util";
 import { ApplyError, applyPlan, readStripeState } from "./apply.ts";
 import { DEPLOYED_LINKS_PATH } from "../../site/build.ts";
 import {
   CliError,
+  DEFAULT_SITE_URL,
+  defineCommand,
   describeError,
   type Env,
+  EXIT,
   type Io,
-  readStripeAccess,
-  resolveSiteUrl,
-  stripeFor,
+  runCommand,
+  stripeTarget,
 } from "../kit.ts";
 import {
   DEFAULT_LINKS_FILE,
@@ -18,7 +19,7 @@ import {
   readPaymentLinks,
   writePaymentLinks,
 } from "../../site/links-file.ts";
-import { CatalogError, loadCatalog } from "../../shop/catalog.ts";
+import { type Catalog, CatalogError, loadCatalog } from "../../shop/catalog.ts";
 import { describeStep, planSync } from "./plan.ts";
 
 /** Where links of a local emulator go, so they never land in the committed file. */
@@ -36,8 +37,9 @@ Options:
                       unused prices and removed products
   --deployed <src>    for --prune: the deployed links file, a URL or a path
                       (default: <site URL>/${DEPLOYED_LINKS_PATH}, published by the build)
-  --live              allow a live key (sk_live_/rk_live_)
-  --site-url <url>    public site URL for the after-payment redirect (default: SITE_URL, URL, ${"http://localhost:8888"})
+  --live              with a live key (sk_live_/rk_live_): apply without asking (on a terminal you are asked
+                      after seeing the plan; without one, a live key needs --live)
+  --site-url <url>    public site URL for the after-payment redirect (default: SITE_URL, URL, ${DEFAULT_SITE_URL})
   --catalog <file>    catalog to read (default: catalog.json)
   --out <file>        where to write the links (default: ${DEFAULT_LINKS_FILE}; ${LOCAL_LINKS_FILE} when
                       STRIPE_API_BASE points at an emulator)
@@ -45,46 +47,39 @@ Options:
 
 Environment: STRIPE_SECRET_KEY (required), STRIPE_API_BASE (optional, e.g. a local emulator).`;
 
-function parse(argv: string[]) {
+async function readCatalog(path: string, label: string): Promise<Catalog> {
   try {
-    return parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        "dry-run": { type: "boolean", default: false },
-        prune: { type: "boolean", default: false },
-        deployed: { type: "string" },
-        live: { type: "boolean", default: false },
-        "site-url": { type: "string" },
-        catalog: { type: "string", default: "catalog.json" },
-        out: { type: "string" },
-        help: { type: "boolean", short: "h", default: false },
-      },
-    }).values;
+    return await loadCatalog(path, { siteDir: join(dirname(path), "public") });
   } catch (error) {
-    throw new CliError(`${describeError(error)}\n\n${USAGE}`, 2);
+    if (error instanceof CatalogError) throw new CliError(error.message);
+    throw new CliError(`Cannot read the catalog ${label}: ${describeError(error)}`);
   }
 }
 
-/** Runs the command; resolves to the process exit code. Paths are relative to `cwd`. */
-export async function runCatalogSync(argv: string[], env: Env, io: Io, cwd = process.cwd()): Promise<number> {
-  try {
-    const options = parse(argv);
-    if (options.help) {
-      io.out(USAGE);
-      return 0;
-    }
-    const catalogPath = resolve(cwd, options.catalog);
-    const catalog = await loadCatalog(catalogPath, { siteDir: join(dirname(catalogPath), "public") }).catch(
-      (error: unknown) => {
-        if (error instanceof CatalogError) throw new CliError(error.message);
-        throw new CliError(`Cannot read the catalog ${options.catalog}: ${describeError(error)}`);
-      },
-    );
-    const access = readStripeAccess(env, options.live);
-    const siteUrl = resolveSiteUrl(options["site-url"], env, access.live);
-    const stripe = stripeFor(access);
+/** `npm run catalog:sync`; paths are relative to the project folder. */
+export const catalogSyncCommand = defineCommand({
+  usage: USAGE,
+  options: {
+    "dry-run": { type: "boolean", default: false },
+    prune: { type: "boolean", default: false },
+    deployed: { type: "string" },
+    live: { type: "boolean", default: false },
+    "site-url": { type: "string" },
+    catalog: { type: "string", default: "catalog.json" },
+    out: { type: "string" },
+  },
+  async run(context) {
+    const { values: options, io, cwd } = context;
+    const dryRun = options["dry-run"];
+    const { access, siteUrl, consent, stripe } = stripeTarget(context, {
+      siteUrl: options["site-url"],
+      live: options.live,
+      dryRun,
+      effect: "changes what real customers can buy",
+      action: "sync the catalog",
+    });
+    const outFile = chooseOutFile(options.out, access.apiBase, cwd);
+    const catalog = await readCatalog(resolve(cwd, options.catalog), options.catalog);
 
     const mode = access.live ? "LIVE" : "test";
     const target = access.apiBase ? ` at ${access.apiBase.origin}` : "";
@@ -92,8 +87,6 @@ export async function runCatalogSync(argv: string[], env: Env, io: Io, cwd = pro
       `Syncing ${catalog.products.length} products from ${options.catalog} to Stripe (${mode} mode${target}).`,
     );
     io.out(`After payment, customers return to ${siteUrl}/thanks`);
-
-    const outFile = chooseOutFile(options.out, access.apiBase, cwd);
     const outPath = resolve(cwd, outFile);
     if (outFile !== (options.out ?? DEFAULT_LINKS_FILE)) {
       io.out(
@@ -116,11 +109,17 @@ export async function runCatalogSync(argv: string[], env: Env, io: Io, cwd = pro
     for (const warning of plan.warnings) io.err(`warning: ${warning}`);
 
     if (plan.steps.length === 0) io.out(`Stripe already matches ${options.catalog}: nothing to change.`);
-    if (options["dry-run"]) {
+    if (dryRun) {
       for (const step of plan.steps) io.out(describeStep(step));
       if (plan.steps.length > 0)
         io.out(`Dry run: ${plan.steps.length} change(s) planned; nothing was written.`);
-      return 0;
+      return EXIT.ok;
+    }
+    if (plan.steps.length > 0) {
+      await consent.confirm({
+        summary: `${plan.steps.length} change(s) to the Stripe account:`,
+        details: plan.steps.map(describeStep),
+      });
     }
 
     let links: PaymentLinks;
@@ -141,11 +140,10 @@ export async function runCatalogSync(argv: string[], env: Env, io: Io, cwd = pro
     const count = Object.keys(links).length;
     io.out(`${wrote ? "Wrote" : "Unchanged:"} ${count} payment link(s) in ${outFile}`);
     if (failure) {
-      io.err(
+      throw new CliError(
         `Stopped after ${failure.applied} of ${plan.steps.length} change(s): ${describeStep(failure.step)} failed: ` +
           `${describeError(failure.cause)}. ${outFile} names the links that exist; run the sync again to finish.`,
       );
-      return 1;
     }
     if (plan.retained.length > 0) {
       io.out(
@@ -160,11 +158,16 @@ export async function runCatalogSync(argv: string[], env: Env, io: Io, cwd = pro
         `Next: commit ${DEFAULT_LINKS_FILE}; the site build (npm run build) reads it, no Stripe key needed.`,
       );
     }
-    return 0;
-  } catch (error) {
-    io.err(describeError(error));
-    return error instanceof CliError ? error.exitCode : 1;
-  }
+    return EXIT.ok;
+  },
+});
+
+/**
+ * Runs the sync with `env` as the process environment and `cwd` as the project folder (`.env` and a running
+ * npm start's record there still fill in what `env` leaves unset); resolves to the exit code.
+ */
+export function runCatalogSync(argv: string[], env: Env, io: Io, cwd = process.cwd()): Promise<number> {
+  return runCommand(catalogSyncCommand, { argv, env, io, cwd });
 }
 
 /**
@@ -180,7 +183,7 @@ function chooseOutFile(flag: string | undefined, apiBase: URL | undefined, cwd: 
     throw new CliError(
       `Refusing to write links of the local emulator at ${apiBase.origin} into ${DEFAULT_LINKS_FILE}: deployed, ` +
         `they would be broken Buy buttons. Leave out --out (they go to ${LOCAL_LINKS_FILE}) or pick another file.`,
-      2,
+      EXIT.usage,
     );
   }
   return flag;

@@ -11,9 +11,9 @@ import { createRedisClient, RELEASE_SCRIPT } from "../../adapters/upstash.ts";
 import { createStripeClient } from "../../adapters/stripe.ts";
 import { type PaymentLinks, readPaymentLinks } from "../../site/links-file.ts";
 import { SHOP_MARKER } from "../../order/metadata.ts";
-import { type Catalog, CatalogError, loadCatalog } from "../../shop/catalog.ts";
+import { type Catalog, CatalogError, DOWNLOADS_DIR, loadCatalog } from "../../shop/catalog.ts";
 import { HANDLED_EVENTS, WEBHOOK_PATH } from "../../order/events.ts";
-import { ConfigError, readConfig } from "../../config.ts";
+import { ConfigError, readConfig, readDownloadConfig } from "../../config.ts";
 
 /** `ok` and `skip` pass, `warn` passes with a note, `fail` makes the doctor exit 1. */
 export type CheckStatus = "ok" | "warn" | "skip" | "fail";
@@ -88,6 +88,7 @@ export async function checkCatalog(
   try {
     const catalog = await loadCatalog(context.catalogPath, {
       siteDir: join(dirname(context.catalogPath), "public"),
+      downloadsDir: join(dirname(context.catalogPath), DOWNLOADS_DIR),
     });
     return { result: ok(name, `${catalog.products.length} product(s) in catalog.json`), catalog };
   } catch (error) {
@@ -101,6 +102,31 @@ export async function checkCatalog(
       ),
     };
   }
+}
+
+/**
+ * A shop that sells files has the secret that signs their links (the functions' own check decides its shape):
+ * without it every order with files waits as failed.
+ */
+export function checkDownloadSecret(context: DoctorContext, catalog: Catalog | undefined): CheckResult {
+  const name = "Download links";
+  const files = catalog?.products.reduce((sum, product) => sum + product.files.length, 0) ?? 0;
+  if (!catalog) return skip(name, "catalog.json unusable (see Catalog)");
+  if (files === 0) return ok(name, "no product delivers files");
+  try {
+    if (readDownloadConfig(context.env).downloadSecret)
+      return ok(name, `LINKSHOP_DOWNLOAD_SECRET signs the links of ${files} file(s)`);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    if (error.missing.includes("LINKSHOP_DOWNLOAD_SECRET") || error.malformed.has("LINKSHOP_DOWNLOAD_SECRET"))
+      return fail(
+        name,
+        `${files} file(s) to deliver, but LINKSHOP_DOWNLOAD_SECRET is ${error.missing.includes("LINKSHOP_DOWNLOAD_SECRET") ? "not set" : error.malformed.get("LINKSHOP_DOWNLOAD_SECRET")}`,
+        "set LINKSHOP_DOWNLOAD_SECRET to at least 32 random characters (openssl rand -hex 32), and keep it: a new one breaks the links already sent",
+      );
+    return skip(name, "the download function's other variables are unusable (see Variables)");
+  }
+  return ok(name, "set");
 }
 
 // --- Stripe -----------------------------------------------------------------------------------------------
