@@ -8,13 +8,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { build } from "esbuild";
 import { randomUUID } from "node:crypto";
+import Stripe from "stripe";
 import { createStripeClient, stripeLineItems } from "../src/adapters/stripe.ts";
-import { createRedisClient } from "../src/adapters/upstash.ts";
-import { webhookFromEnv } from "../src/app.ts";
-import { startOutbox } from "../dev/outbox.ts";
-import { startStripeEmulator } from "../dev/stripe-emulator/index.ts";
-import { startUpstashBridge } from "../dev/upstash-bridge.ts";
-import { sign } from "../tests/support/stripe-payloads.ts";
+import { webhookFromEnv } from "../src/app/webhook.ts";
+import { startLocalServices } from "../dev/local-services.ts";
 
 /** Targets. Sizes in bytes, times in milliseconds, memory in MiB. */
 const TARGETS = {
@@ -72,25 +69,19 @@ for (let i = 0; i < 15; i++) {
 record("cold start (import + clients, median)", percentile(coldStarts, 50), TARGETS.coldStartMs, "ms");
 
 // 3. Deliveries over real local HTTP: Stripe emulator, Upstash bridge over Redis, outbox.
-const [emulator, outbox, bridge] = await Promise.all([
-  startStripeEmulator({ port: 0 }),
-  startOutbox({ port: 0, dir: join(work, "outbox") }),
-  startUpstashBridge({ token: "bench", port: 0, backend: "auto", onWarning: () => {} }),
-]);
-process.env.RESEND_BASE_URL = outbox.url;
-const secret = "whsec_bench";
-const env = {
-  STRIPE_SECRET_KEY: "sk_test_bench",
-  STRIPE_WEBHOOK_SECRET: secret,
-  STRIPE_API_BASE: emulator.url,
-  UPSTASH_REDIS_REST_URL: bridge.url,
-  UPSTASH_REDIS_REST_TOKEN: bridge.token,
-  RESEND_API_KEY: "re_bench",
-  EMAIL_FROM: "Bench <orders@shop.example>",
-  MERCHANT_EMAIL: "owner@shop.example",
-  // Ledger records never expire: keep this run's apart, and delete them at the end.
-  LINKSHOP_REDIS_PREFIX: `bench:${randomUUID()}:`,
-};
+const local = await startLocalServices({
+  env: {
+    STRIPE_SECRET_KEY: "sk_test_bench",
+    STRIPE_WEBHOOK_SECRET: "whsec_bench",
+    RESEND_API_KEY: "re_bench",
+    EMAIL_FROM: "Bench <orders@shop.example>",
+    MERCHANT_EMAIL: "owner@shop.example",
+    // Ledger records never expire: keep this run's apart; stop() deletes them.
+    LINKSHOP_REDIS_PREFIX: `bench:${randomUUID()}:`,
+  },
+});
+const { stripe: emulator, env } = local;
+const secret = env.STRIPE_WEBHOOK_SECRET;
 const handle = webhookFromEnv(env, () => {});
 const stripe = createStripeClient(env.STRIPE_SECRET_KEY, new URL(emulator.url));
 const product = await stripe.products.create({ name: "Bench mug" });
@@ -114,7 +105,7 @@ async function deliver(body: string): Promise<number> {
   const res = await handle(
     new Request("http://localhost/api/stripe-webhook", {
       method: "POST",
-      headers: { "stripe-signature": sign(body, secret) },
+      headers: { "stripe-signature": Stripe.webhooks.generateTestHeaderString({ payload: body, secret }) },
       body,
     }),
   );
@@ -150,14 +141,11 @@ if (listed.length !== 100) throw new Error(`listed ${listed.length} items`);
 record("Stripe calls for a 100-item order", lineItemCalls, TARGETS.hundredItemOrderStripeCalls, "calls");
 await deliver(big);
 
-const redis = createRedisClient(bridge.url, bridge.token);
-const ours = await redis.keys(`${env.LINKSHOP_REDIS_PREFIX}*`);
-if (ours.length > 0) await redis.del(...ours);
-await Promise.all([emulator.close(), outbox.close(), bridge.close()]);
+await local.stop();
 await rm(work, { recursive: true, force: true });
 
 let failed = false;
-console.log(`\nLinkshop benchmarks (Node ${process.version}, Redis backend: ${bridge.backend})\n`);
+console.log(`\nLinkshop benchmarks (Node ${process.version}, Redis backend: ${local.bridge.backend})\n`);
 for (const { name, value, target, unit } of results) {
   const ok = value <= target;
   failed ||= !ok;

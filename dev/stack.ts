@@ -4,7 +4,7 @@
  */
 import { isLiveKey } from "../src/lib/stripe-keys.ts";
 import { randomBytes } from "node:crypto";
-import { mkdir } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { BuildError, buildSite } from "../src/site/build.ts";
@@ -221,6 +221,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     }
     // `npm run trigger` and `stripe trigger` create sessions without a Payment Link: fulfil every session locally.
     if (!set(env.LINKSHOP_FULFIL_SESSIONS)) functionEnv.LINKSHOP_FULFIL_SESSIONS = "all";
+    // The catalog's files are delivered by signed links: a local secret of its own, kept in the work folder so the
+    // links emailed by one run still open after a restart.
+    if (!set(env.LINKSHOP_DOWNLOAD_SECRET)) functionEnv.LINKSHOP_DOWNLOAD_SECRET = await localSecret(workDir);
 
     // The stack's own copy of the site, so `npm run build` (which writes dist/) cannot change what it serves.
     const outDir = options.outDir ?? join(workDir, "site");
@@ -281,6 +284,16 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     await stop();
     throw error;
   }
+}
+
+/** The local download-link secret in `<workDir>/download-secret`, made (64 hex characters) on first use. */
+async function localSecret(workDir: string): Promise<string> {
+  const file = join(workDir, "download-secret");
+  const existing = (await readFile(file, "utf8").catch(() => "")).trim();
+  if (existing.length >= 32) return existing;
+  const secret = randomBytes(32).toString("hex");
+  await writeFile(file, `${secret}\n`, { mode: 0o600 });
+  return secret;
 }
 
 /** `shop.example` from `Shop <orders@shop.example>` or `orders@shop.example`. */

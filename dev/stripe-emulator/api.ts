@@ -20,7 +20,7 @@ import {
   listWebhookEndpoints,
   updateWebhookEndpoint,
 } from "./endpoints.ts";
-import { resourceMissing, StripeError } from "./errors.ts";
+import { errorResponse, resourceMissing, StripeError } from "./errors.ts";
 import { expand } from "./lists.ts";
 import { newId } from "./objects.ts";
 import type { ListenHub } from "./listen.ts";
@@ -37,11 +37,6 @@ import {
 import type { EmulatorState, RequestInfo } from "./state.ts";
 
 type Env = { Variables: { requestId: string; idempotencyKey: string | null } };
-
-/** Renders an error as Stripe does (also used for injected failures). */
-export function errorResponse(c: Context, error: StripeError): Response {
-  return c.json(error.toBody(), error.status as 400);
-}
 
 function apiKeyFrom(header: string | undefined): string | null {
   if (!header) return null;
@@ -155,124 +150,110 @@ export function apiRoutes(state: EmulatorState, context: ApiContext): Hono<Env> 
     return send(c, params, value());
   };
 
-  app.post("/v1/products", async (c) => {
+  /**
+   * The routes of one kind of object at `path`: POST `path` creates, GET `path` lists, and GET, POST and DELETE
+   * `path/:id` retrieve, update and delete; each only where the object has it.
+   */
+  const resource = (
+    path: string,
+    handlers: {
+      create?: (params: Params, request: RequestInfo) => object;
+      list?: (params: Params) => object;
+      retrieve?: (id: string) => object;
+      update?: (id: string, params: Params, request: RequestInfo) => object;
+      remove?: (id: string, request: RequestInfo) => object;
+    },
+  ): void => {
+    const { create, list, retrieve: one, update, remove } = handlers;
+    if (create) app.post(path, async (c) => posted(c, (params) => create(params, request(c))));
+    if (list) app.get(path, (c) => listed(c, list));
+    if (one) app.get(`${path}/:id`, (c) => retrieve(c, () => one(id(c))));
+    if (update)
+      app.post(`${path}/:id`, async (c) => posted(c, (params) => update(id(c), params, request(c))));
+    if (remove) app.delete(`${path}/:id`, (c) => c.json(remove(id(c), request(c))));
+  };
+  /** A POST: its form body's params, given to `run`, expanded as asked. */
+  const posted = async (c: Context<Env>, run: (params: Params) => object): Promise<Response> => {
     const params = await body(c);
-    return send(c, params, createProduct(state, params, request(c)));
-  });
-  app.get("/v1/products", (c) => {
+    return send(c, params, run(params));
+  };
+  /** A GET of a list: its query params, given to `run`, expanded as asked. */
+  const listed = (c: Context<Env>, run: (params: Params) => object): Response => {
     const params = query(c);
-    return send(c, params, listProducts(state, params));
-  });
-  app.get("/v1/products/:id", (c) => retrieve(c, () => state.product(id(c))));
-  app.post("/v1/products/:id", async (c) => {
-    const params = await body(c);
-    return send(c, params, updateProduct(state, id(c), params, request(c)));
-  });
-  app.delete("/v1/products/:id", (c) => c.json(deleteProduct(state, id(c), request(c))));
+    return send(c, params, run(params));
+  };
 
-  app.post("/v1/prices", async (c) => {
-    const params = await body(c);
-    return send(c, params, createPrice(state, params, request(c)));
+  resource("/v1/products", {
+    create: (params, req) => createProduct(state, params, req),
+    list: (params) => listProducts(state, params),
+    retrieve: (productId) => state.product(productId),
+    update: (productId, params, req) => updateProduct(state, productId, params, req),
+    remove: (productId, req) => deleteProduct(state, productId, req),
   });
-  app.get("/v1/prices", (c) => {
-    const params = query(c);
-    return send(c, params, listPrices(state, params));
+  resource("/v1/prices", {
+    create: (params, req) => createPrice(state, params, req),
+    list: (params) => listPrices(state, params),
+    retrieve: (priceId) => state.price(priceId),
+    update: (priceId, params, req) => updatePrice(state, priceId, params, req),
   });
-  app.get("/v1/prices/:id", (c) => retrieve(c, () => state.price(id(c))));
-  app.post("/v1/prices/:id", async (c) => {
-    const params = await body(c);
-    return send(c, params, updatePrice(state, id(c), params, request(c)));
+  resource("/v1/payment_links", {
+    create: (params, req) => createPaymentLink(state, params, req),
+    list: (params) => listPaymentLinks(state, params),
+    retrieve: (linkId) => state.paymentLink(linkId).link,
+    update: (linkId, params, req) => updatePaymentLink(state, linkId, params, req),
   });
+  app.get("/v1/payment_links/:id/line_items", (c) =>
+    listed(c, (params) => listPaymentLinkLineItems(state, id(c), params)),
+  );
 
-  app.post("/v1/payment_links", async (c) => {
-    const params = await body(c);
-    return send(c, params, createPaymentLink(state, params, request(c)));
+  resource("/v1/checkout/sessions", {
+    create: (params) => createSession(state, params),
+    list: (params) => listSessions(state, params),
+    retrieve: (sessionId) => getSession(state, sessionId).session,
+    update: (sessionId, params) => updateSession(state, sessionId, params),
   });
-  app.get("/v1/payment_links", (c) => {
-    const params = query(c);
-    return send(c, params, listPaymentLinks(state, params));
-  });
-  app.get("/v1/payment_links/:id", (c) => retrieve(c, () => state.paymentLink(id(c)).link));
-  app.post("/v1/payment_links/:id", async (c) => {
-    const params = await body(c);
-    return send(c, params, updatePaymentLink(state, id(c), params, request(c)));
-  });
-  app.get("/v1/payment_links/:id/line_items", (c) => {
-    const params = query(c);
-    return send(c, params, listPaymentLinkLineItems(state, id(c), params));
-  });
-
-  app.post("/v1/checkout/sessions", async (c) => {
-    const params = await body(c);
-    return send(c, params, createSession(state, params));
-  });
-  app.get("/v1/checkout/sessions", (c) => {
-    const params = query(c);
-    return send(c, params, listSessions(state, params));
-  });
-  app.get("/v1/checkout/sessions/:id", (c) => retrieve(c, () => getSession(state, id(c)).session));
-  app.post("/v1/checkout/sessions/:id", async (c) => {
-    const params = await body(c);
-    return send(c, params, updateSession(state, id(c), params));
-  });
-  app.post("/v1/checkout/sessions/:id/expire", async (c) => {
-    const params = await body(c);
-    params.allowOnly(["expand"]);
-    return send(c, params, expireSession(state, id(c), request(c)));
-  });
-  app.get("/v1/checkout/sessions/:id/line_items", (c) => {
-    const params = query(c);
-    return send(c, params, listSessionLineItems(state, id(c), params));
-  });
-
-  // What `stripe trigger` calls to pay a session the way the hosted page does.
-  app.post("/v1/payment_methods", async (c) => {
-    const params = await body(c);
-    return send(c, params, createPaymentMethod(state, params));
-  });
-  app.get("/v1/payment_methods/:id", (c) =>
-    retrieve(c, () => {
-      const method = state.paymentMethods.get(id(c));
-      if (!method) throw resourceMissing("payment_method", id(c));
-      return method;
+  app.post("/v1/checkout/sessions/:id/expire", async (c) =>
+    posted(c, (params) => {
+      params.allowOnly(["expand"]);
+      return expireSession(state, id(c), request(c));
     }),
   );
+  app.get("/v1/checkout/sessions/:id/line_items", (c) =>
+    listed(c, (params) => listSessionLineItems(state, id(c), params)),
+  );
+
+  // What `stripe trigger` calls to pay a session the way the hosted page does.
+  resource("/v1/payment_methods", {
+    create: (params) => createPaymentMethod(state, params),
+    retrieve: (methodId) => {
+      const method = state.paymentMethods.get(methodId);
+      if (!method) throw resourceMissing("payment_method", methodId);
+      return method;
+    },
+  });
   // Stripe's payment pages API is internal; the emulator answers with the session the page shows.
   app.get("/v1/payment_pages/:id", (c) => retrieve(c, () => getSession(state, id(c)).session));
-  app.post("/v1/payment_pages/:id/confirm", async (c) => {
-    const params = await body(c);
-    return send(c, params, confirmPaymentPage(state, id(c), params, context.onDelayed).session);
-  });
+  app.post("/v1/payment_pages/:id/confirm", async (c) =>
+    posted(c, (params) => confirmPaymentPage(state, id(c), params, context.onDelayed).session),
+  );
 
   // The PaymentIntent and Charge behind a paid session; read-only.
-  app.get("/v1/payment_intents/:id", (c) => retrieve(c, () => state.paymentIntent(id(c))));
-  app.get("/v1/charges/:id", (c) => retrieve(c, () => state.charge(id(c))));
+  resource("/v1/payment_intents", { retrieve: (intentId) => state.paymentIntent(intentId) });
+  resource("/v1/charges", { retrieve: (chargeId) => state.charge(chargeId) });
 
-  app.post("/v1/stripecli/sessions", async (c) => {
-    const params = await body(c);
-    return c.json(context.listen.createSession(params));
-  });
+  app.post("/v1/stripecli/sessions", async (c) => c.json(context.listen.createSession(await body(c))));
 
-  app.get("/v1/events", (c) => {
-    const params = query(c);
-    return send(c, params, listEvents(state, params));
+  resource("/v1/events", {
+    list: (params) => listEvents(state, params),
+    retrieve: (eventId) => state.event(eventId),
   });
-  app.get("/v1/events/:id", (c) => retrieve(c, () => state.event(id(c))));
-
-  app.post("/v1/webhook_endpoints", async (c) => {
-    const params = await body(c);
-    return send(c, params, createWebhookEndpoint(state, params));
+  resource("/v1/webhook_endpoints", {
+    create: (params) => createWebhookEndpoint(state, params),
+    list: (params) => listWebhookEndpoints(state, params),
+    retrieve: (endpointId) => state.webhookEndpoint(endpointId).endpoint,
+    update: (endpointId, params) => updateWebhookEndpoint(state, endpointId, params),
+    remove: (endpointId) => deleteWebhookEndpoint(state, endpointId),
   });
-  app.get("/v1/webhook_endpoints", (c) => {
-    const params = query(c);
-    return send(c, params, listWebhookEndpoints(state, params));
-  });
-  app.get("/v1/webhook_endpoints/:id", (c) => retrieve(c, () => state.webhookEndpoint(id(c)).endpoint));
-  app.post("/v1/webhook_endpoints/:id", async (c) => {
-    const params = await body(c);
-    return send(c, params, updateWebhookEndpoint(state, id(c), params));
-  });
-  app.delete("/v1/webhook_endpoints/:id", (c) => c.json(deleteWebhookEndpoint(state, id(c))));
 
   app.all("/v1/*", (c) =>
     errorResponse(

@@ -1,9 +1,10 @@
 // Products, Prices and Payment Links: create, update, list, with Stripe's validation and events.
 import { invalidParam, invalidState, missingParam, StripeError } from "./errors.ts";
-import { createdFilter, LIST_PARAMS, paginate } from "./lists.ts";
+import { createdFilter, LIST_PARAMS, newestMatching, paginate } from "./lists.ts";
 import {
   type AdjustableQuantity,
   type AfterCompletion,
+  emptyCustomText,
   type Json,
   type LineItemObject,
   type LineItemRecord,
@@ -31,6 +32,9 @@ const PRODUCT_FIELDS = [
   "url",
   "expand",
 ] as const;
+
+/** What `buildPrice` reads: every way of making a Price (prices, default_price_data, price_data) takes these. */
+const PRICE_FIELDS = ["currency", "unit_amount", "unit_amount_decimal", "recurring", "tax_behavior"] as const;
 
 /** Top-level fields whose old values go into `previous_attributes` when they change. */
 function changedFields<T extends object>(before: T, after: T): Record<string, unknown> | undefined {
@@ -118,14 +122,7 @@ export function createProduct(state: EmulatorState, params: Params, request: Req
   state.emit("product.created", product, request);
   const defaultPriceData = params.map("default_price_data");
   if (defaultPriceData) {
-    defaultPriceData.allowOnly([
-      "currency",
-      "unit_amount",
-      "unit_amount_decimal",
-      "recurring",
-      "tax_behavior",
-      "metadata",
-    ]);
+    defaultPriceData.allowOnly([...PRICE_FIELDS, "metadata"]);
     const price = buildPrice(defaultPriceData, product.id, true);
     state.prices.set(price.id, price);
     state.emit("price.created", price, request);
@@ -185,16 +182,12 @@ export function listProducts(state: EmulatorState, params: Params): ListObject<P
   const shippable = params.boolean("shippable");
   const url = params.string("url");
   const created = createdFilter(params);
-  const products = [...state.products.values()]
-    .reverse()
-    .filter(
-      (product) =>
-        (active === undefined || product.active === active) &&
-        (ids === undefined || ids.includes(product.id)) &&
-        (shippable === undefined || product.shippable === shippable) &&
-        (url === undefined || product.url === url) &&
-        created(product.created),
-    );
+  const products = newestMatching(
+    state.products.values(),
+    created,
+    { active, shippable, url },
+    (product) => ids === undefined || ids.includes(product.id),
+  );
   return paginate(products, params, "/v1/products", "product");
 }
 
@@ -320,18 +313,14 @@ function claimLookupKey(
 /** POST /v1/prices */
 export function createPrice(state: EmulatorState, params: Params, request: RequestInfo): PriceObject {
   params.allowOnly([
-    "currency",
+    ...PRICE_FIELDS,
     "product",
     "product_data",
-    "unit_amount",
-    "unit_amount_decimal",
     "lookup_key",
     "transfer_lookup_key",
     "metadata",
     "active",
     "nickname",
-    "tax_behavior",
-    "recurring",
     "billing_scheme",
     "expand",
   ]);
@@ -421,17 +410,13 @@ export function listPrices(state: EmulatorState, params: Params): ListObject<Pri
   if (lookupKeys && lookupKeys.length > 10)
     throw invalidParam("lookup_keys", "You may pass at most 10 lookup keys.");
   const created = createdFilter(params);
-  const prices = [...state.prices.values()]
-    .reverse()
-    .filter(
-      (price) =>
-        (active === undefined || price.active === active) &&
-        (currency === undefined || price.currency === currency) &&
-        (product === undefined || price.product === product) &&
-        (type === undefined || price.type === type) &&
-        (lookupKeys === undefined || (price.lookup_key !== null && lookupKeys.includes(price.lookup_key))) &&
-        created(price.created),
-    );
+  const prices = newestMatching(
+    state.prices.values(),
+    created,
+    { active, currency, product, type },
+    (price) =>
+      lookupKeys === undefined || (price.lookup_key !== null && lookupKeys.includes(price.lookup_key)),
+  );
   return paginate(prices, params, "/v1/prices", "price");
 }
 
@@ -483,15 +468,7 @@ export function lineItemsParam(
         );
       }
     } else if (priceData) {
-      priceData.allowOnly([
-        "currency",
-        "product",
-        "product_data",
-        "unit_amount",
-        "unit_amount_decimal",
-        "tax_behavior",
-        "recurring",
-      ]);
+      priceData.allowOnly([...PRICE_FIELDS, "product", "product_data"]);
       const productId = priceData.string("product");
       const productData = priceData.map("product_data");
       let productRef: string;
@@ -659,12 +636,7 @@ export function createPaymentLink(
     consent_collection: null,
     currency: firstPrice.currency,
     custom_fields: [],
-    custom_text: {
-      after_submit: null,
-      shipping_address: null,
-      submit: null,
-      terms_of_service_acceptance: null,
-    },
+    custom_text: emptyCustomText(),
     customer_creation: "if_required",
     inactive_message: null,
     invoice_creation: { enabled: false, invoice_data: null },

@@ -3,6 +3,7 @@ import { Hono } from "hono";
 import { type HtmlValue, html, SafeHtml } from "../../src/lib/html.ts";
 import { formatMoney, stripeExponent } from "../../src/lib/money.ts";
 import { StripeError } from "./errors.ts";
+import { localOnly } from "./local-only.ts";
 import type { LineItemObject } from "./objects.ts";
 import {
   AmountMismatchError,
@@ -369,7 +370,7 @@ function completionInput(values: FormValues, record: SessionRecord): CompletionI
   };
 }
 
-/** Routes of the hosted pages: `GET /pay/:plinkId`, `GET|POST /c/pay/:sessionId`. */
+/** Routes of the hosted pages: `GET /pay/:plinkId`, `GET|POST /c/pay/:sessionId` (POST from this machine only). */
 export function checkoutRoutes(context: CheckoutPageContext): Hono {
   const { state } = context;
   const app = new Hono();
@@ -401,7 +402,9 @@ export function checkoutRoutes(context: CheckoutPageContext): Hono {
     return c.html(checkoutForm(state, current, EMPTY_VALUES, {}).value);
   });
 
-  app.post("/c/pay/:sessionId", async (c) => {
+  // The page's own form posts here; a form on another site's page could too, so only requests from this machine
+  // (Host, and Origin as the browser sends it) with a form body get through.
+  app.post("/c/pay/:sessionId", localOnly("application/x-www-form-urlencoded"), async (c) => {
     const record = state.sessions.get(c.req.param("sessionId"));
     if (!record)
       return c.html(messagePage("Checkout not found", "This checkout session does not exist.").value, 404);

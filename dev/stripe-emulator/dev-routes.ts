@@ -2,9 +2,9 @@
 import { Hono } from "hono";
 import { html } from "../../src/lib/html.ts";
 import { formatMoney } from "../../src/lib/money.ts";
-import { errorResponse } from "./api.ts";
 import { page } from "./checkout-page.ts";
-import { invalidParam, StripeError } from "./errors.ts";
+import { errorResponse, invalidParam, StripeError } from "./errors.ts";
+import { localOnly } from "./local-only.ts";
 import {
   type CompletionInput,
   type CompletionResult,
@@ -152,6 +152,10 @@ export function devRoutes(controls: DevControls): Hono {
   });
 
   app.get("/", (c) => c.html(homePage(controls.state)));
+
+  // A page the developer visits on another site could otherwise pay sessions, inject failures or start resend
+  // storms here: only requests from this machine, and only JSON bodies for the ones that change something.
+  app.use("/_emulator/*", localOnly("application/json"));
 
   app.post("/_emulator/fail", async (c) => {
     const body = object(await jsonBody(c.req.raw));

@@ -1,6 +1,6 @@
 // Events (list, retrieve) and webhook endpoints (create, retrieve, update, list, delete).
 import { invalidParam, missingParam } from "./errors.ts";
-import { createdFilter, LIST_PARAMS, paginate } from "./lists.ts";
+import { createdFilter, LIST_PARAMS, newestMatching, paginate } from "./lists.ts";
 import { type EventObject, type ListObject, newId, unixNow, type WebhookEndpointObject } from "./objects.ts";
 import { mergeMetadata, type Params } from "./params.ts";
 import type { EmulatorState } from "./state.ts";
@@ -27,14 +27,14 @@ export function listEvents(state: EmulatorState, params: Params): ListObject<Eve
   }
   if (types && types.length > 20) throw invalidParam("types", "You may pass at most 20 types.");
   const created = createdFilter(params);
-  const events = [...state.events.values()]
-    .reverse()
-    .filter(
-      (event) =>
-        (type === undefined || typeMatches(type, event.type)) &&
-        (types === undefined || types.some((filter) => typeMatches(filter, event.type))) &&
-        created(event.created),
-    );
+  const events = newestMatching(
+    state.events.values(),
+    created,
+    {},
+    (event) =>
+      (type === undefined || typeMatches(type, event.type)) &&
+      (types === undefined || types.some((filter) => typeMatches(filter, event.type))),
+  );
   return paginate(events, params, "/v1/events", "event");
 }
 

@@ -1,4 +1,5 @@
 // Stripe-shaped API errors: what the SDK turns into StripeInvalidRequestError, StripeAPIError, etc.
+import type { Context } from "hono";
 
 /** Stripe's error `type` values the emulator produces. */
 export type StripeErrorType = "invalid_request_error" | "api_error" | "idempotency_error";
@@ -58,4 +59,9 @@ export function resourceMissing(objectName: string, id: string, param = "id", st
 /** 400 for a request that is well formed but not allowed in the object's current state. */
 export function invalidState(message: string, param?: string): StripeError {
   return new StripeError(400, message, param === undefined ? {} : { param });
+}
+
+/** Renders an error as Stripe does (also used for injected failures and refused dev requests). */
+export function errorResponse(c: Context, error: StripeError): Response {
+  return c.json(error.toBody(), error.status as 400);
 }

@@ -5,10 +5,10 @@ import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import { Hono } from "hono";
 import Stripe from "stripe";
-import { apiRoutes, errorResponse } from "./api.ts";
+import { apiRoutes } from "./api.ts";
 import { checkoutRoutes } from "./checkout-page.ts";
 import { devRoutes } from "./dev-routes.ts";
-import { StripeError } from "./errors.ts";
+import { errorResponse, StripeError } from "./errors.ts";
 import { ListenHub } from "./listen.ts";
 import type { EventObject } from "./objects.ts";
 import {
@@ -97,16 +97,16 @@ export interface StripeEmulator {
   holdDelayedPayments(): () => void;
 }
 
-const DEFAULT_RETRY_DELAYS_MS = [1000, 2000, 4000, 8000, 16000];
-const DEFAULT_ASYNC_PAYMENT_DELAY_MS = 5000;
-const DEFAULT_DELIVERY_TIMEOUT_MS = 45_000;
-const DEFAULT_MAX_IN_FLIGHT = 4;
+/** What each timing option is when left out (see StripeEmulatorOptions). */
+const DEFAULTS = {
+  retryDelaysMs: [1000, 2000, 4000, 8000, 16000],
+  asyncPaymentDelayMs: 5000,
+  deliveryTimeoutMs: 45_000,
+  maxInFlight: 4,
+} satisfies StripeEmulatorOptions;
 
-interface FailureRule {
-  prefix: string;
-  status: number;
-  remaining: number;
-}
+/** An injected failure: the next `remaining` requests whose path starts with `prefix` answer `status`. */
+type FailureRule = { prefix: string; status: number; remaining: number };
 
 function injectedError(status: number): StripeError {
   if (status === 429) {
@@ -121,12 +121,12 @@ export async function startStripeEmulator(options: StripeEmulatorOptions = {}): 
   const state = new EmulatorState(Stripe.API_VERSION);
   const tasks = new BackgroundTasks();
   const deliverer = new WebhookDeliverer(tasks, {
-    retryDelaysMs: options.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS,
-    timeoutMs: options.deliveryTimeoutMs ?? DEFAULT_DELIVERY_TIMEOUT_MS,
-    maxInFlight: options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT,
+    retryDelaysMs: options.retryDelaysMs ?? DEFAULTS.retryDelaysMs,
+    timeoutMs: options.deliveryTimeoutMs ?? DEFAULTS.deliveryTimeoutMs,
+    maxInFlight: options.maxInFlight ?? DEFAULTS.maxInFlight,
     ...(options.onDelivery ? { onDelivery: options.onDelivery } : {}),
   });
-  const asyncDelayMs = options.asyncPaymentDelayMs ?? DEFAULT_ASYNC_PAYMENT_DELAY_MS;
+  const asyncDelayMs = options.asyncPaymentDelayMs ?? DEFAULTS.asyncPaymentDelayMs;
   const failures: FailureRule[] = [];
 
   const cliDeliveries: Delivery[] = [];

@@ -51,6 +51,26 @@ export function paginate<T extends { id: string }>(
   };
 }
 
+/**
+ * `objects` (kept in creation order) newest first, as every list endpoint shows them: those whose `created` passes,
+ * whose fields equal each filter that was given (a filter left `undefined` keeps everything, like an absent param),
+ * and that `keep` keeps.
+ */
+export function newestMatching<T extends { created: number }>(
+  objects: Iterable<T>,
+  created: (created: number) => boolean,
+  equal: Partial<Record<keyof T, unknown>>,
+  keep: (object: T) => boolean = () => true,
+): T[] {
+  const wanted = Object.entries(equal).filter(([, value]) => value !== undefined) as [keyof T, unknown][];
+  return [...objects]
+    .reverse()
+    .filter(
+      (object) =>
+        created(object.created) && wanted.every(([field, value]) => object[field] === value) && keep(object),
+    );
+}
+
 /** Whether `created` (unix seconds) passes a `created` param: exact value or `created[gt|gte|lt|lte]`. */
 export function createdFilter(params: Params): (created: number) => boolean {
   if (!params.has("created")) return () => true;

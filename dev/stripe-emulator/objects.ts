@@ -255,6 +255,154 @@ export interface ListObject<T> {
   url: string;
 }
 
+/** Who paid, as a PaymentMethod and its Charge show it. */
+export interface BillingDetails {
+  address: Address;
+  email: string | null;
+  name: string | null;
+  phone: string | null;
+  tax_id: null;
+}
+
+/** A PaymentMethod, with the fields of fixtures3.json's `payment_method` that the emulator fills in. */
+export interface PaymentMethodObject {
+  id: string;
+  object: "payment_method";
+  allow_redisplay: "unspecified";
+  billing_details: BillingDetails;
+  card?: {
+    brand: string;
+    checks: { address_line1_check: null; address_postal_code_check: null; cvc_check: "pass" };
+    country: string;
+    display_brand: string;
+    exp_month: number;
+    exp_year: number;
+    fingerprint: string;
+    funding: "credit";
+    generated_from: null;
+    last4: string;
+    networks: { available: string[]; preferred: null };
+    three_d_secure_usage: { supported: boolean };
+    wallet: null;
+    regulated_status: null;
+  };
+  sepa_debit?: {
+    bank_code: string;
+    branch_code: string;
+    country: string;
+    fingerprint: string;
+    generated_from: { charge: null; setup_attempt: null };
+    last4: string;
+  };
+  created: number;
+  customer: null;
+  customer_account: null;
+  livemode: false;
+  metadata: Record<string, string>;
+  type: "card" | "sepa_debit";
+}
+
+/** A PaymentIntent with the top-level fields of fixtures3.json's `payment_intent`. */
+export interface PaymentIntentObject {
+  id: string;
+  object: "payment_intent";
+  amount: number;
+  amount_capturable: number;
+  amount_details: { tip: Record<string, never> };
+  amount_received: number;
+  application: null;
+  application_fee_amount: null;
+  automatic_payment_methods: { enabled: boolean } | null;
+  canceled_at: null;
+  cancellation_reason: null;
+  capture_method: "automatic";
+  client_secret: string;
+  confirmation_method: "automatic";
+  created: number;
+  currency: string;
+  customer: null;
+  customer_account: null;
+  description: string | null;
+  excluded_payment_method_types: null;
+  last_payment_error: Json;
+  latest_charge: string | null;
+  livemode: false;
+  managed_payments: { enabled: boolean };
+  metadata: Metadata;
+  next_action: null;
+  on_behalf_of: null;
+  payment_method: string | null;
+  payment_method_configuration_details: null;
+  payment_method_options: Json;
+  payment_method_types: string[];
+  processing: Json;
+  receipt_email: string | null;
+  review: null;
+  setup_future_usage: null;
+  shipping: Json;
+  source: null;
+  statement_descriptor: string | null;
+  statement_descriptor_suffix: string | null;
+  status: "requires_payment_method" | "processing" | "succeeded";
+  transfer_data: null;
+  transfer_group: null;
+}
+
+/** A Charge with the top-level fields of fixtures3.json's `charge`. */
+export interface ChargeObject {
+  id: string;
+  object: "charge";
+  amount: number;
+  amount_captured: number;
+  amount_refunded: number;
+  application: null;
+  application_fee: null;
+  application_fee_amount: null;
+  balance_transaction: string | null;
+  billing_details: BillingDetails;
+  calculated_statement_descriptor: string | null;
+  captured: boolean;
+  created: number;
+  currency: string;
+  customer: null;
+  description: string | null;
+  disputed: false;
+  failure_balance_transaction: null;
+  failure_code: string | null;
+  failure_message: string | null;
+  fraud_details: Record<string, never>;
+  livemode: false;
+  metadata: Metadata;
+  on_behalf_of: null;
+  outcome: Json;
+  paid: boolean;
+  payment_intent: string;
+  payment_method: string;
+  payment_method_details: Json;
+  receipt_email: string | null;
+  receipt_number: null;
+  receipt_url: null;
+  refunded: false;
+  refunds: { object: "list"; data: []; has_more: false; url: string };
+  review: null;
+  shipping: Json;
+  source: null;
+  source_transfer: null;
+  statement_descriptor: string | null;
+  statement_descriptor_suffix: string | null;
+  status: "succeeded" | "failed" | "pending";
+  transfer_data: null;
+  transfer_group: null;
+}
+
+/** How a session was paid: the PaymentMethod when paid through the API, else the hosted page's choice. */
+export interface PaymentSource {
+  /** `card`, `sepa_debit` or, for the hosted page's delayed choices, `us_bank_account`. */
+  type: string;
+  method?: PaymentMethodObject;
+  billing: BillingDetails;
+}
+
 const ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
 /** A random base62 string; ids are unguessable like Stripe's, not sequential. */
@@ -295,4 +443,9 @@ export function unixNow(): number {
 
 export function emptyAddress(): Address {
   return { city: null, country: null, line1: null, line2: null, postal_code: null, state: null };
+}
+
+/** `custom_text` of a Payment Link or Checkout Session with none set. */
+export function emptyCustomText(): Json {
+  return { after_submit: null, shipping_address: null, submit: null, terms_of_service_acceptance: null };
 }

@@ -1,53 +1,9 @@
 // PaymentMethods and the payment_pages calls `stripe trigger` makes to pay a Checkout Session through the API.
 import { invalidParam, resourceMissing } from "./errors.ts";
-import { type Address, emptyAddress, newId, unixNow } from "./objects.ts";
+import { type Address, emptyAddress, newId, type PaymentMethodObject, unixNow } from "./objects.ts";
 import type { Params } from "./params.ts";
 import { type CompletionResult, completeSession, getSession, type PaymentChoice } from "./sessions.ts";
 import type { EmulatorState } from "./state.ts";
-
-/** A PaymentMethod, with the fields of fixtures3.json's `payment_method` that the emulator fills in. */
-export interface PaymentMethodObject {
-  id: string;
-  object: "payment_method";
-  allow_redisplay: "unspecified";
-  billing_details: {
-    address: Address;
-    email: string | null;
-    name: string | null;
-    phone: string | null;
-    tax_id: null;
-  };
-  card?: {
-    brand: string;
-    checks: { address_line1_check: null; address_postal_code_check: null; cvc_check: "pass" };
-    country: string;
-    display_brand: string;
-    exp_month: number;
-    exp_year: number;
-    fingerprint: string;
-    funding: "credit";
-    generated_from: null;
-    last4: string;
-    networks: { available: string[]; preferred: null };
-    three_d_secure_usage: { supported: boolean };
-    wallet: null;
-    regulated_status: null;
-  };
-  sepa_debit?: {
-    bank_code: string;
-    branch_code: string;
-    country: string;
-    fingerprint: string;
-    generated_from: { charge: null; setup_attempt: null };
-    last4: string;
-  };
-  created: number;
-  customer: null;
-  customer_account: null;
-  livemode: false;
-  metadata: Record<string, string>;
-  type: "card" | "sepa_debit";
-}
 
 /** Stripe's test card tokens the emulator knows: brand and last four digits. */
 const CARD_TOKENS: Record<string, { brand: string; last4: string; country: string }> = {

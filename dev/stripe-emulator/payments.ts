@@ -1,114 +1,16 @@
 // PaymentIntents and Charges behind a paid Checkout Session, and the payment_intent.* / charge.* events they cause.
-import { type Address, emptyAddress, type Json, type Metadata, newId, unixNow } from "./objects.ts";
-import type { PaymentMethodObject } from "./payment-pages.ts";
+import {
+  type Address,
+  type BillingDetails,
+  type ChargeObject,
+  emptyAddress,
+  type Json,
+  newId,
+  type PaymentIntentObject,
+  type PaymentSource,
+  unixNow,
+} from "./objects.ts";
 import { type EmulatorState, NO_REQUEST } from "./state.ts";
-
-/** A PaymentIntent with the top-level fields of fixtures3.json's `payment_intent`. */
-export interface PaymentIntentObject {
-  id: string;
-  object: "payment_intent";
-  amount: number;
-  amount_capturable: number;
-  amount_details: { tip: Record<string, never> };
-  amount_received: number;
-  application: null;
-  application_fee_amount: null;
-  automatic_payment_methods: { enabled: boolean } | null;
-  canceled_at: null;
-  cancellation_reason: null;
-  capture_method: "automatic";
-  client_secret: string;
-  confirmation_method: "automatic";
-  created: number;
-  currency: string;
-  customer: null;
-  customer_account: null;
-  description: string | null;
-  excluded_payment_method_types: null;
-  last_payment_error: Json;
-  latest_charge: string | null;
-  livemode: false;
-  managed_payments: { enabled: boolean };
-  metadata: Metadata;
-  next_action: null;
-  on_behalf_of: null;
-  payment_method: string | null;
-  payment_method_configuration_details: null;
-  payment_method_options: Json;
-  payment_method_types: string[];
-  processing: Json;
-  receipt_email: string | null;
-  review: null;
-  setup_future_usage: null;
-  shipping: Json;
-  source: null;
-  statement_descriptor: string | null;
-  statement_descriptor_suffix: string | null;
-  status: "requires_payment_method" | "processing" | "succeeded";
-  transfer_data: null;
-  transfer_group: null;
-}
-
-/** A Charge with the top-level fields of fixtures3.json's `charge`. */
-export interface ChargeObject {
-  id: string;
-  object: "charge";
-  amount: number;
-  amount_captured: number;
-  amount_refunded: number;
-  application: null;
-  application_fee: null;
-  application_fee_amount: null;
-  balance_transaction: string | null;
-  billing_details: {
-    address: Address;
-    email: string | null;
-    name: string | null;
-    phone: string | null;
-    tax_id: null;
-  };
-  calculated_statement_descriptor: string | null;
-  captured: boolean;
-  created: number;
-  currency: string;
-  customer: null;
-  description: string | null;
-  disputed: false;
-  failure_balance_transaction: null;
-  failure_code: string | null;
-  failure_message: string | null;
-  fraud_details: Record<string, never>;
-  livemode: false;
-  metadata: Metadata;
-  on_behalf_of: null;
-  outcome: Json;
-  paid: boolean;
-  payment_intent: string;
-  payment_method: string;
-  payment_method_details: Json;
-  receipt_email: string | null;
-  receipt_number: null;
-  receipt_url: null;
-  refunded: false;
-  refunds: { object: "list"; data: []; has_more: false; url: string };
-  review: null;
-  shipping: Json;
-  source: null;
-  source_transfer: null;
-  statement_descriptor: string | null;
-  statement_descriptor_suffix: string | null;
-  status: "succeeded" | "failed" | "pending";
-  transfer_data: null;
-  transfer_group: null;
-}
-
-/** How a session was paid: the PaymentMethod when paid through the API, else the hosted page's choice. */
-export interface PaymentSource {
-  /** `card`, `sepa_debit` or, for the hosted page's delayed choices, `us_bank_account`. */
-  type: string;
-  method?: PaymentMethodObject;
-  billing: ChargeObject["billing_details"];
-}
 
 // What a Charge shows about the method that paid it; the hosted page's card is Stripe's 4242 test Visa.
 function methodDetails(source: PaymentSource): Json {
@@ -307,7 +209,7 @@ export function billingDetails(fields: {
   email?: string | null;
   name?: string | null;
   phone?: string | null;
-}): ChargeObject["billing_details"] {
+}): BillingDetails {
   return {
     address: fields.address ? { ...fields.address } : emptyAddress(),
     email: fields.email ?? null,

@@ -2,13 +2,14 @@
 
 import { lineItemsParam } from "./catalog.ts";
 import { invalidParam, invalidState, StripeError } from "./errors.ts";
-import { createdFilter, LIST_PARAMS, paginate } from "./lists.ts";
+import { createdFilter, LIST_PARAMS, newestMatching, paginate } from "./lists.ts";
 import {
   type Address,
   type CheckoutSessionObject,
   type LineItemObject,
   type LineItemRecord,
   type ListObject,
+  emptyCustomText,
   newId,
   type PaymentLinkObject,
   unixNow,
@@ -118,12 +119,7 @@ function baseSession(
     currency: firstPrice.currency,
     currency_conversion: null,
     custom_fields: [],
-    custom_text: {
-      after_submit: null,
-      shipping_address: null,
-      submit: null,
-      terms_of_service_acceptance: null,
-    },
+    custom_text: emptyCustomText(),
     customer: null,
     customer_account: null,
     customer_creation: "if_required",
@@ -353,17 +349,12 @@ export function listSessions(state: EmulatorState, params: Params): ListObject<C
   details?.allowOnly(["email"]);
   const email = details?.requiredString("email");
   const created = createdFilter(params);
-  const sessions = [...state.sessions.values()]
-    .map((record) => refreshExpiry(state, record).session)
-    .reverse()
-    .filter(
-      (session) =>
-        (paymentLink === undefined || session.payment_link === paymentLink) &&
-        (paymentIntent === undefined || session.payment_intent === paymentIntent) &&
-        (status === undefined || session.status === status) &&
-        (email === undefined || session.customer_details?.email === email) &&
-        created(session.created),
-    );
+  const sessions = newestMatching(
+    [...state.sessions.values()].map((record) => refreshExpiry(state, record).session),
+    created,
+    { payment_link: paymentLink, payment_intent: paymentIntent, status },
+    (session) => email === undefined || session.customer_details?.email === email,
+  );
   return paginate(sessions, params, "/v1/checkout/sessions", "checkout.session");
 }
 

@@ -2,20 +2,22 @@
 import { resourceMissing } from "./errors.ts";
 import { type ExpandResolver, paginate } from "./lists.ts";
 import {
+  type ChargeObject,
   type CheckoutSessionObject,
   type EventObject,
   type LineItemObject,
   type LineItemRecord,
   newId,
+  type PaymentIntentObject,
   type PaymentLinkObject,
+  type PaymentMethodObject,
+  type PaymentSource,
   type PriceObject,
   type ProductObject,
   unixNow,
   type WebhookEndpointObject,
 } from "./objects.ts";
 import { Params } from "./params.ts";
-import type { PaymentMethodObject } from "./payment-pages.ts";
-import type { ChargeObject, PaymentIntentObject, PaymentSource } from "./payments.ts";
 
 /** Who caused an event: an API request (with its idempotency key) or a customer/automatic action (nulls). */
 export interface RequestInfo {
@@ -53,6 +55,19 @@ export function lineAmount(price: PriceObject, quantity: number): number {
 
 /** Called for every recorded event, e.g. to queue webhook deliveries. */
 export type EventListener = (event: EventObject) => void;
+
+/** The object under `id`, or Stripe's `resource_missing` error naming it (see `resourceMissing`). */
+function found<T>(
+  objects: Map<string, T>,
+  objectName: string,
+  id: string,
+  param?: string,
+  status?: number,
+): T {
+  const object = objects.get(id);
+  if (object === undefined) throw resourceMissing(objectName, id, param, status);
+  return object;
+}
 
 /** All emulator state. Maps keep insertion order, which is creation order. */
 export class EmulatorState {
@@ -110,51 +125,35 @@ export class EmulatorState {
   }
 
   product(id: string, param = "id", status = 404): ProductObject {
-    const product = this.products.get(id);
-    if (!product) throw resourceMissing("product", id, param, status);
-    return product;
+    return found(this.products, "product", id, param, status);
   }
 
   price(id: string, param = "id", status = 404): PriceObject {
-    const price = this.prices.get(id);
-    if (!price) throw resourceMissing("price", id, param, status);
-    return price;
+    return found(this.prices, "price", id, param, status);
   }
 
   paymentLink(id: string, param = "id", status = 404): PaymentLinkRecord {
-    const record = this.paymentLinks.get(id);
-    if (!record) throw resourceMissing("payment_link", id, param, status);
-    return record;
+    return found(this.paymentLinks, "payment_link", id, param, status);
   }
 
   session(id: string, param = "session", status = 404): SessionRecord {
-    const record = this.sessions.get(id);
-    if (!record) throw resourceMissing("checkout.session", id, param, status);
-    return record;
+    return found(this.sessions, "checkout.session", id, param, status);
   }
 
   paymentIntent(id: string): PaymentIntentObject {
-    const intent = this.paymentIntents.get(id);
-    if (!intent) throw resourceMissing("payment_intent", id, "intent");
-    return intent;
+    return found(this.paymentIntents, "payment_intent", id, "intent");
   }
 
   charge(id: string): ChargeObject {
-    const charge = this.charges.get(id);
-    if (!charge) throw resourceMissing("charge", id);
-    return charge;
+    return found(this.charges, "charge", id);
   }
 
   event(id: string): EventObject {
-    const event = this.events.get(id);
-    if (!event) throw resourceMissing("event", id);
-    return event;
+    return found(this.events, "event", id);
   }
 
   webhookEndpoint(id: string): WebhookEndpointRecord {
-    const record = this.webhookEndpoints.get(id);
-    if (!record) throw resourceMissing("webhook_endpoint", id);
-    return record;
+    return found(this.webhookEndpoints, "webhook_endpoint", id);
   }
 
   /** A line item as the API shows it, with the current price object and its product's name. */
@@ -180,28 +179,20 @@ export class EmulatorState {
   /** Resolves `expand[]` fields: ids of products, prices, payment links, and sessions' `line_items`. */
   readonly resolveExpand: ExpandResolver = (parent, field, current) => {
     if (field === "line_items" && current === undefined) {
-      const base = { limit: "10" };
-      if (parent.object === "checkout.session" && typeof parent.id === "string") {
-        const record = this.session(parent.id);
-        const url = `/v1/checkout/sessions/${parent.id}/line_items`;
-        return paginate(
-          record.lineItems.map((item) => this.renderLineItem(item)),
-          new Params(base, ""),
-          url,
-          "item",
-        );
-      }
-      if (parent.object === "payment_link" && typeof parent.id === "string") {
-        const record = this.paymentLink(parent.id);
-        const url = `/v1/payment_links/${parent.id}/line_items`;
-        return paginate(
-          record.lineItems.map((item) => this.renderLineItem(item)),
-          new Params(base, ""),
-          url,
-          "item",
-        );
-      }
-      return undefined;
+      if (typeof parent.id !== "string") return undefined;
+      const owner =
+        parent.object === "checkout.session"
+          ? { record: this.session(parent.id), path: "checkout/sessions" }
+          : parent.object === "payment_link"
+            ? { record: this.paymentLink(parent.id), path: "payment_links" }
+            : undefined;
+      if (!owner) return undefined;
+      return paginate(
+        owner.record.lineItems.map((item) => this.renderLineItem(item)),
+        new Params({ limit: "10" }, ""),
+        `/v1/${owner.path}/${parent.id}/line_items`,
+        "item",
+      );
     }
     if (typeof current !== "string") return undefined;
     if (field === "product" && current.startsWith("prod_")) {

@@ -1,22 +1,13 @@
 /** The receipt email as a mail client shows it: Chromium at 600 px (desktop) and 390 px (phone), images on and off. */
-import { mkdtemp } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildSite } from "../../src/site/build.ts";
 import { loadCatalog } from "../../src/shop/catalog.ts";
 import { renderReceipt } from "../../src/email/templates.ts";
 import type { Order } from "../../src/order/model.ts";
 import { orderNumber } from "../../src/order/number.ts";
 import { type ShopInfo, shopInfo } from "../../src/shop/info.ts";
-import {
-  type LocalServer,
-  launchBrowser,
-  screenshot,
-  serveSite,
-  skipBrowserTests,
-} from "../support/browser.ts";
+import { screenshot, type SiteInBrowser, siteInBrowser, skipBrowserTests } from "../support/browser.ts";
 
 const SESSION = "cs_test_b1Receipt0000000000000000000000000000000000000000000000";
 
@@ -69,23 +60,19 @@ const order: Order = {
   livemode: false,
 };
 
-let site: LocalServer;
+let shown: SiteInBrowser;
 let browser: Browser;
 let shop: ShopInfo;
 
 describe.skipIf(skipBrowserTests)("receipt email in Chromium", () => {
   beforeAll(async () => {
-    const dir = await mkdtemp(join(tmpdir(), "linkshop-receipt-"));
-    await buildSite({ root: process.cwd(), outDir: join(dir, "dist"), linksFile: join(dir, "none.json") });
-    [site, browser] = await Promise.all([serveSite(join(dir, "dist")), launchBrowser()]);
+    shown = await siteInBrowser();
+    browser = shown.browser;
     // The pictures load from the built site, as they would from the deployed one.
-    shop = shopInfo(await loadCatalog(join(process.cwd(), "catalog.json")), site.url);
+    shop = shopInfo(await loadCatalog(join(process.cwd(), "catalog.json")), shown.site.url);
   });
 
-  afterAll(async () => {
-    await browser?.close();
-    await site?.close();
-  });
+  afterAll(() => shown?.close());
 
   it.each([
     [600, "en-US"],

@@ -1,19 +1,18 @@
 /** The built shop in Chromium: products and Buy links from a real sync, accessibility, keyboard, no-JS, ref passing. */
-import { mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, BrowserContextOptions, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildSite } from "../../src/site/build.ts";
 import { parseCatalog } from "../../src/shop/catalog.ts";
 import { runCatalogSync } from "../../src/commands/catalog-sync/command.ts";
 import { type StripeEmulator, startStripeEmulator } from "../../dev/stripe-emulator/index.ts";
+import type { LocalServer } from "../support/http.ts";
 import {
-  type LocalServer,
-  launchBrowser,
   runAxe,
   screenshot,
-  serveSite,
+  type SiteInBrowser,
+  siteInBrowser,
   skipBrowserTests,
 } from "../support/browser.ts";
 
@@ -22,37 +21,38 @@ const catalog = parseCatalog(JSON.parse(await readFile("catalog.json", "utf8")))
 const UNLINKED = "studio-tote";
 
 let emulator: StripeEmulator;
+let shown: SiteInBrowser;
 let site: LocalServer;
 let browser: Browser;
 let links: Record<string, string>;
 
-describe.skipIf(skipBrowserTests)("shop page in Chromium", () => {
-  beforeAll(async () => {
-    const dir = await mkdtemp(join(tmpdir(), "linkshop-shop-"));
-    await mkdir(join(dir, "dist"));
-    [emulator, site, browser] = await Promise.all([
-      startStripeEmulator({ port: 0 }),
-      serveSite(join(dir, "dist")),
-      launchBrowser(),
-    ]);
+/** Syncs the catalog into the emulator for a site at `siteUrl`: every product's link, but UNLINKED's. */
+async function syncedLinks(siteUrl: string): Promise<Record<string, string>> {
+  const dir = await mkdtemp(join(tmpdir(), "linkshop-shop-"));
+  try {
     const out: string[] = [];
     const io = { out: (line: string) => out.push(line), err: (line: string) => out.push(line) };
     const env = { STRIPE_SECRET_KEY: "sk_test_browser", STRIPE_API_BASE: emulator.url };
-    const code = await runCatalogSync(["--out", join(dir, "links.json"), "--site-url", site.url], env, io);
+    const code = await runCatalogSync(["--out", join(dir, "links.json"), "--site-url", siteUrl], env, io);
     expect(code, out.join("\n")).toBe(0);
     const synced = JSON.parse(await readFile(join(dir, "links.json"), "utf8")) as Record<string, string>;
     links = Object.fromEntries(Object.entries(synced).filter(([id]) => id !== UNLINKED));
-    await writeFile(join(dir, "site-links.json"), JSON.stringify(links));
-    await buildSite({
-      root: process.cwd(),
-      outDir: join(dir, "dist"),
-      linksFile: join(dir, "site-links.json"),
-    });
+    return links;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+describe.skipIf(skipBrowserTests)("shop page in Chromium", () => {
+  beforeAll(async () => {
+    emulator = await startStripeEmulator();
+    shown = await siteInBrowser({ links: syncedLinks });
+    ({ site, browser } = shown);
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await Promise.all([site?.close(), emulator?.close()]);
+    await shown?.close();
+    await emulator?.close();
   });
 
   /** A page that records console errors (CSP violations included) and requests to other origins. */

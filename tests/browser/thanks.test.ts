@@ -9,10 +9,11 @@ import { parse } from "smol-toml";
 import { buildSite } from "../../src/site/build.ts";
 import {
   type LocalServer,
-  launchBrowser,
   runAxe,
   screenshot,
   serveSite,
+  type SiteInBrowser,
+  siteInBrowser,
   skipBrowserTests,
 } from "../support/browser.ts";
 
@@ -91,20 +92,17 @@ function orderStatusApi(): Hono {
   return api;
 }
 
+let shown: SiteInBrowser;
 let site: LocalServer;
 let browser: Browser;
 
 describe.skipIf(skipBrowserTests)("thank-you page in Chromium", () => {
   beforeAll(async () => {
-    const dir = await mkdtemp(join(tmpdir(), "linkshop-thanks-"));
-    await buildSite({ root: process.cwd(), outDir: join(dir, "dist"), linksFile: join(dir, "none.json") });
-    [site, browser] = await Promise.all([serveSite(join(dir, "dist"), orderStatusApi()), launchBrowser()]);
+    shown = await siteInBrowser({ api: orderStatusApi() });
+    ({ site, browser } = shown);
   });
 
-  afterAll(async () => {
-    await browser?.close();
-    await site?.close();
-  });
+  afterAll(() => shown?.close());
 
   beforeEach(() => calls.clear());
 
@@ -162,11 +160,25 @@ describe.skipIf(skipBrowserTests)("thank-you page in Chromium", () => {
         await settled();
       }
     };
-    return { page, region, errors, stateIs, polls, advance, close: () => context.close() };
+    /** Checks that the page logged no errors (CSP violations included), then closes it. */
+    const closeWithoutErrors = async () => {
+      expect(errors).toEqual([]);
+      await context.close();
+    };
+    return {
+      page,
+      region,
+      errors,
+      stateIs,
+      polls,
+      advance,
+      close: () => context.close(),
+      closeWithoutErrors,
+    };
   }
 
   it("paid: confirms the order with items, total and the masked email, as text only", async () => {
-    const { page, region, errors, stateIs, close } = await open("?session_id=cs_paid");
+    const { page, region, stateIs, closeWithoutErrors } = await open("?session_id=cs_paid");
     await stateIs("paid");
     await expect(region.getByRole("heading", { level: 1 }).textContent()).resolves.toBe(
       "Thank you, your order is confirmed",
@@ -182,12 +194,13 @@ describe.skipIf(skipBrowserTests)("thank-you page in Chromium", () => {
     await expect(region.textContent()).resolves.toContain("A receipt is on its way to j***@example.com.");
     await expect(page.title()).resolves.toBe("Thank you, your order is confirmed · Trailhead Goods");
     await screenshot(page, "thanks-paid");
-    expect(errors).toEqual([]);
-    await close();
+    await closeWithoutErrors();
   });
 
   it("paid: takes session_id out of the address bar, and a reload still shows the order", async () => {
-    const { page, stateIs, region, errors, close } = await open("?session_id=cs_paid&utm_source=stripe#top");
+    const { page, stateIs, region, closeWithoutErrors } = await open(
+      "?session_id=cs_paid&utm_source=stripe#top",
+    );
     const referers: (string | null)[] = [];
     page.on("request", (request) => {
       if (request.url().includes("/api/order-status")) referers.push(request.headers()["referer"] ?? null);
@@ -204,8 +217,7 @@ describe.skipIf(skipBrowserTests)("thank-you page in Chromium", () => {
     expect(calls.get("cs_paid")).toBe(2);
     // The address was cleaned before the page asked: no request carried the id in a Referer.
     for (const referer of referers) expect(referer ?? "").not.toContain("session_id");
-    expect(errors).toEqual([]);
-    await close();
+    await closeWithoutErrors();
   });
 
   it("keeps the id to itself: a new tab opened on the bare /thanks knows no order", async () => {
@@ -268,7 +280,7 @@ describe.skipIf(skipBrowserTests)("thank-you page in Chromium", () => {
   });
 
   it("paid with files: a download button per file, each opening its download page; nothing else becomes a link", async () => {
-    const { page, region, errors, stateIs, close } = await open("?session_id=cs_files");
+    const { page, region, stateIs, closeWithoutErrors } = await open("?session_id=cs_files");
     await stateIs("paid");
     await expect(region.getByRole("heading", { level: 2 }).textContent()).resolves.toBe("Your downloads");
     const buttons = region.locator(".downloads a");
@@ -277,8 +289,7 @@ describe.skipIf(skipBrowserTests)("thank-you page in Chromium", () => {
     await expect(buttons.first().getAttribute("rel")).resolves.toBe("noreferrer");
     await expect(page.evaluate(() => "pwned" in window)).resolves.toBe(false);
     await screenshot(page, "thanks-downloads");
-    expect(errors).toEqual([]);
-    await close();
+    await closeWithoutErrors();
   });
 
   it("refunded: says so, with the order, and offers no downloads", async () => {
@@ -327,13 +338,12 @@ describe.skipIf(skipBrowserTests)("thank-you page in Chromium", () => {
     ["cs_missing", "not_found", "We couldn't find that order", "your receipt will arrive by email shortly"],
     ["not-a-session", "invalid", "This link doesn't look right", "order reference in the address is missing"],
   ])("%s: shows the %s message", async (sessionId, state, heading, text) => {
-    const { page, region, stateIs, errors, close } = await open(`?session_id=${sessionId}`);
+    const { page, region, stateIs, closeWithoutErrors } = await open(`?session_id=${sessionId}`);
     await stateIs(state);
     await expect(region.getByRole("heading").textContent()).resolves.toBe(heading);
     await expect(region.textContent()).resolves.toContain(text);
     await screenshot(page, `thanks-${state}`);
-    expect(errors).toEqual([]);
-    await close();
+    await closeWithoutErrors();
   });
 
   it("pending: shows the items and total and keeps checking slowly until the payment settles", async () => {
@@ -366,7 +376,9 @@ describe.skipIf(skipBrowserTests)("thank-you page in Chromium", () => {
   });
 
   it("failed: says the delayed payment failed, nothing was charged, and how to order again", async () => {
-    const { page, region, stateIs, errors, advance, close } = await open("?session_id=cs_unpaid_then_failed");
+    const { page, region, stateIs, advance, closeWithoutErrors } = await open(
+      "?session_id=cs_unpaid_then_failed",
+    );
     await stateIs("unpaid");
     await advance(15_000);
     await stateIs("failed");
@@ -376,8 +388,7 @@ describe.skipIf(skipBrowserTests)("thank-you page in Chromium", () => {
       region.getByRole("link", { name: "Place your order again" }).getAttribute("href"),
     ).resolves.toBe("/");
     await screenshot(page, "thanks-failed");
-    expect(errors).toEqual([]);
-    await close();
+    await closeWithoutErrors();
   });
 
   it("without a session_id explains the link without asking the API", async () => {
@@ -434,6 +445,7 @@ describe.skipIf(skipBrowserTests)("thank-you page in Chromium", () => {
 });
 
 describe.skipIf(skipBrowserTests)("thank-you page of a German shop in Chromium", () => {
+  let german: SiteInBrowser;
   let germanSite: LocalServer;
   let germanBrowser: Browser;
 
@@ -442,23 +454,15 @@ describe.skipIf(skipBrowserTests)("thank-you page of a German shop in Chromium",
     const catalog = JSON.parse(await readFile(join(process.cwd(), "catalog.json"), "utf8"));
     catalog.shop = { ...catalog.shop, currency: "eur", locale: "de-DE" };
     await writeFile(join(dir, "catalog.json"), JSON.stringify(catalog));
-    await buildSite({
-      root: process.cwd(),
-      catalog: join(dir, "catalog.json"),
-      outDir: join(dir, "dist"),
-      linksFile: join(dir, "none.json"),
-    });
     const api = new Hono();
     api.get("/api/order-status", (c) =>
       c.json({ ...PAID, total: { amount: 3000, currency: "eur", formatted: "30,00 €" } }),
     );
-    [germanSite, germanBrowser] = await Promise.all([serveSite(join(dir, "dist"), api), launchBrowser()]);
+    german = await siteInBrowser({ api, catalog: join(dir, "catalog.json") });
+    ({ site: germanSite, browser: germanBrowser } = german);
   });
 
-  afterAll(async () => {
-    await germanBrowser?.close();
-    await germanSite?.close();
-  });
+  afterAll(() => german?.close());
 
   it("says everything in German, with the order number", async () => {
     const page = await germanBrowser.newPage();

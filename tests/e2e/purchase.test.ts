@@ -3,7 +3,7 @@
  * webhook, Redis claims and the email outbox, with delayed payments, duplicate storms and an email outage.
  */
 import type { Browser, BrowserContextOptions, Page } from "playwright-core";
-import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFailed } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { launchBrowser, runAxe, screenshot, skipBrowserTests } from "../support/browser.ts";
 import {
   clickBuy,
@@ -13,21 +13,17 @@ import {
   fillCheckout,
   fulfilments,
   functionLogs,
+  MERCHANT,
   PAYMENT,
+  PAYMENT_FAILED_SUBJECT,
   pay,
+  printOutputOnFailure,
+  receiptAndNotice,
+  recipientsAndSubjects,
   startE2eShop,
   thanksState,
 } from "../support/e2e.ts";
 import { orderNumber } from "../../src/order/number.ts";
-
-const MERCHANT = "merchant@shop.localhost";
-const SHOP_NAME = "Trailhead Goods";
-
-/** The receipt's and the merchant notice's subjects for one session (test mode). */
-const receiptSubject = (sessionId: string, total: string) =>
-  `Your ${SHOP_NAME} order ${orderNumber(sessionId)}: ${total}`;
-const noticeSubject = (sessionId: string, total: string, items: string) =>
-  `[TEST] New order ${orderNumber(sessionId)}: ${total}, ${items}`;
 /** Redeliveries of one event sent to netlify dev at the same moment in the storm test. */
 const STORM = 20;
 
@@ -54,12 +50,8 @@ describe.skipIf(skipBrowserTests)("a purchase end to end (Chromium, netlify dev,
     await shop?.stop();
   });
 
-  beforeEach(() => {
-    // The function logs hold ids, outcomes and statuses only; their tail says what the server side was doing.
-    onTestFailed(() => {
-      console.error(`Last lines of the stack's output:\n${shop.output.slice(-60).join("\n")}`);
-    });
-  });
+  // The function logs hold ids, outcomes and statuses only; their tail says what the server side was doing.
+  beforeEach(() => printOutputOnFailure(() => shop));
 
   /** A fresh browser context whose console errors (CSP violations included) are collected. */
   async function open(options: BrowserContextOptions = {}) {
@@ -141,11 +133,8 @@ describe.skipIf(skipBrowserTests)("a purchase end to end (Chromium, netlify dev,
     // Whatever got there first (the webhook or the page's status check), nothing more is on its way.
     await shop.stripe.idle();
     const emails = emailsAbout(shop.outbox, sessionId);
-    expect(emails.map((email) => [email.to, email.subject])).toEqual(
-      expect.arrayContaining([
-        [["sam.rivera@example.com"], receiptSubject(sessionId, "$36.00")],
-        [[MERCHANT], noticeSubject(sessionId, "$36.00", "2 items")],
-      ]),
+    expect(recipientsAndSubjects(emails)).toEqual(
+      expect.arrayContaining(receiptAndNotice(sessionId, "sam.rivera@example.com", "$36.00", "2 items")),
     );
     expect(emails).toHaveLength(2);
     const receipt = emails.find((email) => email.to.includes("sam.rivera@example.com"));
@@ -208,11 +197,8 @@ describe.skipIf(skipBrowserTests)("a purchase end to end (Chromium, netlify dev,
       expect(statusesOf(succeeded ?? "")).toEqual([200]);
       expect(typesAtFirstSend).toContain("checkout.session.async_payment_succeeded");
       const emails = emailsAbout(shop.outbox, sessionId);
-      expect(emails.map((email) => [email.to, email.subject])).toEqual(
-        expect.arrayContaining([
-          [["dana.lee@example.com"], receiptSubject(sessionId, "$9.00")],
-          [[MERCHANT], noticeSubject(sessionId, "$9.00", "1 item")],
-        ]),
+      expect(recipientsAndSubjects(emails)).toEqual(
+        expect.arrayContaining(receiptAndNotice(sessionId, "dana.lee@example.com", "$9.00", "1 item")),
       );
       expect(emails).toHaveLength(2);
       expect(errors).toEqual([]);
@@ -238,9 +224,7 @@ describe.skipIf(skipBrowserTests)("a purchase end to end (Chromium, netlify dev,
       const failed = eventFor(shop.stripe, "checkout.session.async_payment_failed", sessionId);
       expect(statusesOf(failed ?? "")).toEqual([200]);
       const emails = emailsAbout(shop.outbox, sessionId);
-      expect(emails.map((email) => [email.to, email.subject])).toEqual([
-        [["alex.kim@example.com"], `Your ${SHOP_NAME} payment did not go through`],
-      ]);
+      expect(recipientsAndSubjects(emails)).toEqual([[["alex.kim@example.com"], PAYMENT_FAILED_SUBJECT]]);
       expect(emails[0]?.text).toContain("you have not been charged");
       expect(errors).toEqual([]);
     } finally {
@@ -335,11 +319,8 @@ describe.skipIf(skipBrowserTests)("a purchase end to end (Chromium, netlify dev,
         ...Array.from({ length: 3 }, () => [502, "failed", expect.stringMatching(/^resend:503:/)]),
         [200, "fulfilled", "emails_sent"],
       ]);
-      expect(emailsAbout(shop.outbox, sessionId).map((email) => [email.to, email.subject])).toEqual(
-        expect.arrayContaining([
-          [["jo.park@example.com"], receiptSubject(sessionId, "$9.00")],
-          [[MERCHANT], noticeSubject(sessionId, "$9.00", "1 item")],
-        ]),
+      expect(recipientsAndSubjects(emailsAbout(shop.outbox, sessionId))).toEqual(
+        expect.arrayContaining(receiptAndNotice(sessionId, "jo.park@example.com", "$9.00", "1 item")),
       );
       expect(emailsAbout(shop.outbox, sessionId)).toHaveLength(2);
 

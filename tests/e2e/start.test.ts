@@ -6,6 +6,7 @@ import { once } from "node:events";
 import { createServer, type Server } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { freePort } from "../../dev/ports.ts";
+import { HANDLED_EVENTS } from "../../src/order/events.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
 
@@ -100,7 +101,7 @@ describe("npm start", () => {
     // The two commands to paste for the real Stripe CLI, against this emulator and this shop.
     const api = `--api-base http://127.0.0.1:${p.stripe} --api-key sk_test_linkshop_local`;
     expect(banner).toContain(
-      `    stripe listen ${api} --events checkout.session.completed,checkout.session.async_payment_succeeded,checkout.session.async_payment_failed,checkout.session.expired --forward-to localhost:${p.shop}/api/stripe-webhook\n`,
+      `    stripe listen ${api} --events ${[...HANDLED_EVENTS, "checkout.session.expired"].join(",")} --forward-to localhost:${p.shop}/api/stripe-webhook\n`,
     );
     expect(banner).toContain(`    stripe trigger checkout.session.completed ${api}\n`);
 
@@ -155,7 +156,7 @@ describe("npm start", () => {
     const banner = running.output();
     expect(banner).toContain("Stripe    REAL (test mode) from .env");
     expect(banner).toContain(
-      `stripe listen --events checkout.session.completed,checkout.session.async_payment_succeeded,checkout.session.async_payment_failed --forward-to localhost:${p.shop}/api/stripe-webhook`,
+      `stripe listen --events ${HANDLED_EVENTS.join(",")} --forward-to localhost:${p.shop}/api/stripe-webhook`,
     );
     expect(banner).toContain("Upstash   emulated");
     // No emulator was started on its port.

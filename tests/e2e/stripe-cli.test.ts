@@ -2,8 +2,18 @@
  * The workflow of every Stripe guide, offline: the shop under `netlify dev`, `stripe listen` forwarding to its
  * webhook and `stripe trigger` for each Checkout event, with the exact commands `npm start` prints.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFailed } from "vitest";
-import { type E2eShop, emailsAbout, functionLogs, startE2eShop } from "../support/e2e.ts";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import {
+  type E2eShop,
+  emailsAbout,
+  functionLogs,
+  MERCHANT,
+  PAYMENT_FAILED_SUBJECT,
+  printOutputOnFailure,
+  receiptAndNotice,
+  recipientsAndSubjects,
+  startE2eShop,
+} from "../support/e2e.ts";
 import {
   type CliEnv,
   cliEnv,
@@ -12,16 +22,7 @@ import {
   runCli,
   startListen,
 } from "../support/stripe-cli.ts";
-import { orderNumber } from "../../src/order/number.ts";
 
-const MERCHANT = "merchant@shop.localhost";
-const SHOP_NAME = "Trailhead Goods";
-
-/** The receipt's and the merchant notice's subjects for one session (test mode). */
-const receiptSubject = (sessionId: string, total: string) =>
-  `Your ${SHOP_NAME} order ${orderNumber(sessionId)}: ${total}`;
-const noticeSubject = (sessionId: string, total: string, items: string) =>
-  `[TEST] New order ${orderNumber(sessionId)}: ${total}, ${items}`;
 /** Who the CLI's recipes pay as (their PaymentMethod's billing email). */
 const CUSTOMER = "stripe@example.com";
 /** Generous ceiling for a delivery through netlify dev on a loaded machine; polling ends as soon as it is there. */
@@ -62,12 +63,12 @@ describe.skipIf(!cli)("stripe listen + stripe trigger against npm start's stack"
     expect(code).toBe(0);
   });
 
-  beforeEach(() => {
-    onTestFailed(() => {
-      console.error(`stripe listen printed:\n${listen?.output()}`);
-      console.error(`Last lines of the stack's output:\n${shop?.output.slice(-60).join("\n")}`);
-    });
-  });
+  beforeEach(() =>
+    printOutputOnFailure(
+      () => shop,
+      () => `stripe listen printed:\n${listen?.output()}`,
+    ),
+  );
 
   /** Runs the printed trigger command; returns the id of the session its last event is about. */
   async function trigger(event: string): Promise<string> {
@@ -120,19 +121,19 @@ describe.skipIf(!cli)("stripe listen + stripe trigger against npm start's stack"
       ]);
   }
 
-  const subjects = (sessionId: string) =>
-    emailsAbout(shop.outbox, sessionId).map((email) => [email.to, email.subject]);
+  const subjects = (sessionId: string) => recipientsAndSubjects(emailsAbout(shop.outbox, sessionId));
+  /** Waits for the receipt and the notice of a paid session, and checks that they are all it sent. */
+  async function receiptAndNoticeOnly(sessionId: string, total: string): Promise<void> {
+    await expect.poll(() => subjects(sessionId).length, { timeout: DELIVERY_CEILING_MS }).toBe(2);
+    expect(subjects(sessionId)).toEqual(
+      expect.arrayContaining(receiptAndNotice(sessionId, CUSTOMER, total, "2 items")),
+    );
+  }
 
   it("checkout.session.completed: a receipt to the customer and a notice to the merchant", async () => {
     const sessionId = await trigger("checkout.session.completed");
     await deliveredOnce(await answered("checkout.session.completed", sessionId));
-    await expect.poll(() => subjects(sessionId).length, { timeout: DELIVERY_CEILING_MS }).toBe(2);
-    expect(subjects(sessionId)).toEqual(
-      expect.arrayContaining([
-        [[CUSTOMER], receiptSubject(sessionId, "$30.00")],
-        [[MERCHANT], noticeSubject(sessionId, "$30.00", "2 items")],
-      ]),
-    );
+    await receiptAndNoticeOnly(sessionId, "$30.00");
   });
 
   it("checkout.session.async_payment_succeeded: nothing while unpaid, then the receipt and the notice", async () => {
@@ -145,13 +146,7 @@ describe.skipIf(!cli)("stripe listen + stripe trigger against npm start's stack"
       })
       .toBe("awaiting_payment");
     await deliveredOnce(await answered("checkout.session.async_payment_succeeded", sessionId));
-    await expect.poll(() => subjects(sessionId).length, { timeout: DELIVERY_CEILING_MS }).toBe(2);
-    expect(subjects(sessionId)).toEqual(
-      expect.arrayContaining([
-        [[CUSTOMER], receiptSubject(sessionId, "€30.00")],
-        [[MERCHANT], noticeSubject(sessionId, "€30.00", "2 items")],
-      ]),
-    );
+    await receiptAndNoticeOnly(sessionId, "€30.00");
   });
 
   it("checkout.session.async_payment_failed: one 'did not go through' email to the customer", async () => {
@@ -159,7 +154,7 @@ describe.skipIf(!cli)("stripe listen + stripe trigger against npm start's stack"
     await deliveredOnce(await answered("checkout.session.completed", sessionId));
     await deliveredOnce(await answered("checkout.session.async_payment_failed", sessionId));
     await expect.poll(() => subjects(sessionId).length, { timeout: DELIVERY_CEILING_MS }).toBe(1);
-    expect(subjects(sessionId)).toEqual([[[CUSTOMER], `Your ${SHOP_NAME} payment did not go through`]]);
+    expect(subjects(sessionId)).toEqual([[[CUSTOMER], PAYMENT_FAILED_SUBJECT]]);
   });
 
   it("checkout.session.expired: acknowledged, and no email", async () => {
@@ -186,7 +181,7 @@ describe.skipIf(!cli)("stripe listen + stripe trigger against npm start's stack"
         ],
         [[CUSTOMER], expect.stringMatching(/^Your Trailhead Goods order [2-9A-Z]{4}-[2-9A-Z]{4}: €30\.00$/)],
         [[MERCHANT], expect.stringMatching(/^\[TEST\] New order [2-9A-Z]{4}-[2-9A-Z]{4}: €30\.00, 2 items$/)],
-        [[CUSTOMER], `Your ${SHOP_NAME} payment did not go through`],
+        [[CUSTOMER], PAYMENT_FAILED_SUBJECT],
       ]),
     );
   });

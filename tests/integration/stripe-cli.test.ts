@@ -11,7 +11,6 @@ import { type Receiver, startReceiver } from "../support/stripe-emulator.ts";
 
 const cli = findStripeCli();
 const SECRET = "whsec_cli_integration_secret";
-const verifier = new Stripe("sk_test_verifier");
 /** Generous ceiling for events and deliveries to show up; polling stops as soon as they do. */
 const WAIT = { timeout: 60_000, interval: 50 };
 
@@ -33,7 +32,7 @@ describe.skipIf(!cli)("the Stripe CLI against the emulator", () => {
   const api = () => ["--api-base", emulator.url, "--api-key", "sk_test_cli_integration"];
 
   beforeAll(async () => {
-    receiver = await startReceiver();
+    receiver = await startReceiver({ secret: SECRET });
     emulator = await startStripeEmulator({
       webhook: { url: receiver.url, secret: SECRET, events: [...HANDLED_EVENTS, "checkout.session.expired"] },
       asyncPaymentDelayMs: 200,
@@ -48,32 +47,32 @@ describe.skipIf(!cli)("the Stripe CLI against the emulator", () => {
     await home?.remove();
   });
 
-  /** Runs `stripe trigger <event>` and returns the events it caused, once `until` holds for them. */
-  async function trigger(event: string, until: (events: EventObject[]) => boolean): Promise<EventObject[]> {
+  /** Runs `stripe trigger <event>` and returns the events it caused, once one of type `last` is among them. */
+  async function trigger(event: string, last = event): Promise<EventObject[]> {
     const before = emulator.events().length;
     const result = await runCli(stripeCli, ["trigger", event, ...api()], home.env);
     expect(result, result.stderr).toMatchObject({ code: 0 });
     expect(result.stdout).toContain("Trigger succeeded!");
     return vi.waitFor(() => {
       const caused = emulator.events().slice(before);
-      if (!until(caused)) throw new Error(`still waiting: ${caused.map((e) => e.type).join(", ")}`);
+      if (!types(caused).includes(last))
+        throw new Error(`still waiting: ${caused.map((e) => e.type).join(", ")}`);
       return caused;
     }, WAIT);
   }
 
   /** The verified events the receiver got with `id`. */
-  async function receivedEvents(id: string): Promise<Stripe.Event[]> {
-    const events: Stripe.Event[] = [];
-    for (const request of receiver.received) {
-      const event = await verifier.webhooks.constructEventAsync(
-        request.body,
-        String(request.headers["stripe-signature"]),
-        SECRET,
-      );
-      if (event.id === id) events.push(event);
-    }
-    return events;
-  }
+  const receivedEvents = async (id: string) => (await receiver.verified()).filter((event) => event.id === id);
+
+  /** What every recipe creates first: its product and its price. */
+  const CATALOG = ["product.created", "price.created"];
+  /** A delayed method: the PaymentIntent processes while the session completes unpaid. */
+  const DELAYED = [
+    ...CATALOG,
+    "payment_intent.created",
+    "payment_intent.processing",
+    "checkout.session.completed",
+  ];
 
   const session = (event: EventObject | undefined) =>
     event?.data.object as unknown as Stripe.Checkout.Session;
@@ -93,12 +92,9 @@ describe.skipIf(!cli)("the Stripe CLI against the emulator", () => {
   });
 
   it("`trigger checkout.session.completed` creates product, price and session, then pays it by card", async () => {
-    const events = await trigger("checkout.session.completed", (caused) =>
-      types(caused).includes("checkout.session.completed"),
-    );
+    const events = await trigger("checkout.session.completed");
     expect(types(events)).toEqual([
-      "product.created",
-      "price.created",
+      ...CATALOG,
       "payment_intent.created",
       "charge.succeeded",
       "payment_intent.succeeded",
@@ -143,70 +139,53 @@ describe.skipIf(!cli)("the Stripe CLI against the emulator", () => {
     expect(delivered[0]?.type).toBe("checkout.session.completed");
   });
 
-  it("`trigger checkout.session.async_payment_succeeded` completes unpaid with a SEPA debit, then succeeds", async () => {
-    const events = await trigger("checkout.session.async_payment_succeeded", (caused) =>
-      types(caused).includes("checkout.session.async_payment_succeeded"),
-    );
-    expect(types(events)).toEqual([
-      "product.created",
-      "price.created",
-      "payment_intent.created",
-      "payment_intent.processing",
-      "checkout.session.completed",
-      "charge.succeeded",
-      "payment_intent.succeeded",
-      "checkout.session.async_payment_succeeded",
-    ]);
-    const completed = session(ofType(events, "checkout.session.completed"));
-    expect(completed).toMatchObject({
-      payment_status: "unpaid",
-      status: "complete",
-      currency: "eur",
-      payment_method_types: ["sepa_debit"],
-    });
-    expect(session(ofType(events, "checkout.session.async_payment_succeeded"))).toMatchObject({
-      id: completed.id,
-      payment_status: "paid",
-    });
-    expect(object<Stripe.Charge>(ofType(events, "charge.succeeded"))).toMatchObject({
-      amount: completed.amount_total,
-      currency: "eur",
-      payment_intent: completed.payment_intent,
-      payment_method_details: { type: "sepa_debit" },
-    });
-  });
-
-  it("`trigger checkout.session.async_payment_failed` completes unpaid, then fails", async () => {
-    const events = await trigger("checkout.session.async_payment_failed", (caused) =>
-      types(caused).includes("checkout.session.async_payment_failed"),
-    );
-    expect(types(events)).toEqual([
-      "product.created",
-      "price.created",
-      "payment_intent.created",
-      "payment_intent.processing",
-      "checkout.session.completed",
-      "charge.failed",
-      "payment_intent.payment_failed",
-      "checkout.session.async_payment_failed",
-    ]);
-    const completed = session(ofType(events, "checkout.session.completed"));
-    expect(completed).toMatchObject({ payment_status: "unpaid", status: "complete" });
-    expect(session(ofType(events, "checkout.session.async_payment_failed"))).toMatchObject({
-      id: completed.id,
-      payment_status: "unpaid",
-    });
-    expect(object<Stripe.PaymentIntent>(ofType(events, "payment_intent.payment_failed"))).toMatchObject({
-      id: completed.payment_intent,
-      status: "requires_payment_method",
-    });
-  });
+  it.each([
+    {
+      event: "checkout.session.async_payment_succeeded",
+      outcome: "succeeds",
+      charge: "charge.succeeded",
+      intent: { type: "payment_intent.succeeded", status: "succeeded" },
+      paymentStatus: "paid",
+    },
+    {
+      event: "checkout.session.async_payment_failed",
+      outcome: "fails",
+      charge: "charge.failed",
+      intent: { type: "payment_intent.payment_failed", status: "requires_payment_method" },
+      paymentStatus: "unpaid",
+    },
+  ])(
+    "`trigger $event` completes unpaid with a SEPA debit, then $outcome",
+    async ({ event, charge, intent, paymentStatus }) => {
+      const events = await trigger(event);
+      expect(types(events)).toEqual([...DELAYED, charge, intent.type, event]);
+      const completed = session(ofType(events, "checkout.session.completed"));
+      expect(completed).toMatchObject({
+        payment_status: "unpaid",
+        status: "complete",
+        currency: "eur",
+        payment_method_types: ["sepa_debit"],
+      });
+      expect(session(ofType(events, event))).toMatchObject({
+        id: completed.id,
+        payment_status: paymentStatus,
+      });
+      expect(object<Stripe.Charge>(ofType(events, charge))).toMatchObject({
+        amount: completed.amount_total,
+        currency: "eur",
+        payment_intent: completed.payment_intent,
+        payment_method_details: { type: "sepa_debit" },
+      });
+      expect(object<Stripe.PaymentIntent>(ofType(events, intent.type))).toMatchObject({
+        id: completed.payment_intent,
+        status: intent.status,
+      });
+    },
+  );
 
   it("`trigger checkout.session.expired` expires an open session", async () => {
-    const events = await trigger("checkout.session.expired", (caused) =>
-      types(caused).includes("checkout.session.expired"),
-    );
-    expect(types(events)).toEqual(["product.created", "price.created", "checkout.session.expired"]);
+    const events = await trigger("checkout.session.expired");
+    expect(types(events)).toEqual([...CATALOG, "checkout.session.expired"]);
     expect(session(events[2])).toMatchObject({ status: "expired", payment_status: "unpaid", url: null });
   });
 
@@ -234,9 +213,7 @@ describe.skipIf(!cli)("the Stripe CLI against the emulator", () => {
     );
     try {
       await listen.waitFor(/Ready!.*whsec_cli_integration_secret/);
-      const events = await trigger("checkout.session.completed", (caused) =>
-        types(caused).includes("checkout.session.completed"),
-      );
+      const events = await trigger("checkout.session.completed");
       const completed = ofType(events, "checkout.session.completed");
       await listen.waitFor(new RegExp(`<--\\s+\\[200\\] POST ${receiver.url} \\[${completed.id}\\]`));
       expect(await receivedEvents(completed.id)).toHaveLength(1);
@@ -250,13 +227,9 @@ describe.skipIf(!cli)("the Stripe CLI against the emulator", () => {
       );
 
       // Outside --events: the CLI drops it, and the emulator does not deliver it behind the CLI's back.
-      const expired = await trigger("checkout.session.expired", (caused) =>
-        types(caused).includes("checkout.session.expired"),
-      );
+      const expired = await trigger("checkout.session.expired");
       const expiredEvent = expired[2] as EventObject;
-      const later = await trigger("checkout.session.completed", (caused) =>
-        types(caused).includes("checkout.session.completed"),
-      );
+      const later = await trigger("checkout.session.completed");
       await listen.waitFor(
         new RegExp(`\\[200\\] POST \\S+ \\[${ofType(later, "checkout.session.completed").id}\\]`),
       );
@@ -269,9 +242,7 @@ describe.skipIf(!cli)("the Stripe CLI against the emulator", () => {
     }
 
     // With no CLI connected, the emulator delivers again itself.
-    const after = await trigger("checkout.session.completed", (caused) =>
-      types(caused).includes("checkout.session.completed"),
-    );
+    const after = await trigger("checkout.session.completed");
     const afterEvent = ofType(after, "checkout.session.completed");
     await vi.waitFor(async () => expect(await receivedEvents(afterEvent.id)).toHaveLength(1), WAIT);
   });

@@ -1,13 +1,18 @@
 // The emulator's hosted checkout and webhook delivery: pay a payment link, receive signed events, retries.
-import { createServer, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
-import Stripe from "stripe";
+import type Stripe from "stripe";
 import { afterEach, describe, expect, it } from "vitest";
 import { type StripeEmulator, startStripeEmulator } from "../../dev/stripe-emulator/index.ts";
-import { emulatorClient, type Receiver, startReceiver } from "../support/stripe-emulator.ts";
+import { rawRequest } from "../support/http.ts";
+import {
+  emulatorClient,
+  inTurn,
+  openSession,
+  productWithPrice,
+  type Receiver,
+  startReceiver,
+} from "../support/stripe-emulator.ts";
 
 const SECRET = "whsec_emulator_checkout_tests";
-const verifier = new Stripe("sk_test_verifier_only");
 
 const running: { close(): Promise<void> }[] = [];
 
@@ -15,27 +20,41 @@ afterEach(async () => {
   await Promise.all(running.splice(0).map((server) => server.close()));
 });
 
-async function setup(statuses: number[] = [], asyncPaymentDelayMs = 1) {
-  const receiver = await startReceiver(statuses);
-  const emulator = await startStripeEmulator({
+/** `server`, closed after the test. */
+function afterTest<T extends { close(): Promise<void> }>(server: T): T {
+  running.push(server);
+  return server;
+}
+
+/** An emulator (closed after the test) and an SDK client for it. */
+async function emulatorWith(options: Parameters<typeof startStripeEmulator>[0]) {
+  const emulator = afterTest(await startStripeEmulator(options));
+  return { emulator, stripe: emulatorClient(emulator.url) };
+}
+
+/** An emulator delivering every event to a receiver, signed with SECRET, retrying at once. */
+async function setup(asyncPaymentDelayMs = 1) {
+  const receiver = afterTest(await startReceiver());
+  const started = await emulatorWith({
     webhook: { url: receiver.url, secret: SECRET },
     retryDelaysMs: [1, 1, 1],
     asyncPaymentDelayMs,
   });
-  running.push(emulator, receiver);
-  return { receiver, emulator, stripe: emulatorClient(emulator.url) };
+  return { ...started, receiver };
 }
 
-/** Verifies a delivery's Stripe-Signature over its raw body, as the shop's webhook does. */
-async function verified(receiver: Receiver, type: string, secret = SECRET): Promise<Stripe.Event[]> {
-  const events: Stripe.Event[] = [];
-  for (const request of receiver.received) {
-    const signature = request.headers["stripe-signature"];
-    if (typeof signature !== "string") throw new Error("delivery without Stripe-Signature");
-    const event = await verifier.webhooks.constructEventAsync(request.body, signature, secret);
-    if (event.type === type) events.push(event);
-  }
-  return events;
+/** The deliveries of `type`, each verified over its raw body with `secret` as the shop's webhook does. */
+const verified = (receiver: Receiver, type: string, secret = SECRET) => receiver.verified(type, secret);
+
+/** As `setup`, with a session paid by card whose checkout.session.completed was delivered: that event. */
+async function paidAndDelivered() {
+  const started = await setup();
+  const session = await openSession(started.stripe);
+  started.emulator.completeSession(session.id, { email: "dup@example.com", payment: "card" });
+  await started.emulator.idle();
+  const [completed] = await verified(started.receiver, "checkout.session.completed");
+  if (!completed) throw new Error("checkout.session.completed was not delivered");
+  return { ...started, completed };
 }
 
 /** A fetch of the hosted page that does not follow redirects, so tests can see each 303. */
@@ -52,15 +71,13 @@ async function post(url: string, form: Record<string, string>): Promise<Response
   });
 }
 
-async function linkFor(stripe: Stripe, options: { name?: string; amount?: number; currency?: string } = {}) {
-  const product = await stripe.products.create({ name: options.name ?? "Linen tote" });
-  const price = await stripe.prices.create({
-    product: product.id,
-    unit_amount: options.amount ?? 1500,
-    currency: options.currency ?? "usd",
-  });
-  return { product, price };
-}
+/** The checkout form as a customer pays by card with an email; `fields` add or change the rest. */
+const payForm = (fields: Record<string, string>) => ({
+  email: "a@example.com",
+  payment: "card",
+  intent: "pay",
+  ...fields,
+});
 
 /** Opens a payment link like a browser: GET /pay/:id -> 303 -> the session's page. */
 async function openLink(emulator: StripeEmulator, link: Stripe.PaymentLink) {
@@ -75,7 +92,7 @@ async function openLink(emulator: StripeEmulator, link: Stripe.PaymentLink) {
 describe("hosted checkout from a payment link", () => {
   it("shows the items and total, pays by card, delivers a signed checkout.session.completed and redirects", async () => {
     const { emulator, receiver, stripe } = await setup();
-    const { price } = await linkFor(stripe, { name: "Linen <tote> & co", amount: 1500 });
+    const { price } = await productWithPrice(stripe, { name: "Linen <tote> & co", unitAmount: 1500 });
     const link = await stripe.paymentLinks.create({
       line_items: [{ price: price.id, quantity: 2 }],
       after_completion: {
@@ -158,7 +175,7 @@ describe("hosted checkout from a payment link", () => {
 
   it("re-shows the form with accessible errors when required fields are missing", async () => {
     const { emulator, receiver, stripe } = await setup();
-    const { price } = await linkFor(stripe);
+    const { price } = await productWithPrice(stripe);
     const link = await stripe.paymentLinks.create({
       line_items: [{ price: price.id, quantity: 1 }],
       shipping_address_collection: { allowed_countries: ["US"] },
@@ -178,7 +195,7 @@ describe("hosted checkout from a payment link", () => {
 
   it("formats zero-decimal currencies and lets adjustable quantities update the total without JavaScript", async () => {
     const { emulator, stripe } = await setup();
-    const { price } = await linkFor(stripe, { name: "Tenugui", amount: 1200, currency: "jpy" });
+    const { price } = await productWithPrice(stripe, { name: "Tenugui", unitAmount: 1200, currency: "jpy" });
     const link = await stripe.paymentLinks.create({
       line_items: [{ price: price.id, quantity: 1, adjustable_quantity: { enabled: true, maximum: 3 } }],
     });
@@ -191,20 +208,10 @@ describe("hosted checkout from a payment link", () => {
     expect(updated.status).toBe(200);
     expect(await updated.text()).toContain("Pay ¥3,600");
 
-    const tooMany = await post(pageUrl, {
-      [quantityField]: "4",
-      email: "a@example.com",
-      payment: "card",
-      intent: "pay",
-    });
+    const tooMany = await post(pageUrl, payForm({ [quantityField]: "4" }));
     expect(tooMany.status).toBe(422);
 
-    const paid = await post(pageUrl, {
-      [quantityField]: "2",
-      email: "a@example.com",
-      payment: "card",
-      intent: "pay",
-    });
+    const paid = await post(pageUrl, payForm({ [quantityField]: "2" }));
     expect(paid.status).toBe(303);
     // No success URL on a hosted-confirmation link: the emulator's own confirmation page.
     expect(paid.headers.get("location")).toBe(`${emulator.url}/c/pay/${sessionId}`);
@@ -217,7 +224,7 @@ describe("hosted checkout from a payment link", () => {
 
   it("an inactive link shows its message instead of a checkout", async () => {
     const { stripe } = await setup();
-    const { price } = await linkFor(stripe);
+    const { price } = await productWithPrice(stripe);
     const link = await stripe.paymentLinks.create({ line_items: [{ price: price.id, quantity: 1 }] });
     await stripe.paymentLinks.update(link.id, { active: false, inactive_message: "Sold out <for now>" });
     const response = await get(link.url);
@@ -229,17 +236,12 @@ describe("hosted checkout from a payment link", () => {
 describe("webhook delivery", () => {
   it("retries a failing endpoint: 500, 500, then 200 is three attempts and one success", async () => {
     const { emulator, stripe } = await setup();
-    const flaky = await startReceiver([500, 500]);
-    running.push(flaky);
+    const flaky = afterTest(await startReceiver({ answer: inTurn(500, 500) }));
     const endpoint = await stripe.webhookEndpoints.create({
       url: flaky.url,
       enabled_events: ["checkout.session.completed"],
     });
-    const { price } = await linkFor(stripe);
-    const session = await stripe.checkout.sessions.create({
-      mode: "payment",
-      line_items: [{ price: price.id, quantity: 1 }],
-    });
+    const session = await openSession(stripe);
     emulator.completeSession(session.id, { email: "retry@example.com", payment: "card" });
     await emulator.idle();
 
@@ -261,12 +263,11 @@ describe("webhook delivery", () => {
     const receiver = await startReceiver();
     const deadUrl = receiver.url;
     await receiver.close();
-    const emulator = await startStripeEmulator({
+    const { emulator, stripe } = await emulatorWith({
       webhook: { url: deadUrl, secret: SECRET },
       retryDelaysMs: [1, 1],
     });
-    running.push(emulator);
-    await emulatorClient(emulator.url).products.create({ name: "Nobody listens" });
+    await stripe.products.create({ name: "Nobody listens" });
     await emulator.idle();
     const attempts = emulator.deliveries();
     expect(attempts.map((delivery) => delivery.attempt)).toEqual([1, 2, 3]);
@@ -276,18 +277,11 @@ describe("webhook delivery", () => {
   });
 
   it("forwards only the listed event types to the configured webhook, like stripe listen --events", async () => {
-    const receiver = await startReceiver();
-    running.push(receiver);
-    const emulator = await startStripeEmulator({
+    const receiver = afterTest(await startReceiver());
+    const { emulator, stripe } = await emulatorWith({
       webhook: { url: receiver.url, secret: SECRET, events: ["checkout.session.completed"] },
     });
-    running.push(emulator);
-    const stripe = emulatorClient(emulator.url);
-    const { price } = await linkFor(stripe);
-    const session = await stripe.checkout.sessions.create({
-      mode: "payment",
-      line_items: [{ price: price.id, quantity: 1 }],
-    });
+    const session = await openSession(stripe);
     emulator.completeSession(session.id, { email: "listen@example.com", payment: "card" });
     await emulator.idle();
     const types = receiver.received.map((request) => (JSON.parse(request.body) as { type: string }).type);
@@ -300,17 +294,12 @@ describe("webhook delivery", () => {
 
   it("delivers only the event types an API-created endpoint enabled, signed with its own secret", async () => {
     const { emulator, stripe } = await setup();
-    const endpointReceiver = await startReceiver();
-    running.push(endpointReceiver);
+    const endpointReceiver = afterTest(await startReceiver());
     const endpoint = await stripe.webhookEndpoints.create({
       url: endpointReceiver.url,
       enabled_events: ["checkout.session.expired"],
     });
-    const { price } = await linkFor(stripe);
-    const session = await stripe.checkout.sessions.create({
-      mode: "payment",
-      line_items: [{ price: price.id, quantity: 1 }],
-    });
+    const session = await openSession(stripe);
     const expired = await stripe.checkout.sessions.expire(session.id);
     expect(expired).toMatchObject({ status: "expired", url: null });
     await expect(stripe.checkout.sessions.expire(session.id)).rejects.toMatchObject({ statusCode: 400 });
@@ -323,11 +312,7 @@ describe("webhook delivery", () => {
 
   it("delayed_success completes unpaid, then sends async_payment_succeeded and the session becomes paid", async () => {
     const { emulator, receiver, stripe } = await setup();
-    const { price } = await linkFor(stripe);
-    const session = await stripe.checkout.sessions.create({
-      mode: "payment",
-      line_items: [{ price: price.id, quantity: 1 }],
-    });
+    const session = await openSession(stripe);
     const result = emulator.completeSession(session.id, {
       email: "later@example.com",
       payment: "delayed_success",
@@ -345,11 +330,8 @@ describe("webhook delivery", () => {
 
   it("delayed_failure (via the HTTP helper) sends async_payment_failed and the session stays unpaid", async () => {
     const { emulator, receiver, stripe } = await setup();
-    const { price } = await linkFor(stripe);
-    const session = await stripe.checkout.sessions.create({
-      mode: "payment",
-      line_items: [{ price: price.id, quantity: 1 }],
-      success_url: "https://shop.example/done/{CHECKOUT_SESSION_ID}",
+    const session = await openSession(stripe, {
+      params: { success_url: "https://shop.example/done/{CHECKOUT_SESSION_ID}" },
     });
     const response = await fetch(`${emulator.url}/_emulator/checkout/sessions/${session.id}/complete`, {
       method: "POST",
@@ -372,17 +354,9 @@ describe("webhook delivery", () => {
   });
 
   it("resends an event on request, concurrently, with the same id for duplicate-delivery drills", async () => {
-    const { emulator, receiver, stripe } = await setup();
-    const { price } = await linkFor(stripe);
-    const session = await stripe.checkout.sessions.create({
-      mode: "payment",
-      line_items: [{ price: price.id, quantity: 1 }],
-    });
-    emulator.completeSession(session.id, { email: "dup@example.com", payment: "card" });
-    await emulator.idle();
-    const [original] = await verified(receiver, "checkout.session.completed");
+    const { emulator, receiver, completed: original } = await paidAndDelivered();
 
-    const response = await fetch(`${emulator.url}/_emulator/events/${original?.id}/resend`, {
+    const response = await fetch(`${emulator.url}/_emulator/events/${original.id}/resend`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ times: 3, concurrent: true }),
@@ -391,43 +365,26 @@ describe("webhook delivery", () => {
     const { deliveries } = (await response.json()) as { deliveries: { eventId: string; status: number }[] };
     expect(deliveries).toHaveLength(3);
     const all = await verified(receiver, "checkout.session.completed");
-    expect(all.map((event) => event.id)).toEqual(Array(4).fill(original?.id));
+    expect(all.map((event) => event.id)).toEqual(Array(4).fill(original.id));
 
     const log = await fetch(`${emulator.url}/_emulator/deliveries`);
     const { data } = (await log.json()) as { data: unknown[] };
     expect(data.length).toBe(emulator.deliveries().length);
     const page = await fetch(`${emulator.url}/_emulator/deliveries`, { headers: { accept: "text/html" } });
-    expect(await page.text()).toContain(original?.id ?? "missing");
+    expect(await page.text()).toContain(original.id);
   });
 
   it("sends at most maxInFlight deliveries to one endpoint at a time and queues the rest, in order", async () => {
     // An endpoint that holds every request until the test lets it answer.
-    const held: ServerResponse[] = [];
-    const endpoint = createServer((request, response) => {
-      request.resume();
-      held.push(response);
-    });
-    await new Promise<void>((done) => endpoint.listen(0, "127.0.0.1", done));
-    const emulator = await startStripeEmulator({
-      webhook: {
-        url: `http://127.0.0.1:${(endpoint.address() as AddressInfo).port}/`,
-        secret: SECRET,
-        events: ["checkout.session.completed"],
-      },
+    const held: ((status: number) => void)[] = [];
+    const endpoint = afterTest(
+      await startReceiver({ answer: () => new Promise((answer) => held.push(answer)) }),
+    );
+    const { emulator, stripe } = await emulatorWith({
+      webhook: { url: endpoint.url, secret: SECRET, events: ["checkout.session.completed"] },
       maxInFlight: 3,
     });
-    running.push(emulator, {
-      close: () => {
-        endpoint.closeAllConnections();
-        return new Promise<void>((done) => endpoint.close(() => done()));
-      },
-    });
-    const stripe = emulatorClient(emulator.url);
-    const { price } = await linkFor(stripe);
-    const session = await stripe.checkout.sessions.create({
-      mode: "payment",
-      line_items: [{ price: price.id, quantity: 1 }],
-    });
+    const session = await openSession(stripe);
     emulator.completeSession(session.id, { email: "queue@example.com", payment: "card" });
     // The completed event is the one delivery so far; ten concurrent redeliveries join it.
     await expect.poll(() => held.length, { timeout: 60_000 }).toBe(1);
@@ -443,7 +400,7 @@ describe("webhook delivery", () => {
     let answered = 0;
     while (answered < 11) {
       await expect.poll(() => held.length > answered, { timeout: 60_000 }).toBe(true);
-      held[answered]?.writeHead(200).end("{}");
+      held[answered]?.(200);
       answered += 1;
     }
     await redelivered;
@@ -455,7 +412,7 @@ describe("webhook delivery", () => {
 
 describe("the hosted page charges what it showed", () => {
   async function adjustableLink(stripe: Stripe) {
-    const { price } = await linkFor(stripe, { name: "Trail mug", amount: 1600 });
+    const { price } = await productWithPrice(stripe, { name: "Trail mug", unitAmount: 1600 });
     return stripe.paymentLinks.create({
       line_items: [{ price: price.id, quantity: 1, adjustable_quantity: { enabled: true, maximum: 5 } }],
     });
@@ -469,13 +426,7 @@ describe("the hosted page charges what it showed", () => {
     const quantityField = /name="(quantity_li_[A-Za-z0-9]+)"/.exec(html)?.[1] ?? "";
 
     // Quantity 3 typed, the page (without script) still showing $16.00 when Pay is pressed.
-    const stale = await post(pageUrl, {
-      [quantityField]: "3",
-      expected_amount: "1600",
-      email: "a@example.com",
-      payment: "card",
-      intent: "pay",
-    });
+    const stale = await post(pageUrl, payForm({ [quantityField]: "3", expected_amount: "1600" }));
     expect(stale.status).toBe(409);
     const shown = await stale.text();
     expect(shown).toContain("The total is now $48.00. Check your order, then press Pay again.");
@@ -485,13 +436,7 @@ describe("the hosted page charges what it showed", () => {
     expect((await stripe.checkout.sessions.retrieve(sessionId)).status).toBe("open");
     expect(emulator.events().filter((event) => event.type === "checkout.session.completed")).toEqual([]);
 
-    const confirmed = await post(pageUrl, {
-      [quantityField]: "3",
-      expected_amount: "4800",
-      email: "a@example.com",
-      payment: "card",
-      intent: "pay",
-    });
+    const confirmed = await post(pageUrl, payForm({ [quantityField]: "3", expected_amount: "4800" }));
     expect(confirmed.status).toBe(303);
     const session = await stripe.checkout.sessions.retrieve(sessionId);
     expect(session).toMatchObject({ status: "complete", amount_total: 4800 });
@@ -508,7 +453,7 @@ describe("the hosted page charges what it showed", () => {
 
   it("fills the email field from ?prefilled_email= and keeps ?client_reference_id= on the session", async () => {
     const { emulator, stripe } = await setup();
-    const { price } = await linkFor(stripe);
+    const { price } = await productWithPrice(stripe);
     const link = await stripe.paymentLinks.create({ line_items: [{ price: price.id, quantity: 1 }] });
     const url = new URL(link.url);
     url.searchParams.set("prefilled_email", "ana@example.com");
@@ -525,5 +470,90 @@ describe("the hosted page charges what it showed", () => {
     const opened = await openLink(emulator, { ...link, url: bad.href });
     expect(opened.html).toMatch(/<input id="email" name="email" type="email" value=""/);
     expect((await stripe.checkout.sessions.retrieve(opened.sessionId)).client_reference_id).toBeNull();
+  });
+});
+
+describe("the emulator's own routes and its checkout form answer this machine only", () => {
+  const complete = (sessionId: string) => `/_emulator/checkout/sessions/${sessionId}/complete`;
+  const checkoutPage = (sessionId: string) => `/c/pay/${sessionId}`;
+  const json = { "content-type": "application/json" };
+  const form = { "content-type": "application/x-www-form-urlencoded" };
+  const textPlain = { "content-type": "text/plain" };
+  const fromAnotherSite = { origin: "https://evil.example" };
+  const reboundHost = { host: "evil.example:80" };
+  const asJson = JSON.stringify({ email: "mallory@example.com", payment: "card" });
+  const asForm = "email=mallory%40example.com&payment=card&intent=pay";
+
+  it.each([
+    ["a text/plain body (a no-cors fetch)", complete, textPlain, asJson, 415],
+    ["a form body", complete, form, asForm, 415],
+    ["JSON from another site's page", complete, { ...json, ...fromAnotherSite }, asJson, 403],
+    ["JSON under another Host (DNS rebinding)", complete, { ...json, ...reboundHost }, asJson, 403],
+    ["the checkout form from another site", checkoutPage, { ...form, ...fromAnotherSite }, asForm, 403],
+    ["the checkout form from an opaque origin", checkoutPage, { ...form, origin: "null" }, asForm, 403],
+    ["the checkout form under another Host", checkoutPage, { ...form, ...reboundHost }, asForm, 403],
+  ])("refuses %s with %i, and the session stays open", async (_, path, headers, body, status) => {
+    const { emulator, stripe } = await setup();
+    const session = await openSession(stripe);
+    const response = await rawRequest(`${emulator.url}${path(session.id)}`, {
+      method: "POST",
+      headers,
+      body,
+    });
+    expect(response.status).toBe(status);
+    expect(JSON.parse(response.body)).toEqual({
+      error: { type: "invalid_request_error", message: expect.any(String) },
+    });
+    expect((await stripe.checkout.sessions.retrieve(session.id)).status).toBe("open");
+    expect(emulator.events().filter((event) => event.type.startsWith("checkout.session."))).toEqual([]);
+  });
+
+  it("refuses to inject failures or resend events for a request from elsewhere, and nothing changes", async () => {
+    const { emulator, stripe, completed } = await paidAndDelivered();
+    const deliveries = emulator.deliveries().length;
+
+    const failure = JSON.stringify({ path: "/v1/products", status: 503 });
+    const resend = `/_emulator/events/${completed.id}/resend`;
+    const post = (path: string, headers: Record<string, string>, body: string) =>
+      rawRequest(`${emulator.url}${path}`, { method: "POST", headers, body });
+    const refused = [
+      await post("/_emulator/fail", textPlain, failure),
+      await post("/_emulator/fail", { ...json, ...reboundHost }, failure),
+      await post(resend, textPlain, "{}"),
+      await post(resend, { ...json, ...fromAnotherSite }, "{}"),
+      await rawRequest(`${emulator.url}/_emulator/deliveries`, { headers: reboundHost }),
+    ];
+    expect(refused.map((response) => response.status)).toEqual([415, 403, 415, 403, 403]);
+    // No failure was injected, and no event went out again.
+    await expect(stripe.products.list({ limit: 1 })).resolves.toMatchObject({ object: "list" });
+    await emulator.idle();
+    expect(emulator.deliveries()).toHaveLength(deliveries);
+  });
+
+  it("still takes JSON from this machine under any of its names, and the page's own form post", async () => {
+    const { emulator, stripe } = await setup();
+    const { port } = new URL(emulator.url);
+    const [viaLocalhost, viaIpv6Name, viaPage] = [
+      await openSession(stripe),
+      await openSession(stripe),
+      await openSession(stripe),
+    ];
+    const paidAs = (host: string, sessionId: string) =>
+      rawRequest(`${emulator.url}${complete(sessionId)}`, {
+        method: "POST",
+        headers: { "content-type": "application/json; charset=utf-8", host },
+        body: asJson,
+      });
+    expect((await paidAs(`localhost:${port}`, viaLocalhost.id)).status).toBe(200);
+    expect((await paidAs(`[::1]:${port}`, viaIpv6Name.id)).status).toBe(200);
+    const posted = await rawRequest(`${emulator.url}${checkoutPage(viaPage.id)}`, {
+      method: "POST",
+      headers: { ...form, origin: emulator.url },
+      body: asForm,
+    });
+    expect(posted.status).toBe(303);
+    for (const session of [viaLocalhost, viaIpv6Name, viaPage]) {
+      expect((await stripe.checkout.sessions.retrieve(session.id)).status).toBe("complete");
+    }
   });
 });

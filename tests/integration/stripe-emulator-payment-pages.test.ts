@@ -3,7 +3,7 @@ import type Stripe from "stripe";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { type StripeEmulator, startStripeEmulator } from "../../dev/stripe-emulator/index.ts";
 import { example } from "../support/stripe-payloads.ts";
-import { emulatorClient } from "../support/stripe-emulator.ts";
+import { emulatorClient, productWithPrice } from "../support/stripe-emulator.ts";
 
 let emulator: StripeEmulator;
 let stripe: Stripe;
@@ -24,8 +24,7 @@ const BILLING = {
 };
 
 async function session(currency = "usd", methods?: string[]) {
-  const product = await stripe.products.create({ name: "myproduct" });
-  const price = await stripe.prices.create({ product: product.id, unit_amount: 1500, currency });
+  const { price } = await productWithPrice(stripe, { name: "myproduct", currency });
   // payment_method_types is what the CLI's SEPA recipes send; this SDK version's types no longer list it.
   const params = {
     mode: "payment",
@@ -35,6 +34,14 @@ async function session(currency = "usd", methods?: string[]) {
   } as Stripe.Checkout.SessionCreateParams;
   return stripe.checkout.sessions.create(params);
 }
+
+/** A card PaymentMethod from one of Stripe's test tokens, paid by the BILLING customer. */
+const cardMethod = (token = "tok_visa") =>
+  stripe.paymentMethods.create({ type: "card", card: { token }, billing_details: BILLING });
+
+/** A SEPA Direct Debit PaymentMethod for `iban`, paid by the BILLING customer. */
+const sepaMethod = (iban: string) =>
+  stripe.paymentMethods.create({ type: "sepa_debit", sepa_debit: { iban }, billing_details: BILLING });
 
 /** POST /v1/payment_pages/:id/confirm over HTTP (the SDK has no method for this internal API). */
 async function confirm(id: string, form: Record<string, string>) {
@@ -51,11 +58,7 @@ const eventsAbout = (id: string) =>
 
 describe("payment methods", () => {
   it("a test card token makes a card PaymentMethod shaped like Stripe's example", async () => {
-    const method = await stripe.paymentMethods.create({
-      type: "card",
-      card: { token: "tok_visa" },
-      billing_details: BILLING,
-    });
+    const method = await cardMethod();
     expect(Object.keys(method).sort()).toEqual(Object.keys(example("payment_method")).sort());
     expect(method).toMatchObject({ type: "card", card: { brand: "visa", last4: "4242" } });
     expect(method.billing_details).toMatchObject({ email: "stripe@example.com", name: "Jenny Rosen" });
@@ -82,11 +85,7 @@ describe("payment methods", () => {
 describe("confirming a payment page", () => {
   it("a card pays at once: checkout.session.completed, paid, with the billing details", async () => {
     const created = await session();
-    const method = await stripe.paymentMethods.create({
-      type: "card",
-      card: { token: "tok_visa" },
-      billing_details: BILLING,
-    });
+    const method = await cardMethod();
     const page = await fetch(`${emulator.url}/v1/payment_pages/${created.id}`, {
       headers: { authorization: "Bearer sk_test_pages" },
     });
@@ -109,11 +108,7 @@ describe("confirming a payment page", () => {
       ["AT861904300235473202", "checkout.session.async_payment_failed", "unpaid"],
     ] as const) {
       const created = await session("eur", ["sepa_debit"]);
-      const method = await stripe.paymentMethods.create({
-        type: "sepa_debit",
-        sepa_debit: { iban },
-        billing_details: BILLING,
-      });
+      const method = await sepaMethod(iban);
       const confirmed = await confirm(created.id, { payment_method: method.id, expected_amount: "3000" });
       expect(confirmed.body).toMatchObject({ status: "complete", payment_status: "unpaid" });
       await vi.waitFor(() => expect(eventsAbout(created.id)).toHaveLength(2), {
@@ -131,16 +126,8 @@ describe("confirming a payment page", () => {
 
   it("refuses an expected_amount other than the total, a method the session does not take, and a paid session", async () => {
     const created = await session();
-    const card = await stripe.paymentMethods.create({
-      type: "card",
-      card: { token: "tok_visa" },
-      billing_details: BILLING,
-    });
-    const sepa = await stripe.paymentMethods.create({
-      type: "sepa_debit",
-      sepa_debit: { iban: "AT611904300234573201" },
-      billing_details: BILLING,
-    });
+    const card = await cardMethod();
+    const sepa = await sepaMethod("AT611904300234573201");
     expect(await confirm(created.id, { payment_method: card.id, expected_amount: "2999" })).toMatchObject({
       status: 400,
       body: { error: { code: "amount_mismatch", param: "expected_amount" } },
@@ -168,11 +155,7 @@ describe("the PaymentIntent and Charge behind a paid session", () => {
 
   it("a card: payment_intent.created, charge.succeeded, payment_intent.succeeded, then the session, paid", async () => {
     const created = await session();
-    const method = await stripe.paymentMethods.create({
-      type: "card",
-      card: { token: "tok_mastercard" },
-      billing_details: BILLING,
-    });
+    const method = await cardMethod("tok_mastercard");
     await confirm(created.id, { payment_method: method.id, expected_amount: "3000" });
     const paid = await stripe.checkout.sessions.retrieve(created.id);
     expect(paid.payment_intent).toMatch(/^pi_[A-Za-z0-9]{24}$/);
@@ -189,28 +172,24 @@ describe("the PaymentIntent and Charge behind a paid session", () => {
 
     const intent = await stripe.paymentIntents.retrieve(intentId);
     expect(Object.keys(intent).sort()).toEqual(Object.keys(example("payment_intent")).sort());
-    expect(intent).toMatchObject({
-      object: "payment_intent",
+    // Both show the session's total, paid in test mode by the method given.
+    const paidInFull = {
       amount: 3000,
-      amount_received: 3000,
       currency: "usd",
       livemode: false,
       status: "succeeded",
       payment_method: method.id,
-    });
+    };
+    expect(intent).toMatchObject({ ...paidInFull, object: "payment_intent", amount_received: 3000 });
     expect(intent.latest_charge).toMatch(/^ch_/);
     const charge = await stripe.charges.retrieve(String(intent.latest_charge));
     expect(Object.keys(charge).sort()).toEqual(Object.keys(example("charge")).sort());
     expect(charge).toMatchObject({
+      ...paidInFull,
       object: "charge",
-      amount: 3000,
       amount_captured: 3000,
-      currency: "usd",
-      livemode: false,
       paid: true,
-      status: "succeeded",
       payment_intent: intentId,
-      payment_method: method.id,
       payment_method_details: { type: "card", card: { brand: "mastercard", last4: "4444" } },
     });
     expect(events[1]?.data.object).toEqual(charge);

@@ -3,7 +3,7 @@ import Stripe from "stripe";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type StripeEmulator, startStripeEmulator } from "../../dev/stripe-emulator/index.ts";
 import { example } from "../support/stripe-payloads.ts";
-import { emulatorClient } from "../support/stripe-emulator.ts";
+import { emulatorClient, productWithPrice } from "../support/stripe-emulator.ts";
 
 function fixtureKeys(resource: string): string[] {
   return Object.keys(example(resource)).sort();
@@ -25,31 +25,29 @@ afterAll(async () => {
   await emulator.close();
 });
 
-async function productWithPrice(name: string, unitAmount = 1500, currency = "usd") {
-  const product = await stripe.products.create({ name });
-  const price = await stripe.prices.create({ product: product.id, unit_amount: unitAmount, currency });
-  return { product, price };
+/** One of each object the shop uses: a product, its price, a Payment Link and a session of it, a line item, an event. */
+async function oneOfEach(name: string) {
+  const { product, price } = await productWithPrice(stripe, { name });
+  const link = await stripe.paymentLinks.create({ line_items: [{ price: price.id, quantity: 1 }] });
+  const session = await stripe.checkout.sessions.create({
+    mode: "payment",
+    line_items: [{ price: price.id, quantity: 2 }],
+    success_url: "https://shop.example/thanks",
+  });
+  const [item] = (await stripe.checkout.sessions.listLineItems(session.id)).data;
+  const [event] = (await stripe.events.list({ limit: 1 })).data;
+  if (!item || !event) throw new Error("expected a line item and an event");
+  return { product, price, link, session, item, event };
 }
 
 describe("object shapes match Stripe's own examples (fixtures3.json)", () => {
   it("product, price, payment_link, checkout.session, item, event and webhook_endpoint carry the same top-level fields", async () => {
-    const { product, price } = await productWithPrice("Shape tee");
-    const link = await stripe.paymentLinks.create({ line_items: [{ price: price.id, quantity: 1 }] });
-    const session = await stripe.checkout.sessions.create({
-      mode: "payment",
-      line_items: [{ price: price.id, quantity: 2 }],
-      success_url: "https://shop.example/thanks",
-    });
-    const items = await stripe.checkout.sessions.listLineItems(session.id);
+    const { product, price, link, session, item, event } = await oneOfEach("Shape tee");
     const created = await stripe.webhookEndpoints.create({
       url: "http://127.0.0.1:9/hook",
       enabled_events: ["*"],
     });
     const endpoint = await stripe.webhookEndpoints.retrieve(created.id);
-    const events = await stripe.events.list({ limit: 1 });
-    const [item] = items.data;
-    const [event] = events.data;
-    if (!item || !event) throw new Error("expected a line item and an event");
 
     expect(keys(product)).toEqual(fixtureKeys("product"));
     expect(keys(price)).toEqual(fixtureKeys("price"));
@@ -64,14 +62,7 @@ describe("object shapes match Stripe's own examples (fixtures3.json)", () => {
   });
 
   it("uses Stripe's id prefixes, test mode and the SDK's pinned API version", async () => {
-    const { product, price } = await productWithPrice("Prefix mug");
-    const link = await stripe.paymentLinks.create({ line_items: [{ price: price.id, quantity: 1 }] });
-    const session = await stripe.checkout.sessions.create({
-      mode: "payment",
-      line_items: [{ price: price.id, quantity: 1 }],
-    });
-    const [item] = (await stripe.checkout.sessions.listLineItems(session.id)).data;
-    const [event] = (await stripe.events.list({ limit: 1 })).data;
+    const { product, price, link, session, item, event } = await oneOfEach("Prefix mug");
 
     expect(product.id).toMatch(/^prod_[A-Za-z0-9]{14}$/);
     expect(price.id).toMatch(/^price_[A-Za-z0-9]{24}$/);
@@ -90,7 +81,9 @@ describe("checkout session line items", () => {
   it("auto-paginates 150 items in order with exactly 2 requests at limit 100, expanding price.product", async () => {
     const prices: string[] = [];
     for (let index = 0; index < 3; index += 1) {
-      prices.push((await productWithPrice(`Bulk item ${index}`, 100 + index)).price.id);
+      prices.push(
+        (await productWithPrice(stripe, { name: `Bulk item ${index}`, unitAmount: 100 + index })).price.id,
+      );
     }
     const lineItems = Array.from({ length: 150 }, (_, index) => ({
       price: prices[index % 3] as string,
@@ -134,7 +127,7 @@ describe("checkout session line items", () => {
   });
 
   it("defaults to 10 per page, walks back with ending_before, and rejects a limit above 100", async () => {
-    const { price } = await productWithPrice("Paged thing", 250);
+    const { price } = await productWithPrice(stripe, { name: "Paged thing", unitAmount: 250 });
     const session = await stripe.checkout.sessions.create({
       mode: "payment",
       line_items: Array.from({ length: 25 }, (_, index) => ({ price: price.id, quantity: index + 1 })),
@@ -163,7 +156,7 @@ describe("checkout session line items", () => {
   });
 
   it("retrieves a session with expanded line_items and their products", async () => {
-    const { price } = await productWithPrice("Expanded hoodie", 4200);
+    const { price } = await productWithPrice(stripe, { name: "Expanded hoodie", unitAmount: 4200 });
     const session = await stripe.checkout.sessions.create({
       mode: "payment",
       line_items: [{ price: price.id, quantity: 3 }],
@@ -216,13 +209,7 @@ describe("errors are Stripe-shaped, so the SDK raises its own error classes", ()
   });
 
   it("no or a non-test API key is a 401 StripeAuthenticationError", async () => {
-    const url = new URL(emulator.url);
-    const live = new Stripe("sk_live_not_allowed_here", {
-      host: url.hostname,
-      port: Number(url.port),
-      protocol: "http",
-      maxNetworkRetries: 0,
-    });
+    const live = emulatorClient(emulator.url, { apiKey: "sk_live_not_allowed_here" });
     await expect(live.products.list()).rejects.toBeInstanceOf(Stripe.errors.StripeAuthenticationError);
     const response = await fetch(`${emulator.url}/v1/products`);
     expect(response.status).toBe(401);
@@ -242,7 +229,7 @@ describe("errors are Stripe-shaped, so the SDK raises its own error classes", ()
   it("failNext makes the next matching requests fail with the given status, then recovers", async () => {
     const session = await stripe.checkout.sessions.create({
       mode: "payment",
-      line_items: [{ price: (await productWithPrice("Flaky item")).price.id, quantity: 1 }],
+      line_items: [{ price: (await productWithPrice(stripe, { name: "Flaky item" })).price.id, quantity: 1 }],
     });
     emulator.failNext(`/v1/checkout/sessions/${session.id}/line_items`, 500, 2);
     for (let attempt = 0; attempt < 2; attempt += 1) {
@@ -262,7 +249,7 @@ describe("errors are Stripe-shaped, so the SDK raises its own error classes", ()
       body: JSON.stringify({ path: "/v1/products", status: 503, count: 1 }),
     });
     expect(response.status).toBe(200);
-    const retrying = emulatorClient(emulator.url, 1);
+    const retrying = emulatorClient(emulator.url, { maxNetworkRetries: 1 });
     // The SDK emits "request" once per attempt: the injected 503, then the retry that succeeds.
     let attempts = 0;
     retrying.on("request", () => {
@@ -301,7 +288,10 @@ describe("catalog", () => {
   });
 
   it("keeps lookup keys unique unless transfer_lookup_key moves them", async () => {
-    const { product, price: first } = await productWithPrice("Lookup tee", 1000);
+    const { product, price: first } = await productWithPrice(stripe, {
+      name: "Lookup tee",
+      unitAmount: 1000,
+    });
     await stripe.prices.update(first.id, { lookup_key: "lookup-tee-std" });
     await expect(
       stripe.prices.create({
@@ -342,7 +332,7 @@ describe("catalog", () => {
   });
 
   it("creates, updates and lists payment links; line items are updated by id, as on Stripe", async () => {
-    const { price } = await productWithPrice("Link lamp", 3900);
+    const { price } = await productWithPrice(stripe, { name: "Link lamp", unitAmount: 3900 });
     const link = await stripe.paymentLinks.create({
       line_items: [{ price: price.id, quantity: 1, adjustable_quantity: { enabled: true, maximum: 5 } }],
       after_completion: {
@@ -408,7 +398,7 @@ describe("catalog", () => {
 
 describe("events and webhook endpoints", () => {
   it("lists events newest first, filtered by type (with wildcards) and retrieves one", async () => {
-    const { product } = await productWithPrice("Evented");
+    const { product } = await productWithPrice(stripe, { name: "Evented" });
     const products = await stripe.events.list({ type: "product.*", limit: 3 });
     expect(products.data.every((event) => event.type.startsWith("product."))).toBe(true);
     const latest = (await stripe.events.list({ type: "product.created", limit: 1 })).data[0];
@@ -441,7 +431,7 @@ describe("events and webhook endpoints", () => {
 
 describe("checkout session metadata and listing", () => {
   it("updates a session's metadata like Stripe: merged, empty string deletes, other fields refused", async () => {
-    const { price } = await productWithPrice("Metadata mug");
+    const { price } = await productWithPrice(stripe, { name: "Metadata mug" });
     const session = await stripe.checkout.sessions.create({
       mode: "payment",
       line_items: [{ price: price.id, quantity: 1 }],
@@ -461,7 +451,7 @@ describe("checkout session metadata and listing", () => {
   });
 
   it("lists complete sessions newest first with created filters and cursor pagination", async () => {
-    const { price } = await productWithPrice("Listing mug");
+    const { price } = await productWithPrice(stripe, { name: "Listing mug" });
     const created: string[] = [];
     for (let i = 0; i < 5; i++) {
       const session = await stripe.checkout.sessions.create({

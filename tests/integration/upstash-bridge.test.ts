@@ -1,10 +1,10 @@
 // The Upstash-REST bridge, spoken to over real HTTP by the real @upstash/redis SDK, against real Redis and in memory.
 import { randomUUID } from "node:crypto";
-import { connect } from "node:net";
 import { errors, Redis, type RedisConfigNodejs } from "@upstash/redis";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { freePort } from "../../dev/ports.ts";
 import { startUpstashBridge, type UpstashBridge } from "../../dev/upstash-bridge.ts";
+import { canConnect } from "../support/redis.ts";
 
 const TOKEN = "bridge-test-token";
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -363,21 +363,25 @@ for (const backend of ["redis", "memory"] as const) {
 }
 
 describe("upstash bridge startup and shutdown", () => {
+  /** A bridge in "auto" mode over the Redis at `redisUrl`, and the warnings it gave. */
+  async function autoBridge(redisUrl: string) {
+    const warnings: string[] = [];
+    const bridge = await startUpstashBridge({ token: TOKEN, redisUrl, onWarning: (m) => warnings.push(m) });
+    return { bridge, warnings };
+  }
+  /** The SDK on `bridge`, without retries, so a refused request fails at once. */
+  const sdk = (bridge: UpstashBridge) =>
+    new Redis({ url: bridge.url, token: TOKEN, retry: false, enableTelemetry: false });
+
   it('falls back to memory in "auto" mode, with one warning, when Redis is absent', async () => {
     const url = `redis://127.0.0.1:${await freePort()}`;
-    const warnings: string[] = [];
-    const bridge = await startUpstashBridge({
-      token: TOKEN,
-      redisUrl: url,
-      onWarning: (m) => warnings.push(m),
-    });
+    const { bridge, warnings } = await autoBridge(url);
     try {
       expect(bridge.backend).toBe("memory");
       expect(warnings).toHaveLength(1);
       expect(warnings[0]).toContain(url.replace("redis://", ""));
       expect(warnings[0]).not.toContain("\n");
-      const redis = new Redis({ url: bridge.url, token: TOKEN, retry: false, enableTelemetry: false });
-      expect(await redis.set("k", "v")).toBe("OK");
+      expect(await sdk(bridge).set("k", "v")).toBe("OK");
     } finally {
       await bridge.close();
     }
@@ -395,12 +399,7 @@ describe("upstash bridge startup and shutdown", () => {
   });
 
   it.skipIf(skipRealRedis)(`uses real Redis in "auto" mode when it is reachable${skipReason}`, async () => {
-    const warnings: string[] = [];
-    const bridge = await startUpstashBridge({
-      token: TOKEN,
-      redisUrl: REDIS_URL,
-      onWarning: (m) => warnings.push(m),
-    });
+    const { bridge, warnings } = await autoBridge(REDIS_URL);
     try {
       expect(bridge.backend).toBe("redis");
       expect(warnings).toEqual([]);
@@ -413,10 +412,8 @@ describe("upstash bridge startup and shutdown", () => {
     const first = await startUpstashBridge({ token: TOKEN, backend: "memory" });
     const second = await startUpstashBridge({ token: TOKEN, backend: "memory" });
     try {
-      const one = new Redis({ url: first.url, token: TOKEN, retry: false, enableTelemetry: false });
-      const two = new Redis({ url: second.url, token: TOKEN, retry: false, enableTelemetry: false });
-      await one.set("shared-name", "first");
-      expect(await two.get("shared-name")).toBeNull();
+      await sdk(first).set("shared-name", "first");
+      expect(await sdk(second).get("shared-name")).toBeNull();
     } finally {
       await Promise.all([first.close(), second.close()]);
     }
@@ -424,25 +421,9 @@ describe("upstash bridge startup and shutdown", () => {
 
   it("stops answering after close(), and close() can be called twice", async () => {
     const bridge = await startUpstashBridge({ token: TOKEN, backend: "memory" });
-    const redis = new Redis({ url: bridge.url, token: TOKEN, retry: false, enableTelemetry: false });
-    expect(await redis.set("k", "v")).toBe("OK");
+    expect(await sdk(bridge).set("k", "v")).toBe("OK");
     await bridge.close();
     await bridge.close();
     await expect(fetch(`${bridge.url}/`, { method: "POST", body: "[]" })).rejects.toThrow();
   });
 });
-
-/** Whether something accepts TCP connections at the URL's host and port (a refusal is immediate; 5 s ceiling). */
-function canConnect(url: string): Promise<boolean> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve) => {
-    const socket = connect({ host: hostname || "127.0.0.1", port: Number(port || 6379) });
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(5_000, () => done(false));
-    socket.once("connect", () => done(true));
-    socket.once("error", () => done(false));
-  });
-}

@@ -1,12 +1,21 @@
-/** Browser test support: finds Debian's Chromium, serves a built site like Netlify would, runs axe, saves screenshots. */
+/**
+ * Browser test support: finds Debian's Chromium, serves a built site like Netlify would (and both at once for a
+ * suite), runs axe, saves screenshots.
+ */
 import { existsSync } from "node:fs";
-import { mkdir, readFile } from "node:fs/promises";
-import type { AddressInfo } from "node:net";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { createServer, type Server } from "node:http";
+import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { serve } from "@hono/node-server";
+import { getRequestListener } from "@hono/node-server";
 import { serveStatic } from "@hono/node-server/serve-static";
 import { Hono } from "hono";
 import { type Browser, chromium, type Page } from "playwright-core";
+import { parse as parseToml } from "smol-toml";
+import { buildSite } from "../../src/site/build.ts";
+import { type LocalServer, listenLocally } from "./http.ts";
+
+export type { LocalServer } from "./http.ts";
 
 const CANDIDATES = [
   process.env.CHROMIUM_PATH,
@@ -44,24 +53,40 @@ export async function launchBrowser(): Promise<Browser> {
   });
 }
 
-/** A running local web server. */
-export interface LocalServer {
-  url: string;
-  close(): Promise<void>;
+/** A header rule of Netlify's: the headers for paths matching `pattern`. */
+interface HeaderRule {
+  pattern: RegExp;
+  headers: [string, string][];
 }
 
-/** Reads Netlify's `_headers` file into (path pattern, headers) rules; `*` in a pattern matches anything. */
-async function readHeaderRules(dir: string): Promise<{ pattern: RegExp; headers: [string, string][] }[]> {
+/** A Netlify path pattern (`/*`, `/assets/*`) as a regular expression; `*` matches anything. */
+function pathPattern(path: string): RegExp {
+  const escaped = path
+    .trim()
+    .replace(/[.+?^${}()|[\]\\]/g, "\\$&")
+    .replace(/\*/g, ".*");
+  return new RegExp(`^${escaped}$`);
+}
+
+/** netlify.toml's `[[headers]]`: where the site's response headers are set (the build writes no `_headers`). */
+async function tomlHeaderRules(): Promise<HeaderRule[]> {
+  const config = parseToml(await readFile(NETLIFY_TOML, "utf8")) as {
+    headers?: { for: string; values: Record<string, string> }[];
+  };
+  return (config.headers ?? []).map((rule) => ({
+    pattern: pathPattern(rule.for),
+    headers: Object.entries(rule.values),
+  }));
+}
+
+/** A `_headers` file in `dir`, which Netlify applies as well, when there is one. */
+async function fileHeaderRules(dir: string): Promise<HeaderRule[]> {
   const source = await readFile(join(dir, "_headers"), "utf8").catch(() => "");
-  const rules: { pattern: RegExp; headers: [string, string][] }[] = [];
+  const rules: HeaderRule[] = [];
   for (const line of source.split("\n")) {
     if (line.trim() === "" || line.trim().startsWith("#")) continue;
     if (!/^\s/.test(line)) {
-      const escaped = line
-        .trim()
-        .replace(/[.+?^${}()|[\]\\]/g, "\\$&")
-        .replace(/\*/g, ".*");
-      rules.push({ pattern: new RegExp(`^${escaped}$`), headers: [] });
+      rules.push({ pattern: pathPattern(line), headers: [] });
       continue;
     }
     const separator = line.indexOf(":");
@@ -70,9 +95,11 @@ async function readHeaderRules(dir: string): Promise<{ pattern: RegExp; headers:
   return rules;
 }
 
+const NETLIFY_TOML = resolve("netlify.toml");
+
 /**
- * Serves `dir` as Netlify would (directory index, `_headers` applied, so the CSP is enforced in tests), with `api`
- * mounted first for routes such as /api/order-status.
+ * Serves `dir` as Netlify would (directory index, the headers of netlify.toml and of a `_headers` file applied, so the
+ * CSP is enforced in tests), with `api` mounted first for routes such as /api/order-status.
  */
 export async function serveSite(dir: string, api?: Hono): Promise<LocalServer> {
   const root = resolve(dir);
@@ -80,20 +107,60 @@ export async function serveSite(dir: string, api?: Hono): Promise<LocalServer> {
   app.use(async (c, next) => {
     await next();
     // Read per request: the site may be (re)built after the server started.
-    for (const rule of await readHeaderRules(root)) {
+    for (const rule of [...(await tomlHeaderRules()), ...(await fileHeaderRules(root))]) {
       if (rule.pattern.test(c.req.path))
         for (const [name, value] of rule.headers) c.res.headers.set(name, value);
     }
   });
   if (api) app.route("/", api);
   app.use(serveStatic({ root }));
-  const server = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" });
-  await new Promise<void>((done) => server.once("listening", done));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () => new Promise<void>((done) => server.close(() => done())),
+  const server: Server = createServer(getRequestListener(app.fetch));
+  return listenLocally(server);
+}
+
+/** The built site served on a local port, and a Chromium to look at it: what a browser suite starts with. */
+export interface SiteInBrowser {
+  site: LocalServer;
+  browser: Browser;
+  /** Closes the browser and the server and removes the built site. */
+  close(): Promise<void>;
+}
+
+/**
+ * Builds the site of `catalog` (default: the project's catalog.json) into a temporary folder with the Payment Links
+ * `links(siteUrl)` gives (without `links`, none: every product "Unavailable"), serves it as `serveSite` does with
+ * `api` mounted first, and launches Chromium.
+ */
+export async function siteInBrowser(
+  options: {
+    api?: Hono;
+    catalog?: string;
+    links?: (siteUrl: string) => Promise<Record<string, string>>;
+  } = {},
+): Promise<SiteInBrowser> {
+  const dir = await mkdtemp(join(tmpdir(), "linkshop-site-"));
+  const outDir = join(dir, "dist");
+  await mkdir(outDir);
+  const [site, browser] = await Promise.all([serveSite(outDir, options.api), launchBrowser()]);
+  const close = async () => {
+    await browser.close();
+    await site.close();
+    await rm(dir, { recursive: true, force: true });
   };
+  try {
+    const linksFile = join(dir, "payment-links.json");
+    if (options.links) await writeFile(linksFile, JSON.stringify(await options.links(site.url)));
+    await buildSite({
+      root: process.cwd(),
+      outDir,
+      linksFile,
+      ...(options.catalog && { catalog: options.catalog }),
+    });
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  return { site, browser, close };
 }
 
 /** One axe-core finding, trimmed to what a failure message needs. */

@@ -6,10 +6,12 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Redis as IORedis } from "ioredis";
 import type { Page, Response } from "playwright-core";
+import { onTestFailed } from "vitest";
 import type { Outbox, StoredEmail } from "../../dev/outbox.ts";
 import { freePort } from "../../dev/ports.ts";
 import { type Stack, startStack } from "../../dev/stack.ts";
 import type { StripeEmulator } from "../../dev/stripe-emulator/index.ts";
+import { orderNumber } from "../../src/order/number.ts";
 import { redisBackend } from "./redis.ts";
 
 /** A running stack with its local stand-ins unwrapped, and everything it said (for failure messages). */
@@ -84,6 +86,42 @@ export async function startE2eShop(timing: E2eTiming): Promise<E2eShop> {
   return { stack, shopUrl: stack.shopUrl, stripe, outbox, output, stop };
 }
 
+/** Where the stack sends merchant notices, and the name of the sample catalog's shop. */
+export const MERCHANT = "merchant@shop.localhost";
+const SHOP_NAME = "Trailhead Goods";
+
+/**
+ * What a paid order sends, as [to, subject] pairs: the receipt to `customer` and the notice to the merchant
+ * (test mode), for `total` and `items` as the emails write them ("$36.00", "2 items").
+ */
+export function receiptAndNotice(
+  sessionId: string,
+  customer: string,
+  total: string,
+  items: string,
+): [string[], string][] {
+  const number = orderNumber(sessionId);
+  return [
+    [[customer], `Your ${SHOP_NAME} order ${number}: ${total}`],
+    [[MERCHANT], `[TEST] New order ${number}: ${total}, ${items}`],
+  ];
+}
+
+/** The subject of the email a customer gets when a delayed payment fails. */
+export const PAYMENT_FAILED_SUBJECT = `Your ${SHOP_NAME} payment did not go through`;
+
+/** Emails as [to, subject] pairs, for comparing with `receiptAndNotice`. */
+export const recipientsAndSubjects = (emails: StoredEmail[]): [string[], string][] =>
+  emails.map((email) => [email.to, email.subject]);
+
+/** On a failing test, prints the last lines the stack (and `also`, e.g. stripe listen) printed. */
+export function printOutputOnFailure(shop: () => E2eShop | undefined, also?: () => string): void {
+  onTestFailed(() => {
+    if (also) console.error(also());
+    console.error(`Last lines of the stack's output:\n${shop()?.output.slice(-60).join("\n")}`);
+  });
+}
+
 /** Labels of the emulated checkout's payment choices, as a customer reads them. */
 export const PAYMENT = {
   card: "Card (succeeds)",
@@ -134,12 +172,20 @@ export async function fillCheckout(page: Page, details: CheckoutDetails): Promis
   await page.getByLabel(details.payment).check();
 }
 
-/** Clicks Pay and waits for the shop's thank-you page; returns the Checkout Session id from its URL. */
+/**
+ * Clicks Pay and waits for the shop's thank-you page; returns the Checkout Session id the page was opened with (read
+ * from the request: the page's script takes it out of the address bar once loaded).
+ */
 export async function pay(page: Page, shopUrl: string): Promise<string> {
-  await page.getByRole("button", { name: /^Pay / }).click();
-  await page.waitForURL((url) => url.href.startsWith(`${shopUrl}/thanks?session_id=`));
-  const sessionId = new URL(page.url()).searchParams.get("session_id");
-  if (!sessionId?.startsWith("cs_test_")) throw new Error(`No Checkout Session id in ${page.url()}`);
+  const [thanks] = await Promise.all([
+    page.waitForRequest(
+      (request) => request.isNavigationRequest() && request.url().startsWith(`${shopUrl}/thanks?`),
+    ),
+    page.getByRole("button", { name: /^Pay / }).click(),
+  ]);
+  const sessionId = new URL(thanks.url()).searchParams.get("session_id");
+  if (!sessionId?.startsWith("cs_test_")) throw new Error(`No Checkout Session id in ${thanks.url()}`);
+  await page.waitForURL((url) => url.href.startsWith(`${shopUrl}/thanks`));
   return sessionId;
 }
 
