@@ -4,7 +4,7 @@ import type { Order, OrderItem } from "../order/model.ts";
 import { orderNumber } from "../order/number.ts";
 import { type ShopInfo, siteAsset } from "../shop/info.ts";
 import { type Formats, formatsFor } from "./format.ts";
-import { type Messages, messagesFor } from "../i18n/emails.ts";
+import { type Translator, translator } from "../i18n/messages.ts";
 
 /** A rendered email, without sender or recipient. */
 export interface RenderedEmail {
@@ -49,32 +49,32 @@ const FONT = "font-family:-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-s
  * every item, address, support.
  */
 export function renderReceipt(order: Order, shop: ShopInfo, files?: ReceiptDownloads): RenderedEmail {
-  const t = messagesFor(shop.locale);
+  const t = translator(shop.locale, "email");
   const f = formatsFor(shop.locale, order.currency);
   const downloads = files?.links ?? [];
-  const note = files && t.downloadsNote(f.date(files.expiresAt * 1000), files.limit);
+  const note = files && t("downloadsNote", { until: f.date(files.expiresAt * 1000), limit: files.limit });
   const address = order.shippingAddress && f.address(order.shippingAddress);
   const accent = shop.accentColor ?? DEFAULT_ACCENT;
   const facts = orderFacts(order, t, f);
   const body = html`
-    <h1 style="margin:0 0 8px;font-size:22px;line-height:1.3;color:${accent}">${t.receiptHeading}</h1>
-    <p style="margin:0 0 16px">${t.receiptIntro}</p>
+    <h1 style="margin:0 0 8px;font-size:22px;line-height:1.3;color:${accent}">${t("receiptHeading")}</h1>
+    <p style="margin:0 0 16px">${t("receiptIntro")}</p>
     ${factsTable(facts)}
     ${itemsTable(order.items, shop, t, f, true)}
     ${totalsTable(order, t, f)}
     ${
       downloads.length > 0 &&
-      html`<h2 style="margin:24px 0 8px;font-size:16px">${t.downloads}</h2>
+      html`<h2 style="margin:24px 0 8px;font-size:16px">${t("downloads")}</h2>
     <ul style="margin:0;padding-left:20px">${downloads.map((file) => html`<li><a href="${file.url}" style="color:${accent}">${file.name}</a> <span style="color:${MUTED}">(${file.itemName})</span></li>`)}</ul>
     <p style="margin:8px 0 0;font-size:13px;color:${MUTED}">${note}</p>`
     }
-    ${address && addressBlock(t.shippingTo, address)}
-    <p style="margin:24px 0 0;font-size:12px;color:${MUTED};word-break:break-all">${t.paymentReference}${t.colon}${order.sessionId}</p>`;
+    ${address && addressBlock(t("shippingTo"), address)}
+    <p style="margin:24px 0 0;font-size:12px;color:${MUTED};word-break:break-all">${t("paymentReference")}${t("colon")}${order.sessionId}</p>`;
   const text = [
-    t.receiptHeading,
-    t.receiptIntro,
+    t("receiptHeading"),
+    t("receiptIntro"),
     "",
-    ...facts.map(([label, value]) => `${label}${t.colon}${value}`),
+    ...facts.map(([label, value]) => `${label}${t("colon")}${value}`),
     "",
     ...itemLines(order.items, f),
     "",
@@ -82,85 +82,89 @@ export function renderReceipt(order: Order, shop: ShopInfo, files?: ReceiptDownl
     ...(downloads.length > 0
       ? [
           "",
-          `${t.downloads}${t.colon.trimEnd()}`,
+          `${t("downloads")}${t("colon").trimEnd()}`,
           ...downloads.map((file) => `- ${file.name} (${file.itemName}): ${file.url}`),
           note ?? "",
         ]
       : []),
-    ...(address ? ["", `${t.shippingTo}${t.colon.trimEnd()}`, ...address] : []),
+    ...(address ? ["", `${t("shippingTo")}${t("colon").trimEnd()}`, ...address] : []),
     "",
-    `${t.paymentReference}${t.colon}${order.sessionId}`,
+    `${t("paymentReference")}${t("colon")}${order.sessionId}`,
   ];
-  const subject = t.receiptSubject(shop.name, order.orderNumber, f.money(order.total));
+  const subject = t("receiptSubject", {
+    shop: shop.name,
+    number: order.orderNumber,
+    total: f.money(order.total),
+  });
   return finish(subject, shop, body, text, { footer: true });
 }
 
 /** The merchant's new-order notice: order number, test mark, customer, items, address to copy, Dashboard link. */
 export function renderMerchantNotice(order: Order, shop: ShopInfo): RenderedEmail {
-  const t = messagesFor(shop.locale);
+  const t = translator(shop.locale, "email");
   const f = formatsFor(shop.locale, order.currency);
-  const customer = [order.customerName, order.customerEmail].filter(Boolean).join(" · ") || t.noContact;
+  const customer = [order.customerName, order.customerEmail].filter(Boolean).join(" · ") || t("noContact");
   const address = order.shippingAddress && f.address(order.shippingAddress);
   const dashboard = dashboardUrl(order.sessionId, order.livemode);
   const facts = orderFacts(order, t, f);
   const body = html`
     ${
       !order.livemode &&
-      html`<p style="margin:0 0 16px;padding:8px 12px;background:#fff4d6;color:#6b4e00;border:1px solid #f0c36d;font-weight:bold">${t.testOrder}</p>`
+      html`<p style="margin:0 0 16px;padding:8px 12px;background:#fff4d6;color:#6b4e00;border:1px solid #f0c36d;font-weight:bold">${t("testOrder")}</p>`
     }
-    <h1 style="margin:0 0 8px;font-size:22px;line-height:1.3">${t.noticeHeading} ${order.orderNumber}</h1>
-    ${factsTable([...facts, [t.customer, customer]])}
+    <h1 style="margin:0 0 8px;font-size:22px;line-height:1.3">${t("noticeHeading")} ${order.orderNumber}</h1>
+    ${factsTable([...facts, [t("customer"), customer]])}
     ${itemsTable(order.items, shop, t, f, false)}
     ${totalsTable(order, t, f)}
-    ${address && addressBlock(t.shippingTo, address)}
-    ${!order.customerEmail && html`<p><strong>${t.noReceipt}</strong></p>`}
-    <p style="margin:24px 0 0"><a href="${dashboard}" style="color:${shop.accentColor ?? DEFAULT_ACCENT};font-weight:bold">${t.openInStripe}</a></p>
-    <p style="margin:8px 0 0;color:${MUTED};font-size:13px">${t.checkoutSession}${t.colon}${order.sessionId}</p>`;
+    ${address && addressBlock(t("shippingTo"), address)}
+    ${!order.customerEmail && html`<p><strong>${t("noReceipt")}</strong></p>`}
+    <p style="margin:24px 0 0"><a href="${dashboard}" style="color:${shop.accentColor ?? DEFAULT_ACCENT};font-weight:bold">${t("openInStripe")}</a></p>
+    <p style="margin:8px 0 0;color:${MUTED};font-size:13px">${t("checkoutSession")}${t("colon")}${order.sessionId}</p>`;
   const text = [
-    ...(order.livemode ? [] : [t.testOrder, ""]),
-    `${t.noticeHeading} ${order.orderNumber}`,
-    ...facts.map(([label, value]) => `${label}${t.colon}${value}`),
-    `${t.customer}${t.colon}${customer}`,
+    ...(order.livemode ? [] : [t("testOrder"), ""]),
+    `${t("noticeHeading")} ${order.orderNumber}`,
+    ...facts.map(([label, value]) => `${label}${t("colon")}${value}`),
+    `${t("customer")}${t("colon")}${customer}`,
     "",
     ...itemLines(order.items, f),
     "",
     ...totalLines(order, t, f),
-    ...(address ? ["", `${t.shippingTo}${t.colon.trimEnd()}`, ...address] : []),
-    ...(order.customerEmail ? [] : ["", t.noReceipt]),
+    ...(address ? ["", `${t("shippingTo")}${t("colon").trimEnd()}`, ...address] : []),
+    ...(order.customerEmail ? [] : ["", t("noReceipt")]),
     "",
-    `${t.openInStripe}${t.colon}${dashboard}`,
-    `${t.checkoutSession}${t.colon}${order.sessionId}`,
+    `${t("openInStripe")}${t("colon")}${dashboard}`,
+    `${t("checkoutSession")}${t("colon")}${order.sessionId}`,
   ];
   const items = order.items.reduce((sum, item) => sum + item.quantity, 0);
-  const subject = `${order.livemode ? "" : "[TEST] "}${t.noticeSubject(order.orderNumber, f.money(order.total), items)}`;
+  const subject = `${order.livemode ? "" : "[TEST] "}${t("noticeSubject", { number: order.orderNumber, total: f.money(order.total), count: items })}`;
   return finish(subject, shop, body, text, { footer: false });
 }
 
 /** Tells the customer a delayed payment failed, that nothing was charged, and how to try again. */
 export function renderPaymentFailed(notice: PaymentFailedNotice, shop: ShopInfo): RenderedEmail {
-  const t = messagesFor(shop.locale);
+  const t = translator(shop.locale, "email");
   const f = formatsFor(shop.locale, notice.currency);
   const amount = f.money(notice.total);
   const number = orderNumber(notice.sessionId);
-  const retry = shop.siteUrl ? t.failedRetryAt(shop.siteUrl) : t.failedRetry;
+  const retry = shop.siteUrl ? t("failedRetryAt", { url: shop.siteUrl }) : t("failedRetry");
   const body = html`
-    <h1 style="margin:0 0 8px;font-size:22px;line-height:1.3">${t.failedHeading}</h1>
-    <p>${t.failedBody(amount, shop.name)}</p>
+    <h1 style="margin:0 0 8px;font-size:22px;line-height:1.3">${t("failedHeading")}</h1>
+    <p>${t("failedBody", { amount, shop: shop.name })}</p>
     <p>${
       shop.siteUrl
-        ? html`<a href="${shop.siteUrl}" style="color:${shop.accentColor ?? DEFAULT_ACCENT}">${t.failedRetryLink}</a> ${t.failedRetryRest}`
+        ? html`<a href="${shop.siteUrl}" style="color:${shop.accentColor ?? DEFAULT_ACCENT}">${t("failedRetryLink")}</a> ${t("failedRetryRest")}`
         : retry
     }</p>
-    <p style="color:${MUTED}">${t.reference}${t.colon}${number}<br><span style="font-size:12px">${t.paymentReference}${t.colon}${notice.sessionId}</span></p>`;
+    <p style="color:${MUTED}">${t("reference")}${t("colon")}${number}<br><span style="font-size:12px">${t("paymentReference")}${t("colon")}${notice.sessionId}</span></p>`;
   const text = [
-    t.failedHeading,
-    t.failedBody(amount, shop.name),
+    t("failedHeading"),
+    t("failedBody", { amount, shop: shop.name }),
     retry,
     "",
-    `${t.reference}${t.colon}${number}`,
-    `${t.paymentReference}${t.colon}${notice.sessionId}`,
+    `${t("reference")}${t("colon")}${number}`,
+    `${t("paymentReference")}${t("colon")}${notice.sessionId}`,
   ];
-  return finish(t.failedSubject(shop.name), shop, body, text, { footer: true });
+  return finish(t("failedSubject", { shop: shop.name }), shop, body, text, { footer: true });
 }
 
 /** The order's page in the Stripe Dashboard (test or live); the Dashboard's search finds any object by its id. */
@@ -168,10 +172,10 @@ export function dashboardUrl(sessionId: string, livemode: boolean): string {
   return `https://dashboard.stripe.com/${livemode ? "" : "test/"}search?query=${encodeURIComponent(sessionId)}`;
 }
 
-function orderFacts(order: Order, t: Messages, f: Formats): [string, string][] {
+function orderFacts(order: Order, t: Translator<"email">, f: Formats): [string, string][] {
   return [
-    [t.orderNumber, order.orderNumber],
-    ...(order.createdAt !== undefined ? [[t.orderDate, f.date(order.createdAt)] as [string, string]] : []),
+    [t("orderNumber"), order.orderNumber],
+    ...(order.createdAt !== undefined ? [[t("orderDate"), f.date(order.createdAt)] as [string, string]] : []),
   ];
 }
 
@@ -185,40 +189,44 @@ function factsTable(facts: [string, string][]): SafeHtml {
 function itemsTable(
   items: OrderItem[],
   shop: ShopInfo,
-  t: Messages,
+  t: Translator<"email">,
   f: Formats,
   pictures: boolean,
 ): SafeHtml {
   const cell = `padding:8px 4px;border-bottom:1px solid ${LINE};vertical-align:middle`;
   return html`<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="border-collapse:collapse;width:100%">
-      <tr><th align="left" style="${cell};font-size:13px;color:${MUTED}" colspan="${pictures ? 2 : 1}">${t.item}</th><th align="right" style="${cell};font-size:13px;color:${MUTED};white-space:nowrap">${t.quantity}</th><th align="right" style="${cell};font-size:13px;color:${MUTED}">${t.amount}</th></tr>${items.map(
+      <tr><th align="left" style="${cell};font-size:13px;color:${MUTED}" colspan="${pictures ? 2 : 1}">${t("item")}</th><th align="right" style="${cell};font-size:13px;color:${MUTED};white-space:nowrap">${t("quantity")}</th><th align="right" style="${cell};font-size:13px;color:${MUTED}">${t("amount")}</th></tr>${items.map(
         (item) => {
           const image = pictures && item.productId ? shop.productImages[item.productId] : undefined;
           const src = image && siteAsset(shop, image.src);
           return html`
-      <tr>${pictures && html`<td width="56" style="${cell};width:56px">${src && image && html`<img src="${src}" alt="${image.alt}" width="48" height="48" style="display:block;width:48px;height:48px;border:0;border-radius:4px">`}</td>`}<td style="${cell}">${item.name}${item.quantity > 1 && html`<br><span style="font-size:13px;color:${MUTED}">${t.unitPrice}${t.colon}${f.money(item.unitAmount)}</span>`}</td><td align="right" style="${cell}">${item.quantity}</td><td align="right" style="${cell};white-space:nowrap">${f.money(item.amount)}</td></tr>`;
+      <tr>${pictures && html`<td width="56" style="${cell};width:56px">${src && image && html`<img src="${src}" alt="${image.alt}" width="48" height="48" style="display:block;width:48px;height:48px;border:0;border-radius:4px">`}</td>`}<td style="${cell}">${item.name}${item.quantity > 1 && html`<br><span style="font-size:13px;color:${MUTED}">${t("unitPrice")}${t("colon")}${f.money(item.unitAmount)}</span>`}</td><td align="right" style="${cell}">${item.quantity}</td><td align="right" style="${cell};white-space:nowrap">${f.money(item.amount)}</td></tr>`;
         },
       )}
     </table>`;
 }
 
-function totalRows(order: Order, t: Messages, f: Formats): [label: string, value: string, strong: boolean][] {
+function totalRows(
+  order: Order,
+  t: Translator<"email">,
+  f: Formats,
+): [label: string, value: string, strong: boolean][] {
   return [
-    [t.subtotal, f.money(order.subtotal), false],
+    [t("subtotal"), f.money(order.subtotal), false],
     ...(order.discount > 0
-      ? [[t.discount, f.money(-order.discount), false] as [string, string, boolean]]
+      ? [[t("discount"), f.money(-order.discount), false] as [string, string, boolean]]
       : []),
     ...(order.shipping > 0
-      ? [[t.shipping, f.money(order.shipping), false] as [string, string, boolean]]
+      ? [[t("shipping"), f.money(order.shipping), false] as [string, string, boolean]]
       : []),
     ...(order.tax > 0 && !order.taxIncluded
-      ? [[t.tax, f.money(order.tax), false] as [string, string, boolean]]
+      ? [[t("tax"), f.money(order.tax), false] as [string, string, boolean]]
       : []),
-    [t.total, f.money(order.total), true],
+    [t("total"), f.money(order.total), true],
   ];
 }
 
-function totalsTable(order: Order, t: Messages, f: Formats): SafeHtml {
+function totalsTable(order: Order, t: Translator<"email">, f: Formats): SafeHtml {
   return html`<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="margin:8px 0 0;border-collapse:collapse">${totalRows(
     order,
     t,
@@ -228,7 +236,7 @@ function totalsTable(order: Order, t: Messages, f: Formats): SafeHtml {
       html`<tr><td align="right" style="padding:3px 4px;${strong ? "font-weight:bold;font-size:17px" : ""}">${label}</td><td align="right" width="120" style="padding:3px 4px;white-space:nowrap;${strong ? "font-weight:bold;font-size:17px" : ""}">${value}</td></tr>`,
   )}${
     order.taxIncluded &&
-    html`<tr><td colspan="2" align="right" style="padding:3px 4px;font-size:13px;color:${MUTED}">${t.taxIncluded(f.money(order.tax))}</td></tr>`
+    html`<tr><td colspan="2" align="right" style="padding:3px 4px;font-size:13px;color:${MUTED}">${t("taxIncluded", { amount: f.money(order.tax) })}</td></tr>`
   }</table>`;
 }
 
@@ -243,10 +251,10 @@ function itemLines(items: OrderItem[], f: Formats): string[] {
   );
 }
 
-function totalLines(order: Order, t: Messages, f: Formats): string[] {
+function totalLines(order: Order, t: Translator<"email">, f: Formats): string[] {
   return [
-    ...totalRows(order, t, f).map(([label, value]) => `${label}${t.colon}${value}`),
-    ...(order.taxIncluded ? [t.taxIncluded(f.money(order.tax))] : []),
+    ...totalRows(order, t, f).map(([label, value]) => `${label}${t("colon")}${value}`),
+    ...(order.taxIncluded ? [t("taxIncluded", { amount: f.money(order.tax) })] : []),
   ];
 }
 
@@ -257,7 +265,7 @@ function finish(
   text: string[],
   options: { footer: boolean },
 ): RenderedEmail {
-  const t = messagesFor(shop.locale);
+  const t = translator(shop.locale, "email");
   const accent = shop.accentColor ?? DEFAULT_ACCENT;
   const logo = shop.logo && siteAsset(shop, shop.logo.src);
   const header =
@@ -267,8 +275,8 @@ function finish(
   const footer =
     options.footer &&
     html`<tr><td style="padding:16px 24px;border-top:1px solid ${LINE};font-size:13px;color:${MUTED}">
-      <p style="margin:0 0 4px">${t.questions(shop.supportEmail)}</p>
-      <p style="margin:0"><a href="mailto:${shop.supportEmail}" style="color:${accent}">${shop.supportEmail}</a>${shop.siteUrl && html` · <a href="${shop.siteUrl}" style="color:${accent}" title="${t.visitShop}">${shop.name}</a>`}</p>
+      <p style="margin:0 0 4px">${t("questions", { support: shop.supportEmail })}</p>
+      <p style="margin:0"><a href="mailto:${shop.supportEmail}" style="color:${accent}">${shop.supportEmail}</a>${shop.siteUrl && html` · <a href="${shop.siteUrl}" style="color:${accent}" title="${t("visitShop")}">${shop.name}</a>`}</p>
     </td></tr>`;
   const page = html`<!doctype html>
 <html lang="${shop.locale}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><meta name="color-scheme" content="light dark"><meta name="supported-color-schemes" content="light dark"><title>${subject}</title></head>
@@ -285,8 +293,8 @@ function finish(
     ? [
         "",
         "--",
-        t.questions(shop.supportEmail),
-        ...(shop.siteUrl ? [`${t.visitShop}${t.colon}${shop.siteUrl}`] : []),
+        t("questions", { support: shop.supportEmail }),
+        ...(shop.siteUrl ? [`${t("visitShop")}${t("colon")}${shop.siteUrl}`] : []),
       ]
     : [];
   return { subject, html: page.value, text: [shop.name, "", ...text, ...footerText, ""].join("\n") };
@@ -305,19 +313,19 @@ export interface FailureAlert {
  * and the command to run stay as they are.
  */
 export function renderFailureAlert(alert: FailureAlert, shop: ShopInfo): RenderedEmail {
-  const t = messagesFor(shop.locale);
+  const t = translator(shop.locale, "email");
   const where = alert.sessionId
-    ? t.alertOrder(orderNumber(alert.sessionId), alert.sessionId)
-    : t.alertNoSession(alert.key);
+    ? t("alertOrder", { number: orderNumber(alert.sessionId), sessionId: alert.sessionId })
+    : t("alertNoSession", { key: alert.key });
   const command = alert.sessionId ? `npm run orders -- retry ${alert.sessionId}` : undefined;
-  const next = command ? `${t.alertRetry} ${command}` : t.alertByHand;
-  const lines = [t.alertHeading, `${t.alertReason}${t.colon}${alert.reason}`, where, "", next];
+  const next = command ? `${t("alertRetry")} ${command}` : t("alertByHand");
+  const lines = [t("alertHeading"), `${t("alertReason")}${t("colon")}${alert.reason}`, where, "", next];
   const body = html`
-    <h1 style="margin:0 0 8px;font-size:22px">${t.alertHeading}</h1>
-    <p>${t.alertReason}${t.colon}<code>${alert.reason}</code></p>
+    <h1 style="margin:0 0 8px;font-size:22px">${t("alertHeading")}</h1>
+    <p>${t("alertReason")}${t("colon")}<code>${alert.reason}</code></p>
     <p>${where}</p>
-    <p>${command ? html`${t.alertRetry} <code>${command}</code>` : t.alertByHand}</p>`;
-  return finish(t.alertSubject(alert.reason), shop, body, lines, { footer: false });
+    <p>${command ? html`${t("alertRetry")} <code>${command}</code>` : t("alertByHand")}</p>`;
+  return finish(t("alertSubject", { reason: alert.reason }), shop, body, lines, { footer: false });
 }
 
 /** A refund of an order, as the merchant and the customer hear about it. Amounts in minor units. */
@@ -338,18 +346,20 @@ export interface RefundNotice {
 
 /** Tells the merchant a refund was recorded: how much, whether full, and what happened to the downloads. */
 export function renderRefundNotice(notice: RefundNotice, shop: ShopInfo): RenderedEmail {
-  const t = messagesFor(shop.locale);
+  const t = translator(shop.locale, "email");
   const f = formatsFor(shop.locale, notice.currency);
   const number = orderNumber(notice.sessionId);
   const dashboard = `https://dashboard.stripe.com/${notice.livemode ? "" : "test/"}payments/${encodeURIComponent(notice.paymentIntent)}`;
   const lines = [
-    t.refundAmount(f.money(notice.amountRefunded), f.money(notice.amount)),
-    notice.full ? t.refundFull : t.refundPartial,
-    ...(notice.accessRevoked === undefined ? [] : [notice.accessRevoked ? t.accessRevoked : t.accessKept]),
+    t("refundAmount", { refunded: f.money(notice.amountRefunded), total: f.money(notice.amount) }),
+    notice.full ? t("refundFull") : t("refundPartial"),
+    ...(notice.accessRevoked === undefined
+      ? []
+      : [notice.accessRevoked ? t("accessRevoked") : t("accessKept")]),
   ];
   return merchantNotice(shop, t, {
-    subject: t.refundSubject(number, f.money(notice.amountRefunded)),
-    heading: `${t.refundHeading}: ${number}`,
+    subject: t("refundSubject", { number, amount: f.money(notice.amountRefunded) }),
+    heading: `${t("refundHeading")}: ${number}`,
     lines,
     dashboard,
     livemode: notice.livemode,
@@ -372,20 +382,27 @@ export interface DisputeNotice {
   livemode: boolean;
 }
 
+const DISPUTE_STATUS = { opened: "disputeOpened", won: "disputeWon", lost: "disputeLost" } as const;
+const DISPUTE_ACCESS = {
+  opened: "accessDisputeOpened",
+  won: "accessDisputeWon",
+  lost: "accessDisputeLost",
+} as const;
+
 /** Tells the merchant about a dispute: amount, order, reason, evidence due date, downloads, Dashboard link. */
 export function renderDisputeNotice(notice: DisputeNotice, shop: ShopInfo): RenderedEmail {
-  const t = messagesFor(shop.locale);
+  const t = translator(shop.locale, "email");
   const f = formatsFor(shop.locale, notice.currency);
   const number = orderNumber(notice.sessionId);
-  const status = t.disputeStatus(notice.status);
+  const status = t(DISPUTE_STATUS[notice.status]);
   const dashboard = `https://dashboard.stripe.com/${notice.livemode ? "" : "test/"}disputes/${encodeURIComponent(notice.disputeId)}`;
   return merchantNotice(shop, t, {
-    subject: t.disputeSubject(number, f.money(notice.amount), status),
-    heading: `${t.disputeHeading(status)}: ${number}`,
+    subject: t("disputeSubject", { number, amount: f.money(notice.amount), status }),
+    heading: `${t("disputeHeading", { status })}: ${number}`,
     lines: [
-      `${t.disputeReason}${t.colon}${notice.reason}`,
-      ...(notice.dueBy === undefined ? [] : [`${t.disputeDueBy}${t.colon}${f.date(notice.dueBy)}`]),
-      t.disputeAccess(notice.status),
+      `${t("disputeReason")}${t("colon")}${notice.reason}`,
+      ...(notice.dueBy === undefined ? [] : [`${t("disputeDueBy")}${t("colon")}${f.date(notice.dueBy)}`]),
+      t(DISPUTE_ACCESS[notice.status]),
     ],
     dashboard,
     livemode: notice.livemode,
@@ -395,26 +412,31 @@ export function renderDisputeNotice(notice: DisputeNotice, shop: ShopInfo): Rend
 
 /** Tells the customer their refund is on its way, in the shop's language. */
 export function renderRefundConfirmation(notice: RefundNotice, shop: ShopInfo): RenderedEmail {
-  const t = messagesFor(shop.locale);
+  const t = translator(shop.locale, "email");
   const f = formatsFor(shop.locale, notice.currency);
   const number = orderNumber(notice.sessionId);
   const lines = [
-    t.refundedBody(f.money(notice.amountRefunded), number),
-    t.refundedTiming,
-    ...(notice.accessRevoked ? [t.refundedDownloads] : []),
+    t("refundedBody", { amount: f.money(notice.amountRefunded), number }),
+    t("refundedTiming"),
+    ...(notice.accessRevoked ? [t("refundedDownloads")] : []),
   ];
   const body = html`
-    <h1 style="margin:0 0 8px;font-size:22px;line-height:1.3">${t.refundedHeading}</h1>
+    <h1 style="margin:0 0 8px;font-size:22px;line-height:1.3">${t("refundedHeading")}</h1>
     ${lines.map((line) => html`<p style="margin:0 0 12px">${line}</p>`)}
-    <p style="margin:16px 0 0;font-size:12px;color:${MUTED}">${t.paymentReference}${t.colon}${notice.sessionId}</p>`;
-  const text = [t.refundedHeading, ...lines, "", `${t.paymentReference}${t.colon}${notice.sessionId}`];
-  return finish(t.refundedSubject(shop.name, number), shop, body, text, { footer: true });
+    <p style="margin:16px 0 0;font-size:12px;color:${MUTED}">${t("paymentReference")}${t("colon")}${notice.sessionId}</p>`;
+  const text = [
+    t("refundedHeading"),
+    ...lines,
+    "",
+    `${t("paymentReference")}${t("colon")}${notice.sessionId}`,
+  ];
+  return finish(t("refundedSubject", { shop: shop.name, number }), shop, body, text, { footer: true });
 }
 
 /** The shape every merchant notice after an order shares: test mark, heading, a few lines, Dashboard link. */
 function merchantNotice(
   shop: ShopInfo,
-  t: Messages,
+  t: Translator<"email">,
   notice: {
     subject: string;
     heading: string;
@@ -427,19 +449,19 @@ function merchantNotice(
   const body = html`
     ${
       !notice.livemode &&
-      html`<p style="margin:0 0 16px;padding:8px 12px;background:#fff4d6;color:#6b4e00;border:1px solid #f0c36d;font-weight:bold">${t.testOrder}</p>`
+      html`<p style="margin:0 0 16px;padding:8px 12px;background:#fff4d6;color:#6b4e00;border:1px solid #f0c36d;font-weight:bold">${t("testOrder")}</p>`
     }
     <h1 style="margin:0 0 8px;font-size:22px;line-height:1.3">${notice.heading}</h1>
     ${notice.lines.map((line) => html`<p style="margin:0 0 8px">${line}</p>`)}
-    <p style="margin:24px 0 0"><a href="${notice.dashboard}" style="color:${shop.accentColor ?? DEFAULT_ACCENT};font-weight:bold">${t.openInStripe}</a></p>
-    <p style="margin:8px 0 0;color:${MUTED};font-size:13px">${t.checkoutSession}${t.colon}${notice.sessionId}</p>`;
+    <p style="margin:24px 0 0"><a href="${notice.dashboard}" style="color:${shop.accentColor ?? DEFAULT_ACCENT};font-weight:bold">${t("openInStripe")}</a></p>
+    <p style="margin:8px 0 0;color:${MUTED};font-size:13px">${t("checkoutSession")}${t("colon")}${notice.sessionId}</p>`;
   const text = [
-    ...(notice.livemode ? [] : [t.testOrder, ""]),
+    ...(notice.livemode ? [] : [t("testOrder"), ""]),
     notice.heading,
     ...notice.lines,
     "",
-    `${t.openInStripe}${t.colon}${notice.dashboard}`,
-    `${t.checkoutSession}${t.colon}${notice.sessionId}`,
+    `${t("openInStripe")}${t("colon")}${notice.dashboard}`,
+    `${t("checkoutSession")}${t("colon")}${notice.sessionId}`,
   ];
   return finish(`${notice.livemode ? "" : "[TEST] "}${notice.subject}`, shop, body, text, { footer: false });
 }

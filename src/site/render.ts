@@ -1,7 +1,7 @@
 /** Pure page renderers for the static shop: catalog + Payment Links in, HTML out. Every value is escaped. */
 import { html, type SafeHtml } from "../lib/html.ts";
 import { formatMoney } from "../lib/money.ts";
-import { pageMessagesFor } from "../i18n/pages.ts";
+import { translator } from "../i18n/messages.ts";
 import type { Catalog, Product, Shop } from "../shop/catalog.ts";
 
 /** Site-root paths of the built assets (content-hashed by the build). */
@@ -22,7 +22,7 @@ interface LayoutOptions {
 }
 
 function layout({ shop, title, description, assets, script, body }: LayoutOptions): string {
-  const t = pageMessagesFor(shop.locale);
+  const t = translator(shop.locale, "page");
   return html`<!doctype html>
 <html lang="${shop.locale}">
 <head>
@@ -35,7 +35,7 @@ function layout({ shop, title, description, assets, script, body }: LayoutOption
 <script src="${script}" defer></script>
 </head>
 <body>
-<a class="skip-link" href="#main">${t.skipLink}</a>
+<a class="skip-link" href="#main">${t("skipLink")}</a>
 <header class="site-header">
 <div class="wrap"><p class="brand"><a href="/">${shop.name}</a></p></div>
 </header>
@@ -44,8 +44,8 @@ ${body}
 </main>
 <footer class="site-footer">
 <div class="wrap">
-<p>${t.questions} <a href="mailto:${shop.supportEmail}">${shop.supportEmail}</a></p>
-<p>${t.securePayments}</p>
+<p>${t("questions")} <a href="mailto:${shop.supportEmail}">${shop.supportEmail}</a></p>
+<p>${t("securePayments")}</p>
 </div>
 </footer>
 </body>
@@ -123,23 +123,23 @@ ${catalog.products.map((product, index) => productCard(product, links[product.id
  */
 export function renderThanksPage(catalog: Catalog, assets: AssetPaths): string {
   const { shop } = catalog;
-  const t = pageMessagesFor(shop.locale);
+  const t = translator(shop.locale, "page");
   const body = html`<div class="wrap narrow status">
 <div id="order-status" role="status" hidden>
-<h1>${t.checkingHeading}</h1>
-<p>${t.checking}</p>
+<h1>${t("checkingHeading")}</h1>
+<p>${t("checking")}</p>
 </div>
 <noscript>
-<h1>${t.noscriptHeading}</h1>
-<p>${t.noscript}</p>
-<p>${t.noscriptQuestions} <a href="mailto:${shop.supportEmail}">${shop.supportEmail}</a>.</p>
+<h1>${t("noscriptHeading")}</h1>
+<p>${t("noscript")}</p>
+<p>${t("noscriptQuestions")} <a href="mailto:${shop.supportEmail}">${shop.supportEmail}</a>.</p>
 </noscript>
-<p><a href="/">${t.backToShop}</a></p>
+<p><a href="/">${t("backToShop")}</a></p>
 </div>`;
   return layout({
     shop,
-    title: `${t.thanksTitle} · ${shop.name}`,
-    description: t.thanksDescription(shop.name),
+    title: `${t("thanksTitle")} · ${shop.name}`,
+    description: t("thanksDescription", { shop: shop.name }),
     assets,
     script: assets.thanksScript,
     body,
