@@ -62,6 +62,7 @@ const optional = (check?: v.GenericPipeItem<string, string>) =>
       v.union([v.undefined(), check ? v.pipe(v.string(), check) : v.string()]),
     ),
   );
+const DOWNLOAD_SECRET_HINT = "must be at least 32 characters (e.g. openssl rand -hex 32)";
 const httpUrl = v.check((s: string) => /^https?:\/\//.test(s) && URL.canParse(s), "must be an http(s) URL");
 const emailAddress = /[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+/;
 // `orders@shop.example` or `Shop <orders@shop.example>`.
@@ -88,39 +89,23 @@ const variables = v.object({
     ),
   ),
   // HMAC key of the download links: long enough that it cannot be guessed (npm start makes one per run).
-  LINKSHOP_DOWNLOAD_SECRET: optional(
-    v.minLength(32, "must be at least 32 characters (e.g. openssl rand -hex 32)"),
-  ),
+  LINKSHOP_DOWNLOAD_SECRET: optional(v.minLength(32, DOWNLOAD_SECRET_HINT)),
 });
 
 /**
  * A live key must not travel in clear text: with one, the Stripe API base and the Upstash URL (whose token goes
  * with every request) must be https. Plain http is for the local stand-ins (the Stripe emulator, the Upstash
- * bridge), which run in test mode only. Checked once the key and the URL are each well-formed.
+ * bridge), which run in test mode only. Returns the offending URLs as name -> problem, reported with the rest.
  */
-const secureForKey = (key: string, url: string | undefined) =>
-  url === undefined || !isLiveKey(key) || new URL(url).protocol === "https:";
-const HTTPS_WITH_LIVE_KEY = "must be https with a live key";
-
-const schema = v.pipe(
-  variables,
-  v.forward(
-    v.partialCheck(
-      [["STRIPE_SECRET_KEY"], ["STRIPE_API_BASE"]],
-      (vars) => secureForKey(vars.STRIPE_SECRET_KEY, vars.STRIPE_API_BASE),
-      HTTPS_WITH_LIVE_KEY,
-    ),
-    ["STRIPE_API_BASE"],
-  ),
-  v.forward(
-    v.partialCheck(
-      [["STRIPE_SECRET_KEY"], ["UPSTASH_REDIS_REST_URL"]],
-      (vars) => secureForKey(vars.STRIPE_SECRET_KEY, vars.UPSTASH_REDIS_REST_URL),
-      HTTPS_WITH_LIVE_KEY,
-    ),
-    ["UPSTASH_REDIS_REST_URL"],
-  ),
-);
+function insecureWithLiveKey(env: Record<string, string | undefined>): [string, string][] {
+  if (!isLiveKey(env.STRIPE_SECRET_KEY)) return [];
+  return (["STRIPE_API_BASE", "UPSTASH_REDIS_REST_URL"] as const).flatMap((name): [string, string][] => {
+    const url = env[name]?.trim();
+    return url && URL.canParse(url) && new URL(url).protocol !== "https:"
+      ? [[name, "must be https with a live key"]]
+      : [];
+  });
+}
 
 /** Variables Linkshop reads; used to report problems in a stable order. */
 export const CONFIG_VARIABLES = Object.keys(variables.entries) as (keyof typeof variables.entries)[];
@@ -130,31 +115,7 @@ export const CONFIG_VARIABLES = Object.keys(variables.entries) as (keyof typeof 
  * Values are never echoed back: they may be secrets.
  */
 export function readConfig(env: Record<string, string | undefined>): Config {
-  const result = v.safeParse(schema, env);
-  if (!result.success) {
-    const missing = new Set<string>();
-    const problems = new Map<string, string>();
-    for (const issue of result.issues) {
-      const name = issue.path?.[0]?.key;
-      if (typeof name !== "string") continue;
-      const absent =
-        issue.input === undefined || (typeof issue.input === "string" && issue.input.trim() === "");
-      if (absent) missing.add(name);
-      // Custom checks carry a human message; built-in ones quote the input, which may be a secret.
-      else if (!problems.has(name))
-        problems.set(name, issue.message.startsWith("must ") ? issue.message : "invalid");
-    }
-    const malformed = new Map(
-      CONFIG_VARIABLES.flatMap((name) =>
-        problems.has(name) ? [[name, problems.get(name) ?? ""] as const] : [],
-      ),
-    );
-    throw new ConfigError(
-      CONFIG_VARIABLES.filter((name) => missing.has(name)),
-      malformed,
-    );
-  }
-  const vars = result.output;
+  const vars = parsed(variables, env, insecureWithLiveKey(env));
   return {
     stripeSecretKey: vars.STRIPE_SECRET_KEY,
     stripeWebhookSecret: vars.STRIPE_WEBHOOK_SECRET,
@@ -169,4 +130,68 @@ export function readConfig(env: Record<string, string | undefined>): Config {
     redisPrefix: vars.LINKSHOP_REDIS_PREFIX ?? "linkshop:",
     downloadSecret: vars.LINKSHOP_DOWNLOAD_SECRET,
   };
+}
+
+/** What the download function needs, and no more: the store, the links' secret and the site. */
+export interface DownloadConfig {
+  upstashUrl: string;
+  upstashToken: string;
+  redisPrefix: string;
+  downloadSecret: string;
+  siteUrl: string | undefined;
+}
+
+// The download function reads only these; a link is worth nothing without the secret that signed it.
+const downloadVariables = v.object({
+  ...v.pick(variables, ["UPSTASH_REDIS_REST_URL", "UPSTASH_REDIS_REST_TOKEN", "LINKSHOP_REDIS_PREFIX", "URL"])
+    .entries,
+  LINKSHOP_DOWNLOAD_SECRET: required(v.minLength(32, DOWNLOAD_SECRET_HINT)),
+});
+
+/** Validates the download function's environment; throws one ConfigError like readConfig. */
+export function readDownloadConfig(env: Record<string, string | undefined>): DownloadConfig {
+  const vars = parsed(downloadVariables, env);
+  return {
+    upstashUrl: vars.UPSTASH_REDIS_REST_URL,
+    upstashToken: vars.UPSTASH_REDIS_REST_TOKEN,
+    redisPrefix: vars.LINKSHOP_REDIS_PREFIX ?? "linkshop:",
+    downloadSecret: vars.LINKSHOP_DOWNLOAD_SECRET,
+    siteUrl: vars.URL,
+  };
+}
+
+/** The schema's output, or one ConfigError naming every missing or malformed variable (never a value). */
+function parsed<S extends v.GenericSchema<Record<string, string | undefined>>>(
+  schema: S,
+  env: Record<string, string | undefined>,
+  /** Problems found outside the schema, as name -> problem; a schema problem of the same name comes first. */
+  extra: [string, string][] = [],
+): v.InferOutput<S> {
+  const result = v.safeParse(schema, env);
+  if (!result.success || extra.length > 0) {
+    const missing = new Set<string>();
+    const problems = new Map<string, string>();
+    for (const issue of result.issues ?? []) {
+      const name = issue.path?.[0]?.key;
+      if (typeof name !== "string") continue;
+      const absent =
+        issue.input === undefined || (typeof issue.input === "string" && issue.input.trim() === "");
+      if (absent) missing.add(name);
+      // Custom checks carry a human message; built-in ones quote the input, which may be a secret.
+      else if (!problems.has(name))
+        problems.set(name, issue.message.startsWith("must ") ? issue.message : "invalid");
+    }
+    for (const [name, problem] of extra)
+      if (!missing.has(name) && !problems.has(name)) problems.set(name, problem);
+    const malformed = new Map(
+      CONFIG_VARIABLES.flatMap((name) =>
+        problems.has(name) ? [[name, problems.get(name) ?? ""] as const] : [],
+      ),
+    );
+    throw new ConfigError(
+      CONFIG_VARIABLES.filter((name) => missing.has(name)),
+      malformed,
+    );
+  }
+  return result.output as v.InferOutput<S>;
 }

@@ -1,6 +1,6 @@
 /** Netlify Function: order status for the thank-you page. Glue only; the logic lives in src/. */
 import type { Config, Context } from "@netlify/functions";
-import { orderStatusFromEnv } from "../../src/app.ts";
+import { orderStatusFromEnv } from "../../src/app/order-status.ts";
 
 // Built once per cold start and reused by warm invocations.
 const handle = orderStatusFromEnv(process.env);

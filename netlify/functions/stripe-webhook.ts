@@ -1,6 +1,6 @@
 /** Netlify Function: Stripe webhook endpoint. Glue only; the logic lives in src/. */
 import type { Config, Context } from "@netlify/functions";
-import { webhookFromEnv } from "../../src/app.ts";
+import { webhookFromEnv } from "../../src/app/webhook.ts";
 
 // Built once per cold start and reused by warm invocations.
 const handle = webhookFromEnv(process.env);

@@ -11,7 +11,7 @@ import type { Logger } from "../lib/log.ts";
 import { type DownloadGrant, fileBlobKey, type OrderFile, verifyDownload } from "../order/downloads.ts";
 import type { LedgerRecord } from "../order/ledger.ts";
 import { orderNumber } from "../order/number.ts";
-import { downloadMessagesFor, type DownloadMessages } from "../i18n/downloads.ts";
+import { type Translator, translator } from "../i18n/messages.ts";
 import type { ShopInfo } from "../shop/info.ts";
 
 /** What the download endpoint runs on. */
@@ -29,25 +29,24 @@ export interface DownloadDeps {
 type Page = { kind: "page"; status: number; title: string; body: SafeHtml; note: string };
 type Transfer = { kind: "file"; file: OrderFile; body: ReadableStream<Uint8Array>; size: number | undefined };
 
-/** Builds the request handler. */
-export function createDownloadHandler(setup: {
-  deps: DownloadDeps | ConfigError;
-  log: Logger;
-}): (req: Request) => Promise<Response> {
+/** Builds the request handler over `deps`, or one that answers 500 (and logs why) when configuration failed. */
+export function createDownloadHandler(
+  deps: DownloadDeps | ConfigError,
+  log: Logger,
+): (req: Request) => Promise<Response> {
   return async (req) => {
     const started = performance.now();
-    const deps = setup.deps;
     if (deps instanceof Error) {
-      setup.log("config.invalid", { message: deps.message });
+      log("config.invalid", { message: deps.message });
       return new Response("Downloads are not configured.", { status: 500, headers: PAGE_HEADERS });
     }
-    const text = downloadMessagesFor(deps.shop.locale);
+    const text = translator(deps.shop.locale, "download");
     let answer: Page | Transfer;
     try {
       answer = await respond(req, deps, text);
     } catch (error) {
       if (!(error instanceof StoreUnavailableError)) throw error;
-      answer = page(503, text.unavailableTitle, html`<p>${text.unavailable}</p>`, "store_unavailable");
+      answer = page(503, text("unavailableTitle"), html`<p>${text("unavailable")}</p>`, "store_unavailable");
     }
     deps.log("download", {
       method: req.method,
@@ -88,21 +87,25 @@ const PAGE_HEADERS = {
     "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'",
 };
 
-async function respond(req: Request, deps: DownloadDeps, text: DownloadMessages): Promise<Page | Transfer> {
+async function respond(
+  req: Request,
+  deps: DownloadDeps,
+  text: Translator<"download">,
+): Promise<Page | Transfer> {
   const transfer = req.method === "POST";
   if (!transfer && req.method !== "GET" && req.method !== "HEAD")
-    return page(405, text.invalidTitle, html`<p>${text.invalid}</p>`, "method_not_allowed");
+    return page(405, text("invalidTitle"), html`<p>${text("invalid")}</p>`, "method_not_allowed");
   const token = tokenOf(new URL(req.url).pathname);
   // The signature is checked before anything is read: a forged or altered link costs no store request.
   const checked = verifyDownload(token ?? "", deps.secret, deps.now());
   if ("problem" in checked && checked.problem === "invalid")
-    return page(404, text.invalidTitle, html`<p>${text.invalid}</p>`, "invalid_link");
+    return page(404, text("invalidTitle"), html`<p>${text("invalid")}</p>`, "invalid_link");
   const number = orderNumber(checked.grant.sessionId);
   if ("problem" in checked)
     return page(
       410,
-      text.expiredTitle,
-      html`<p>${text.expired(number)}</p>${help(deps.shop, text)}`,
+      text("expiredTitle"),
+      html`<p>${text("expired", { order: number })}</p>${help(deps.shop, text)}`,
       "expired",
     );
 
@@ -112,8 +115,8 @@ async function respond(req: Request, deps: DownloadDeps, text: DownloadMessages)
   if (!record || !file)
     return page(
       503,
-      text.unavailableTitle,
-      html`<p>${text.unavailable}</p>${help(deps.shop, text)}`,
+      text("unavailableTitle"),
+      html`<p>${text("unavailable")}</p>${help(deps.shop, text)}`,
       "no_record",
     );
   const refused = accessRefused(record, number, text);
@@ -126,7 +129,7 @@ async function respond(req: Request, deps: DownloadDeps, text: DownloadMessages)
       deps.files.size(fileBlobKey(file.id)),
     ]);
     if (used >= limit) return limitPage(deps, text, number);
-    return page(200, text.title, offer(deps, text, grant, file, number, limit - used, size), "page");
+    return page(200, text("title"), offer(deps, text, grant, file, number, limit - used, size), "page");
   }
 
   // Open first, count second: a file that cannot be read uses no download.
@@ -135,8 +138,8 @@ async function respond(req: Request, deps: DownloadDeps, text: DownloadMessages)
     deps.log("download.file_missing", { level: "error", fileId: file.id });
     return page(
       503,
-      text.unavailableTitle,
-      html`<p>${text.unavailable}</p>${help(deps.shop, text)}`,
+      text("unavailableTitle"),
+      html`<p>${text("unavailable")}</p>${help(deps.shop, text)}`,
       "no_file",
     );
   }
@@ -152,29 +155,29 @@ async function respond(req: Request, deps: DownloadDeps, text: DownloadMessages)
 }
 
 /** The page of a refunded or disputed order, or undefined when its files may be delivered. */
-function accessRefused(record: LedgerRecord, number: string, text: DownloadMessages): Page | undefined {
+function accessRefused(record: LedgerRecord, number: string, text: Translator<"download">): Page | undefined {
   if (record.state === "refunded")
-    return page(403, text.refundedTitle, html`<p>${text.refunded(number)}</p>`, "refunded");
+    return page(403, text("refundedTitle"), html`<p>${text("refunded", { order: number })}</p>`, "refunded");
   if (record.state === "disputed")
-    return page(403, text.disputedTitle, html`<p>${text.disputed(number)}</p>`, "disputed");
+    return page(403, text("disputedTitle"), html`<p>${text("disputed", { order: number })}</p>`, "disputed");
   if (record.state !== "fulfilled")
-    return page(503, text.unavailableTitle, html`<p>${text.unavailable}</p>`, `state_${record.state}`);
+    return page(503, text("unavailableTitle"), html`<p>${text("unavailable")}</p>`, `state_${record.state}`);
   return undefined;
 }
 
-function limitPage(deps: DownloadDeps, text: DownloadMessages, number: string): Page {
+function limitPage(deps: DownloadDeps, text: Translator<"download">, number: string): Page {
   const limit = deps.shop.downloads.limit;
   return page(
     403,
-    text.limitTitle,
-    html`<p>${text.limit(limit, number)}</p>${help(deps.shop, text)}`,
+    text("limitTitle"),
+    html`<p>${text("limit", { limit, order: number })}</p>${help(deps.shop, text)}`,
     "limit",
   );
 }
 
 function offer(
   deps: DownloadDeps,
-  text: DownloadMessages,
+  text: Translator<"download">,
   grant: DownloadGrant,
   file: OrderFile,
   number: string,
@@ -187,23 +190,23 @@ function offer(
   );
   return html`<p class="file">${file.name}</p>
     <dl>
-      ${size !== undefined && html`<dt>${text.size}</dt><dd>${formatSize(size, locale)}</dd>`}
-      <dt>${text.order(number)}</dt><dd>${text.left(left, deps.shop.downloads.limit)}</dd>
+      ${size !== undefined && html`<dt>${text("size")}</dt><dd>${formatSize(size, locale)}</dd>`}
+      <dt>${text("order", { number })}</dt><dd>${text("left", { count: left, limit: deps.shop.downloads.limit })}</dd>
     </dl>
-    <p>${text.until(until)}</p>
-    <form method="post"><button type="submit">${text.button}</button></form>
-    <p class="note">${text.onlyTransfersCount}</p>`;
+    <p>${text("until", { date: until })}</p>
+    <form method="post"><button type="submit">${text("button")}</button></form>
+    <p class="note">${text("onlyTransfersCount")}</p>`;
 }
 
-function help(shop: ShopInfo, text: DownloadMessages): SafeHtml {
-  return html`<p class="note">${text.help} <a href="mailto:${shop.supportEmail}">${shop.supportEmail}</a></p>`;
+function help(shop: ShopInfo, text: Translator<"download">): SafeHtml {
+  return html`<p class="note">${text("help")} <a href="mailto:${shop.supportEmail}">${shop.supportEmail}</a></p>`;
 }
 
 function page(status: number, title: string, body: SafeHtml, note: string): Page {
   return { kind: "page", status, title, body, note };
 }
 
-function layout(shop: ShopInfo, text: DownloadMessages, title: string, body: SafeHtml): SafeHtml {
+function layout(shop: ShopInfo, text: Translator<"download">, title: string, body: SafeHtml): SafeHtml {
   const accent = shop.accentColor ?? "#1f5f46";
   return html`<!doctype html>
 <html lang="${shop.locale}">

@@ -96,7 +96,7 @@ beforeAll(async () => {
     now: () => clock,
     log: () => {},
   };
-  const handle = createDownloadHandler({ deps, log: () => {} });
+  const handle = createDownloadHandler(deps, () => {});
   const server = serve({ fetch: handle, port: 0, hostname: "127.0.0.1" });
   await new Promise<void>((resolve) => server.once("listening", resolve));
   const address = server.address();
@@ -239,8 +239,8 @@ describe("a link that does not work", () => {
 
 describe("the page in the shop's language", () => {
   it("speaks German for a de-DE shop", async () => {
-    const handle = createDownloadHandler({
-      deps: {
+    const handle = createDownloadHandler(
+      {
         ledger,
         counter,
         files: netlifyFileStore(root),
@@ -249,8 +249,8 @@ describe("the page in the shop's language", () => {
         now: () => NOW,
         log: () => {},
       },
-      log: () => {},
-    });
+      () => {},
+    );
     const { url } = await order();
     const page = await (await handle(new Request(url))).text();
     expect(page).toContain('<html lang="de-DE">');

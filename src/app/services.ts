@@ -1,29 +1,27 @@
 /** The composition root's wiring: configuration in, the shop's services out, over the real clients. */
-import { resendMailer } from "./adapters/resend.ts";
-import { createStripeClient, stripeLineItems, stripeSessions } from "./adapters/stripe.ts";
-import { createRedisClient, upstashClaimStore, upstashLedger, upstashValues } from "./adapters/upstash.ts";
-import catalogFile from "../catalog.json" with { type: "json" };
-import type { Config } from "./config.ts";
-import type { FulfilmentDeps } from "./fulfilment/fulfil.ts";
-import type { ValueStore } from "./fulfilment/ports.ts";
-import type { Logger } from "./lib/log.ts";
-import { type Catalog, parseCatalog } from "./shop/catalog.ts";
-import { shopInfo } from "./shop/info.ts";
+import { resendMailer } from "../adapters/resend.ts";
+import { createStripeClient, stripeLineItems, stripeSessions } from "../adapters/stripe.ts";
+import {
+  createRedisClient,
+  upstashClaimStore,
+  upstashDownloadCounter,
+  upstashLedger,
+  upstashValues,
+} from "../adapters/upstash.ts";
+import type { Config } from "../config.ts";
+import type { FulfilmentDeps } from "../fulfilment/fulfil.ts";
+import type { DownloadCounter, ValueStore } from "../fulfilment/ports.ts";
+import type { Logger } from "../lib/log.ts";
+import { deployedCatalog } from "./catalog.ts";
+import type { Catalog } from "../shop/catalog.ts";
+import { shopInfo } from "../shop/info.ts";
 
 /** Every service of the shop: what the endpoints, reconciliation and the merchant commands run on. */
 export interface Services extends FulfilmentDeps {
   /** Small values with a TTL (the reconciliation cursor). */
   values: ValueStore;
-}
-
-let bundledCatalog: Catalog | undefined;
-/**
- * The shop's catalog as deployed with the functions (bundled at build time; the site build has already refused an
- * invalid one). The one source of the shop's name, support address, language and look.
- */
-export function deployedCatalog(): Catalog {
-  bundledCatalog ??= parseCatalog(catalogFile);
-  return bundledCatalog;
+  /** How often each file of an order was downloaded (the merchant's view and reset). */
+  downloads: DownloadCounter;
 }
 
 /** The services for `config`, wired to real clients. */
@@ -34,6 +32,7 @@ export function services(config: Config, log: Logger, catalog: Catalog = deploye
     claims: upstashClaimStore(redis, config.redisPrefix),
     ledger: upstashLedger(redis, config.redisPrefix),
     values: upstashValues(redis, config.redisPrefix),
+    downloads: upstashDownloadCounter(redis, config.redisPrefix),
     lineItems: stripeLineItems(stripe),
     sessions: stripeSessions(stripe),
     mailer: resendMailer({ apiKey: config.resendApiKey, from: config.emailFrom }),
