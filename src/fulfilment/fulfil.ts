@@ -102,8 +102,8 @@ export async function fulfilOrder(
   options: FulfilOptions,
 ): Promise<ActionResult> {
   const key = sessionKey(session.id);
-  const problem = sessionProblem(session);
-  if (problem) return recordFailure(deps, key, usableId(session), problem, options.by);
+  const refused = await refuseUnusable(session, deps, options.by);
+  if (refused) return refused;
   // The common repeat (a redelivery, a reload of the thank-you page) costs one read and no claim.
   const settled = settledResult(await deps.ledger.get(key));
   if (settled) return settled;
@@ -233,11 +233,16 @@ export async function resendReceipt(
   if (problem) return { outcome: "failed", reason: problem };
   return withClaim(deps, key, async () => {
     const existing = await deps.ledger.get(key);
+    // The money went back (or is being disputed): the receipt and its download links are not sent again.
+    if (existing?.state === "refunded" || existing?.state === "disputed")
+      return { outcome: "failed", reason: `order_${existing.state}` };
     const stripeAt = fulfilledOnStripe(session);
     if (existing?.state !== "fulfilled" && stripeAt === undefined)
       return { outcome: "failed", reason: "not_fulfilled_yet" };
     const order = toOrder(session, lineItems ?? (await deps.lineItems.listLineItems(session.id)));
-    const problem = orderProblem(order);
+    const files = orderFiles(order, deps.shop);
+    const problem =
+      orderProblem(order) ?? (files.length > 0 ? linkProblem(deps.shop, deps.downloadSecret) : undefined);
     if (problem) return { outcome: "failed", reason: problem };
     if (!order.customerEmail) return { outcome: "failed", reason: "no_customer_email" };
     // Fulfilled according to Stripe only (the record was lost): the record is restored as fulfilled.
@@ -250,11 +255,19 @@ export async function resendReceipt(
             state: "fulfilled",
             reason: "restored_from_stripe",
             fulfilledAt: stripeAt || deps.now(),
+            ...(files.length > 0 && {
+              files: files.map(({ id, name, productId }) => ({ id, name, productId })),
+            }),
           };
     const resent = base.emails.resent ?? [];
     const idempotencyKey = emailKey(`resend${resent.length + 1}`, key);
+    // Fresh links, valid from now: a customer asking again is usually one whose first links ran out.
+    const links =
+      files.length > 0 && deps.downloadSecret
+        ? downloadLinks(order.sessionId, files, deps.shop, deps.downloadSecret, deps.now())
+        : undefined;
     const { id } = await deps.mailer.send(
-      { to: order.customerEmail, replyTo: deps.shop.supportEmail, ...renderReceipt(order, deps.shop) },
+      { to: order.customerEmail, replyTo: deps.shop.supportEmail, ...renderReceipt(order, deps.shop, links) },
       idempotencyKey,
     );
     const now = deps.now();
@@ -279,8 +292,8 @@ export async function notifyPaymentFailed(
   by: Actor,
 ): Promise<ActionResult> {
   const key = sessionKey(session.id);
-  const problem = sessionProblem(session);
-  if (problem) return recordFailure(deps, key, usableId(session), problem, by);
+  const refused = await refuseUnusable(session, deps, by);
+  if (refused) return refused;
   return withClaim(deps, key, async () => {
     const existing = await deps.ledger.get(key);
     if (
@@ -330,8 +343,8 @@ export async function recordAwaitingPayment(
   deps: FulfilmentDeps,
 ): Promise<ActionResult> {
   const key = sessionKey(session.id);
-  const problem = sessionProblem(session);
-  if (problem) return recordFailure(deps, key, usableId(session), problem, "webhook");
+  const refused = await refuseUnusable(session, deps, "webhook");
+  if (refused) return refused;
   const record = { ...blankRecord(session, deps.now()), state: "awaiting_payment" as const };
   await deps.ledger.put(key, "absent", record);
   return { outcome: "ignored", reason: "awaiting_payment" };
@@ -386,6 +399,16 @@ export async function recordFailure(
 /** The merchant's `retry`: re-runs a failed (or unfinished) order. */
 export function retryOrder(session: SessionPayload, deps: FulfilmentDeps): Promise<ActionResult> {
   return fulfilOrder(session, deps, { by: "merchant", retryFailed: true, fresh: true });
+}
+
+/** A session that can never be fulfilled as sent, recorded as failed (and alerted); undefined when it can. */
+async function refuseUnusable(
+  session: SessionPayload,
+  deps: FulfilmentDeps,
+  by: Actor,
+): Promise<ActionResult | undefined> {
+  const problem = sessionProblem(session);
+  return problem ? recordFailure(deps, sessionKey(session.id), usableId(session), problem, by) : undefined;
 }
 
 /** What a repeat of a settled order answers: nothing is sent again once fulfilled, refunded or disputed. */

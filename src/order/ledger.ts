@@ -31,16 +31,9 @@ export const ORDER_STATES: readonly OrderState[] = [
  * arrive at any point; a dispute closed in the shop's favour restores `fulfilled`, a refund is final.
  */
 export const TRANSITIONS: Readonly<Record<OrderState | "absent", readonly OrderState[]>> = {
-  absent: ["awaiting_payment", "fulfilling", "fulfilled", "payment_failed", "failed", "refunded", "disputed"],
-  awaiting_payment: [
-    "awaiting_payment",
-    "fulfilling",
-    "fulfilled",
-    "payment_failed",
-    "failed",
-    "refunded",
-    "disputed",
-  ],
+  // Before anything is recorded or paid, any state may follow.
+  absent: ORDER_STATES,
+  awaiting_payment: ORDER_STATES,
   fulfilling: ["fulfilling", "fulfilled", "payment_failed", "failed", "refunded", "disputed"],
   // A failed delayed payment may still be paid another way; the page or reconciliation then fulfils it.
   payment_failed: ["payment_failed", "fulfilling", "fulfilled", "failed", "refunded", "disputed"],

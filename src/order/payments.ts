@@ -67,24 +67,37 @@ const CHARGE_ID = /^(ch|py)_[A-Za-z0-9]{1,250}$/;
 const DISPUTE_ID = /^(dp|du)_[A-Za-z0-9]{1,250}$/;
 const CODE = /^[a-z_]{1,64}$/;
 
-/** Maps a `charge.refunded` object. A charge with no PaymentIntent was not made by a Payment Link. */
+/** The fields a charge and a dispute share, checked: its own id, the PaymentIntent, the currency and amount. */
+function common(
+  payload: { id?: unknown; payment_intent?: unknown; currency?: unknown; amount?: unknown },
+  ids: RegExp,
+  invalid: string,
+): Mapped<{ id: string; paymentIntent: string; currency: string; amount: number }> {
+  // A payment without a PaymentIntent (the old Charges API) was not made by a Payment Link.
+  if (payload.payment_intent === null || payload.payment_intent === undefined)
+    return { ignore: "no_payment_intent" };
+  const paymentIntent = idOf(payload.payment_intent);
+  if (typeof payload.id !== "string" || !ids.test(payload.id) || !paymentIntent) return { problem: invalid };
+  const currency = currencyOf(payload.currency);
+  if (!currency) return { problem: "invalid_currency" };
+  if (!isMinor(payload.amount)) return { problem: "invalid_amount" };
+  return { value: { id: payload.id, paymentIntent, currency, amount: payload.amount } };
+}
+
+/** Maps a `charge.refunded` object. */
 export function toChargeRefund(object: unknown): Mapped<ChargeRefund> {
   const charge = (object ?? {}) as ChargePayload;
-  if (charge.payment_intent === null || charge.payment_intent === undefined)
-    return { ignore: "no_payment_intent" };
-  const paymentIntent = idOf(charge.payment_intent);
-  if (typeof charge.id !== "string" || !CHARGE_ID.test(charge.id) || !paymentIntent)
-    return { problem: "invalid_charge" };
-  const currency = currencyOf(charge.currency);
-  if (!currency) return { problem: "invalid_currency" };
-  if (!isMinor(charge.amount) || !isMinor(charge.amount_refunded)) return { problem: "invalid_amount" };
+  const checked = common(charge, CHARGE_ID, "invalid_charge");
+  if (!("value" in checked)) return checked;
+  const { id, paymentIntent, currency, amount } = checked.value;
+  if (!isMinor(charge.amount_refunded)) return { problem: "invalid_amount" };
   const email = [charge.billing_details?.email, charge.receipt_email].find((value) => isCustomerEmail(value));
   return {
     value: {
-      chargeId: charge.id,
+      chargeId: id,
       paymentIntent,
       currency,
-      amount: charge.amount,
+      amount,
       amountRefunded: charge.amount_refunded,
       full: charge.refunded === true,
       customerEmail: email as string | undefined,
@@ -96,21 +109,16 @@ export function toChargeRefund(object: unknown): Mapped<ChargeRefund> {
 /** Maps a `charge.dispute.*` object; `closed` for `charge.dispute.closed`. */
 export function toDisputeChange(object: unknown, closed: boolean): Mapped<DisputeChange> {
   const dispute = (object ?? {}) as DisputePayload;
-  if (dispute.payment_intent === null || dispute.payment_intent === undefined)
-    return { ignore: "no_payment_intent" };
-  const paymentIntent = idOf(dispute.payment_intent);
-  if (typeof dispute.id !== "string" || !DISPUTE_ID.test(dispute.id) || !paymentIntent)
-    return { problem: "invalid_dispute" };
-  const currency = currencyOf(dispute.currency);
-  if (!currency) return { problem: "invalid_currency" };
-  if (!isMinor(dispute.amount)) return { problem: "invalid_amount" };
+  const checked = common(dispute, DISPUTE_ID, "invalid_dispute");
+  if (!("value" in checked)) return checked;
+  const { id, paymentIntent, currency, amount } = checked.value;
   const due = dispute.evidence_details?.due_by;
   return {
     value: {
-      disputeId: dispute.id,
+      disputeId: id,
       paymentIntent,
       currency,
-      amount: dispute.amount,
+      amount,
       reason: typeof dispute.reason === "string" && CODE.test(dispute.reason) ? dispute.reason : "unknown",
       status: typeof dispute.status === "string" && CODE.test(dispute.status) ? dispute.status : "unknown",
       closed,

@@ -115,7 +115,6 @@ const MESSAGES = {
   metadata: "must map names to text values",
   metadataKey: "must be at most 40 characters without square brackets",
   metadataValue: "must be a string of at most 500 characters",
-  httpsUrl: "must be an https:// URL",
   paymentLink: "must be an object",
   countries: 'must list two-letter country codes in uppercase, e.g. ["US", "GB"]',
   maximum: "must be a whole number from 2 to 999999",
@@ -154,10 +153,6 @@ const locale = v.pipe(
       return false;
     }
   }, MESSAGES.locale),
-);
-const httpsUrl = v.pipe(
-  v.string(MESSAGES.httpsUrl),
-  v.check((s) => URL.canParse(s) && new URL(s).protocol === "https:", MESSAGES.httpsUrl),
 );
 
 const imageSchema = v.strictObject(
@@ -365,42 +360,50 @@ async function missingImages(input: unknown, siteDir: string): Promise<string[]>
     );
     if (!found) issues.push(`shop.logo.src: public/${logo} does not exist`);
   }
-  const products = (input as { products?: unknown } | null)?.products;
-  if (!Array.isArray(products)) return issues;
-  for (const [index, product] of products.entries()) {
-    const images = (product as { images?: unknown } | null)?.images;
-    if (!Array.isArray(images)) continue;
-    for (const [imageIndex, image] of images.entries()) {
-      const src = (image as { src?: unknown } | null)?.src;
-      if (typeof src !== "string" || !IMAGE_SRC.test(src)) continue;
-      const found = await access(join(siteDir, src)).then(
-        () => true,
-        () => false,
-      );
-      if (!found) issues.push(`products[${index}].images[${imageIndex}].src: public/${src} does not exist`);
-    }
+  for (const { where, value } of productEntries(
+    input,
+    "images",
+    (image) => (image as { src?: unknown } | null)?.src,
+  )) {
+    if (!IMAGE_SRC.test(value)) continue;
+    const found = await access(join(siteDir, value)).then(
+      () => true,
+      () => false,
+    );
+    if (!found) issues.push(`${where}.src: public/${value} does not exist`);
   }
   return issues;
+}
+
+/** Each text that `pick` finds in the list `field` of every product, with its path (`products[1].images[0]`). */
+function productEntries(
+  input: unknown,
+  field: "images" | "files",
+  pick: (entry: unknown) => unknown,
+): { where: string; value: string }[] {
+  const products = (input as { products?: unknown } | null)?.products;
+  if (!Array.isArray(products)) return [];
+  return products.flatMap((product: unknown, index) => {
+    const list = (product as Record<string, unknown> | null)?.[field];
+    if (!Array.isArray(list)) return [];
+    return list.flatMap((entry: unknown, position) => {
+      const value = pick(entry);
+      return typeof value === "string" ? [{ where: `products[${index}].${field}[${position}]`, value }] : [];
+    });
+  });
 }
 
 /** Product files a catalog names that are missing from `downloadsDir` or too large for a function to deliver. */
 async function unusableFiles(input: unknown, downloadsDir: string): Promise<string[]> {
   const issues: string[] = [];
-  const products = (input as { products?: unknown } | null)?.products;
-  if (!Array.isArray(products)) return issues;
-  for (const [index, product] of products.entries()) {
-    const files = (product as { files?: unknown } | null)?.files;
-    if (!Array.isArray(files)) continue;
-    for (const [fileIndex, file] of files.entries()) {
-      if (typeof file !== "string" || !FILE_PATH.test(file)) continue;
-      const info = await stat(join(downloadsDir, file)).catch(() => undefined);
-      const where = `products[${index}].files[${fileIndex}]`;
-      if (!info?.isFile()) issues.push(`${where}: ${DOWNLOADS_DIR}/${file} does not exist`);
-      else if (info.size > MAX_FILE_BYTES)
-        issues.push(
-          `${where}: ${DOWNLOADS_DIR}/${file} is ${(info.size / 1e6).toFixed(1)} MB; a Netlify function streams at most 20 MB (docs.netlify.com, Functions)`,
-        );
-    }
+  for (const { where, value: file } of productEntries(input, "files", (entry) => entry)) {
+    if (!FILE_PATH.test(file)) continue;
+    const info = await stat(join(downloadsDir, file)).catch(() => undefined);
+    if (!info?.isFile()) issues.push(`${where}: ${DOWNLOADS_DIR}/${file} does not exist`);
+    else if (info.size > MAX_FILE_BYTES)
+      issues.push(
+        `${where}: ${DOWNLOADS_DIR}/${file} is ${(info.size / 1e6).toFixed(1)} MB; a Netlify function streams at most 20 MB (docs.netlify.com, Functions)`,
+      );
   }
   return issues;
 }

@@ -13,6 +13,7 @@ import {
   type LedgerRecord,
   ORDER_STATES,
   type OrderState,
+  SETTLED_STATES,
   TRANSITIONS,
 } from "../../src/order/ledger.ts";
 import { startUpstashBridge, type UpstashBridge } from "../../dev/upstash-bridge.ts";
@@ -51,8 +52,12 @@ afterAll(async () => {
 });
 
 describe("ledger transitions", () => {
-  it("allow nothing out of fulfilled, and every state to be rewritten with more detail", () => {
-    expect(TRANSITIONS.fulfilled).toEqual(["fulfilled"]);
+  it("never lead back to sending from a settled order, keep a refund final, and let every state gain detail", () => {
+    for (const settled of SETTLED_STATES)
+      for (const sending of ["awaiting_payment", "fulfilling"] as const)
+        expect(canTransition(settled, sending), `${settled} -> ${sending}`).toBe(false);
+    expect(TRANSITIONS.fulfilled).toEqual(["fulfilled", "refunded", "disputed"]);
+    expect(TRANSITIONS.refunded).toEqual(["refunded"]);
     for (const state of ORDER_STATES) expect(canTransition(state, state)).toBe(true);
   });
 

@@ -5,6 +5,7 @@ import type { ShopInfo } from "../../src/shop/info.ts";
 import type {
   Claim,
   ClaimStore,
+  DownloadCounter,
   Ledger,
   LineItemSource,
   Mailer,
@@ -153,6 +154,27 @@ export class MemorySessions implements SessionSource {
         (typeof s.payment_intent === "object" ? s.payment_intent?.id : s.payment_intent) === paymentIntent,
     );
     return found && structuredClone(found);
+  }
+}
+
+/** Download counts on a Map, counted atomically as the Lua script does (one JavaScript turn per take). */
+export class MemoryDownloadCounter implements DownloadCounter {
+  readonly counts = new Map<string, Record<string, number>>();
+  async used(orderKey: string, fileId: string) {
+    return this.counts.get(orderKey)?.[fileId] ?? 0;
+  }
+  async take(orderKey: string, fileId: string, limit: number) {
+    const counts = this.counts.get(orderKey) ?? {};
+    const used = counts[fileId] ?? 0;
+    if (used >= limit) return { taken: false, used };
+    this.counts.set(orderKey, { ...counts, [fileId]: used + 1 });
+    return { taken: true, used: used + 1 };
+  }
+  async all(orderKey: string) {
+    return { ...this.counts.get(orderKey) };
+  }
+  async reset(orderKey: string) {
+    this.counts.delete(orderKey);
   }
 }
 

@@ -5,7 +5,8 @@ import { PAGE_FULFIL_WINDOW_MS } from "../../src/order-status/handler.ts";
 import type { FulfilmentDeps } from "../../src/fulfilment/fulfil.ts";
 import { createOrderStatusHandler } from "../../src/order-status/handler.ts";
 import { maskEmail } from "../../src/order/session.ts";
-import { fileId, verifyDownload } from "../../src/order/downloads.ts";
+import { verifyDownload } from "../../src/order/downloads.ts";
+import { filesShop, TRAIL_MAPS, trailMapsSession } from "../support/trail-maps.ts";
 import { createWebhookHandler } from "../../src/webhook/handler.ts";
 import { orderNumber } from "../../src/order/number.ts";
 import { fakeDeps, testShop } from "../support/fakes.ts";
@@ -218,29 +219,12 @@ describe("GET /api/order-status for a shop in another language", () => {
 });
 
 describe("the order's files on the thank-you page", () => {
-  const MAPS = {
-    id: fileId("trail-maps", "trail-maps.pdf"),
-    name: "trail-maps.pdf",
-    productId: "trail-maps",
-  };
-
   function withFiles() {
-    const fakes = fakeDeps({
-      shop: testShop({ siteUrl: "https://shop.example", productFiles: { "trail-maps": [MAPS] } }),
-    });
+    const fakes = fakeDeps({ shop: filesShop() });
     const handle = createOrderStatusHandler({ deps: fakes.deps, log: () => {} });
     const ask = async (sessionId: string) =>
       (await handle(new Request(`http://localhost/api/order-status?session_id=${sessionId}`))).json();
-    const session = checkoutSession({ id: `cs_test_${crypto.randomUUID().replaceAll("-", "")}` });
-    fakes.sessions.sessions.set(session.id, session as unknown as SessionPayload);
-    const product = {
-      object: "product",
-      name: "Printable Trail Maps",
-      metadata: { linkshop_id: "trail-maps" },
-    };
-    fakes.lineItems.items[session.id] = [
-      lineItem({ name: "Printable Trail Maps", unitAmount: 900, product }),
-    ] as unknown as LineItemPayload[];
+    const session = trailMapsSession(fakes, { id: `cs_test_${crypto.randomUUID().replaceAll("-", "")}` });
     return { ...fakes, ask, session };
   }
 
@@ -251,7 +235,7 @@ describe("the order's files on the thank-you page", () => {
     expect(first.downloads).toEqual([{ name: "trail-maps.pdf", url: expect.any(String) }]);
     const token = new URL(first.downloads[0].url).pathname.replace("/download/", "");
     expect(verifyDownload(token, deps.downloadSecret as string, deps.now())).toMatchObject({
-      grant: { sessionId: session.id, fileId: MAPS.id },
+      grant: { sessionId: session.id, fileId: TRAIL_MAPS.id },
     });
     // Asked again, the answer comes from the ledger alone, with the same files.
     const calls = sessions.calls;

@@ -4,27 +4,17 @@
  */
 import { describe, expect, it } from "vitest";
 import { type FulfilmentDeps, retryOrder } from "../../src/fulfilment/fulfil.ts";
-import type { LineItemPayload, SessionPayload } from "../../src/order/model.ts";
-import { fileId } from "../../src/order/downloads.ts";
+import type { SessionPayload } from "../../src/order/model.ts";
 import { orderNumber } from "../../src/order/number.ts";
 import { createWebhookHandler } from "../../src/webhook/handler.ts";
-import { fakeDeps, testShop } from "../support/fakes.ts";
-import {
-  checkoutSession,
-  example,
-  lineItem,
-  stripeEvent,
-  webhookRequest,
-} from "../support/stripe-payloads.ts";
+import { fakeDeps } from "../support/fakes.ts";
+import { filesShop, trailMapsSession } from "../support/trail-maps.ts";
+import { checkoutSession, example, stripeEvent, webhookRequest } from "../support/stripe-payloads.ts";
 
 const secret = "whsec_test_secret";
-const MAPS = { id: fileId("trail-maps", "trail-maps.pdf"), name: "trail-maps.pdf", productId: "trail-maps" };
 
 function setup(overrides: Partial<FulfilmentDeps> = {}) {
-  const fakes = fakeDeps({
-    shop: testShop({ siteUrl: "https://shop.example", productFiles: { "trail-maps": [MAPS] } }),
-    ...overrides,
-  });
+  const fakes = fakeDeps({ shop: filesShop(), ...overrides });
   const handle = createWebhookHandler({ webhookSecret: secret, deps: fakes.deps, log: fakes.deps.log });
   const deliver = async (event: unknown) => {
     const res = await handle(webhookRequest(JSON.stringify(event), { secret }));
@@ -32,16 +22,7 @@ function setup(overrides: Partial<FulfilmentDeps> = {}) {
   };
   /** A paid session for the trail maps, fulfilled through the webhook. */
   const fulfilled = async () => {
-    const session = checkoutSession({ payment_intent: `pi_${Math.random().toString(36).slice(2)}x` });
-    fakes.sessions.sessions.set(session.id, structuredClone(session) as SessionPayload);
-    const product = {
-      ...example("product"),
-      name: "Printable Trail Maps",
-      metadata: { linkshop_id: "trail-maps" },
-    };
-    fakes.lineItems.items[session.id] = [
-      lineItem({ name: "Printable Trail Maps", unitAmount: 900, product }),
-    ] as unknown as LineItemPayload[];
+    const session = trailMapsSession(fakes, { payment_intent: `pi_${Math.random().toString(36).slice(2)}x` });
     expect((await deliver(stripeEvent("checkout.session.completed", session))).body).toMatchObject({
       outcome: "fulfilled",
     });
@@ -52,38 +33,37 @@ function setup(overrides: Partial<FulfilmentDeps> = {}) {
   return { ...fakes, deliver, fulfilled };
 }
 
-function charge(paymentIntent: string, overrides: Record<string, unknown> = {}) {
+/** A Charge or a Dispute of $9.00 for `paymentIntent`, shaped like Stripe's examples. */
+function payment(resource: "charge" | "dispute", paymentIntent: string, fields: Record<string, unknown>) {
   return {
-    ...example("charge"),
-    id: "ch_3RefundTest0001",
-    object: "charge",
+    ...example(resource),
+    object: resource,
     amount: 900,
-    amount_refunded: 900,
-    refunded: true,
     currency: "usd",
     payment_intent: paymentIntent,
-    billing_details: { ...(example("charge").billing_details as object), email: "jenny@example.com" },
-    receipt_email: null,
     livemode: false,
-    ...overrides,
+    ...fields,
   };
 }
 
-function dispute(paymentIntent: string, overrides: Record<string, unknown> = {}) {
-  return {
-    ...example("dispute"),
+const charge = (paymentIntent: string, overrides: Record<string, unknown> = {}) =>
+  payment("charge", paymentIntent, {
+    id: "ch_3RefundTest0001",
+    amount_refunded: 900,
+    refunded: true,
+    billing_details: { ...(example("charge").billing_details as object), email: "jenny@example.com" },
+    receipt_email: null,
+    ...overrides,
+  });
+
+const dispute = (paymentIntent: string, overrides: Record<string, unknown> = {}) =>
+  payment("dispute", paymentIntent, {
     id: "dp_1DisputeTest0001",
-    object: "dispute",
-    amount: 900,
-    currency: "usd",
-    payment_intent: paymentIntent,
     reason: "fraudulent",
     status: "needs_response",
     evidence_details: { due_by: 1_800_000_000, has_evidence: false, past_due: false, submission_count: 0 },
-    livemode: false,
     ...overrides,
-  };
-}
+  });
 
 describe("a full refund", () => {
   it("cuts the order's downloads, tells the merchant and the customer once, and costs no Stripe call", async () => {
@@ -133,11 +113,7 @@ describe("a full refund", () => {
 
   it("sends no customer confirmation when the shop turned it off", async () => {
     const { deliver, fulfilled, mailer } = setup({
-      shop: testShop({
-        siteUrl: "https://shop.example",
-        productFiles: { "trail-maps": [MAPS] },
-        refundConfirmations: false,
-      }),
+      shop: filesShop({ refundConfirmations: false }),
     });
     const session = await fulfilled();
     await deliver(stripeEvent("charge.refunded", charge(session.payment_intent)));
@@ -161,11 +137,7 @@ describe("a partial refund", () => {
 
   it("cuts access when the catalog says partial refunds do", async () => {
     const { deliver, fulfilled, ledger } = setup({
-      shop: testShop({
-        siteUrl: "https://shop.example",
-        productFiles: { "trail-maps": [MAPS] },
-        downloads: { expiresInDays: 30, limit: 5, revokeOnPartialRefund: true },
-      }),
+      shop: filesShop({ downloads: { expiresInDays: 30, limit: 5, revokeOnPartialRefund: true } }),
     });
     const session = await fulfilled();
     await deliver(

@@ -30,7 +30,6 @@ describe("chooseAction", () => {
   });
 
   it("ignores other event types and non-session objects", () => {
-    expect(kind(fixture<EventPayload>("events/ruby_refund.json"))).toBe("ignore:unhandled_event_type");
     expect(kind(fixture<EventPayload>("events/ruby_pi.json"))).toBe("ignore:unhandled_event_type");
     expect(kind(stripeEvent("checkout.session.completed", { object: "charge", id: "ch_1" }))).toBe(
       "unusable",
@@ -38,6 +37,10 @@ describe("chooseAction", () => {
   });
 
   it.each([
+    // A real charge made without a PaymentIntent (the Charges API): no Payment Link made it.
+    ["ruby_refund.json", "ignore:no_payment_intent"],
+    // A real live-mode full refund: which order it is, the ledger or one Stripe lookup says when it runs.
+    ["sync_refund.json", "refund"],
     ["ruby_usd_paid.json", "fulfil"],
     ["sync_eur_live.json", "fulfil"],
     ["jam_gbp_tax.json", "fulfil"],
