@@ -20,6 +20,7 @@ const catalogJson = async () => JSON.parse(await readFile(join(root, "catalog.js
 beforeEach(async () => {
   root = await mkdtemp(join(tmpdir(), "linkshop-watch-"));
   await cp(resolve("public"), join(root, "public"), { recursive: true });
+  await cp(resolve("downloads"), join(root, "downloads"), { recursive: true });
   await cp(resolve("catalog.json"), join(root, "catalog.json"));
   await writeFile(join(root, "links.json"), JSON.stringify(links));
   errors.length = 0;
