@@ -26,6 +26,11 @@ export interface DownloadDeps {
   log: Logger;
 }
 
+/**
+ * A page instead of the file. Statuses: 404 a link that is not valid; 410 gone for good (expired, limit reached,
+ * refunded); 423 locked while a dispute is open; 503 try again. Never 403: Netlify's CDN (and netlify dev) would
+ * retry a 403 or 404 under other paths (`/index.html`), which here would only answer "not valid".
+ */
 type Page = { kind: "page"; status: number; title: string; body: SafeHtml; note: string };
 type Transfer = { kind: "file"; file: OrderFile; body: ReadableStream<Uint8Array>; size: number | undefined };
 
@@ -157,9 +162,9 @@ async function respond(
 /** The page of a refunded or disputed order, or undefined when its files may be delivered. */
 function accessRefused(record: LedgerRecord, number: string, text: Translator<"download">): Page | undefined {
   if (record.state === "refunded")
-    return page(403, text("refundedTitle"), html`<p>${text("refunded", { order: number })}</p>`, "refunded");
+    return page(410, text("refundedTitle"), html`<p>${text("refunded", { order: number })}</p>`, "refunded");
   if (record.state === "disputed")
-    return page(403, text("disputedTitle"), html`<p>${text("disputed", { order: number })}</p>`, "disputed");
+    return page(423, text("disputedTitle"), html`<p>${text("disputed", { order: number })}</p>`, "disputed");
   if (record.state !== "fulfilled")
     return page(503, text("unavailableTitle"), html`<p>${text("unavailable")}</p>`, `state_${record.state}`);
   return undefined;
@@ -168,7 +173,7 @@ function accessRefused(record: LedgerRecord, number: string, text: Translator<"d
 function limitPage(deps: DownloadDeps, text: Translator<"download">, number: string): Page {
   const limit = deps.shop.downloads.limit;
   return page(
-    403,
+    410,
     text("limitTitle"),
     html`<p>${text("limit", { limit, order: number })}</p>${help(deps.shop, text)}`,
     "limit",

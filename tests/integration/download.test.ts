@@ -183,10 +183,10 @@ describe("a download", () => {
     );
     expect(answers.filter(({ status }) => status === 200)).toHaveLength(5);
     expect(answers.filter(({ status, complete }) => status === 200 && complete)).toHaveLength(5);
-    expect(answers.filter(({ status }) => status === 403)).toHaveLength(15);
+    expect(answers.filter(({ status }) => status === 410)).toHaveLength(15);
     expect(await counter.used(sessionId, FILE.id)).toBe(5);
     const next = await fetch(url);
-    expect(next.status).toBe(403);
+    expect(next.status).toBe(410);
     expect(await next.text()).toContain("Download limit reached");
   });
 });
@@ -217,13 +217,13 @@ describe("a link that does not work", () => {
   });
 
   it.each([
-    ["refunded", "This order was refunded"],
-    ["disputed", "This order is under review"],
-  ] as const)("of a %s order: refused with a page saying so, no bytes", async (state, words) => {
+    ["refunded", 410, "This order was refunded"],
+    ["disputed", 423, "This order is under review"],
+  ] as const)("of a %s order: refused (%i) with a page saying so, no bytes", async (state, status, words) => {
     const { url, sessionId } = await order(state);
     for (const method of ["GET", "POST"]) {
       const response = await fetch(url, { method });
-      expect(response.status).toBe(403);
+      expect(response.status).toBe(status);
       expect(await response.text()).toContain(words);
     }
     expect(await counter.used(sessionId, FILE.id)).toBe(0);
