@@ -11,12 +11,23 @@ import { randomUUID } from "node:crypto";
 import Stripe from "stripe";
 import { createStripeClient, stripeLineItems } from "../src/adapters/stripe.ts";
 import { webhookFromEnv } from "../src/app/webhook.ts";
+import { deployedCatalog } from "../src/app/catalog.ts";
+import { createDownloadHandler } from "../src/download/handler.ts";
+import { fileId, grantFor, signDownload } from "../src/order/downloads.ts";
+import { emptyRecord } from "../src/order/ledger.ts";
+import { MAX_FILE_BYTES } from "../src/shop/catalog.ts";
+import { shopInfo } from "../src/shop/info.ts";
 import { startLocalServices } from "../dev/local-services.ts";
 
 /** Targets. Sizes in bytes, times in milliseconds, memory in MiB. */
 const TARGETS = {
   bundleBytes: 1.5 * 1024 * 1024,
   coldStartMs: 120,
+  // The download function carries neither the Stripe nor the Resend SDK.
+  downloadBundleBytes: 400 * 1024,
+  downloadColdStartMs: 60,
+  // Streaming the largest file a function may send (20 MB) keeps the process's memory nearly flat.
+  downloadMemoryMiB: 8,
   deliveryP50Ms: 25,
   deliveryP95Ms: 60,
   hundredItemOrderStripeCalls: 1,
@@ -28,45 +39,111 @@ const results: { name: string; value: number; target: number; unit: string }[] =
 const record = (name: string, value: number, target: number, unit: string) => {
   results.push({ name, value, target, unit });
 };
+const file = { id: fileId("trail-maps", "trail-maps.pdf"), name: "trail-maps.pdf", productId: "trail-maps" };
 const percentile = (values: number[], p: number) => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 };
 
-// 1. What Netlify deploys: the function bundled the way its esbuild bundler does it.
+// 1. What a function ships: bundled the way esbuild does it, and its cold start (loading the bundle and building
+// the clients in a fresh process, median of 15).
 const work = await mkdtemp(join(tmpdir(), "linkshop-bench-"));
-const bundle = join(work, "stripe-webhook.mjs");
-await build({
-  entryPoints: ["netlify/functions/stripe-webhook.ts"],
-  bundle: true,
-  platform: "node",
-  target: "node22",
-  format: "esm",
-  outfile: bundle,
-  minify: false,
-  logLevel: "error",
-  // The bundle is ESM; a few CommonJS dependencies still call require().
-  banner: {
-    js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
-  },
-});
-record("function bundle", (await stat(bundle)).size, TARGETS.bundleBytes, "bytes");
-
-// 2. Cold start: loading the bundle and building the clients in a fresh process, median of 15.
-const coldStarts: number[] = [];
-for (let i = 0; i < 15; i++) {
-  const out = execFileSync(
-    process.execPath,
-    [
-      "--input-type=module",
-      "-e",
-      `const t = performance.now(); await import(${JSON.stringify(bundle)}); console.log(performance.now() - t);`,
-    ],
-    { env: { PATH: process.env.PATH ?? "" }, encoding: "utf8" },
-  );
-  coldStarts.push(Number(out.trim().split("\n").at(-1)));
+async function measureFunction(name: string, targets: { bytes: number; coldMs: number }): Promise<void> {
+  const bundle = join(work, `${name}.mjs`);
+  await build({
+    entryPoints: [`netlify/functions/${name}.ts`],
+    bundle: true,
+    platform: "node",
+    target: "node22",
+    format: "esm",
+    outfile: bundle,
+    minify: false,
+    logLevel: "error",
+    // The bundle is ESM; a few CommonJS dependencies still call require().
+    banner: {
+      js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+    },
+  });
+  record(`${name} bundle`, (await stat(bundle)).size, targets.bytes, "bytes");
+  const coldStarts: number[] = [];
+  for (let i = 0; i < 15; i++) {
+    const out = execFileSync(
+      process.execPath,
+      [
+        "--input-type=module",
+        "-e",
+        `const t = performance.now(); await import(${JSON.stringify(bundle)}); console.log(performance.now() - t);`,
+      ],
+      { env: { PATH: process.env.PATH ?? "" }, encoding: "utf8" },
+    );
+    coldStarts.push(Number(out.trim().split("\n").at(-1)));
+  }
+  record(`${name} cold start (median)`, percentile(coldStarts, 50), targets.coldMs, "ms");
 }
-record("cold start (import + clients, median)", percentile(coldStarts, 50), TARGETS.coldStartMs, "ms");
+await measureFunction("stripe-webhook", { bytes: TARGETS.bundleBytes, coldMs: TARGETS.coldStartMs });
+await measureFunction("download", {
+  bytes: TARGETS.downloadBundleBytes,
+  coldMs: TARGETS.downloadColdStartMs,
+});
+
+// 2. Streaming a 20 MB file through the download handler: the extra memory it keeps alive at the peak, sampled
+// (after a collection) while the customer's side reads it. The file comes in 64 KiB chunks, as a Blobs stream does.
+{
+  const size = MAX_FILE_BYTES;
+  const chunk = new Uint8Array(64 * 1024);
+  const body = () => {
+    let sent = 0;
+    return new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent >= size) return controller.close();
+        const next = chunk.subarray(0, Math.min(chunk.byteLength, size - sent));
+        sent += next.byteLength;
+        controller.enqueue(next.slice());
+      },
+    });
+  };
+  const sessionId = "cs_test_benchdownload";
+  const secret = randomUUID();
+  const handler = createDownloadHandler(
+    {
+      ledger: {
+        get: async () => ({ ...emptyRecord(sessionId, Date.now()), state: "fulfilled", files: [file] }),
+      },
+      counter: { used: async () => 0, take: async () => ({ taken: true, used: 1 }) },
+      files: { open: async () => ({ body: body(), size }), size: async () => size },
+      shop: shopInfo(deployedCatalog(), "https://shop.example"),
+      secret,
+      now: Date.now,
+      log: () => {},
+    },
+    () => {},
+  );
+  const token = signDownload(grantFor(sessionId, file, Date.now(), 30), secret);
+  global.gc?.();
+  const memory = () => process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers;
+  const before = memory();
+  let peak = before;
+  const res = await handler(new Request(`https://shop.example/download/${token}`, { method: "POST" }));
+  const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+  let received = 0;
+  for (let chunks = 1; ; chunks++) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    received += value.byteLength;
+    // What the stream keeps alive, not the garbage it leaves: collect every 2 MiB, then sample.
+    if (chunks % 32 === 0) {
+      global.gc?.();
+      peak = Math.max(peak, memory());
+    }
+  }
+  if (received !== size) throw new Error(`streamed ${received} of ${size} bytes`);
+  record(
+    "download: memory held streaming 20 MB",
+    (peak - before) / 1024 / 1024,
+    TARGETS.downloadMemoryMiB,
+    "MiB",
+  );
+}
 
 // 3. Deliveries over real local HTTP: Stripe emulator, Upstash bridge over Redis, outbox.
 const local = await startLocalServices({
