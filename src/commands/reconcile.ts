@@ -136,7 +136,8 @@ function report(summary: ReconcileSummary, dryRun: boolean, json: boolean, io: I
   const from = new Date(summary.since * 1000).toISOString();
   io.out(
     `Since ${from}: ${summary.listed} sessions listed, ${summary.fulfilled} fulfilled now, ` +
-      `${summary.alreadyFulfilled} already fulfilled, ${summary.failed} failed, ${summary.unpaid} unpaid, ` +
+      `${summary.alreadyFulfilled} already fulfilled, ${summary.refundedOrDisputed} refunded or disputed, ` +
+      `${summary.failed} failed, ${summary.unpaid} unpaid, ` +
       `${summary.notOurs} not this shop's, ${summary.inProgress} in progress, ${summary.errors} errors.`,
   );
   if (dryRun) {

@@ -39,6 +39,8 @@ export interface ReconcileSummary {
   listed: number;
   fulfilled: number;
   alreadyFulfilled: number;
+  /** Refunded or disputed: never fulfilled again. */
+  refundedOrDisputed: number;
   failed: number;
   notOurs: number;
   unpaid: number;
@@ -74,6 +76,7 @@ export async function reconcile(
     listed: 0,
     fulfilled: 0,
     alreadyFulfilled: 0,
+    refundedOrDisputed: 0,
     failed: 0,
     notOurs: 0,
     unpaid: 0,
@@ -143,6 +146,10 @@ async function visit(
   }
   if (record?.state === "failed") {
     summary.failed++;
+    return;
+  }
+  if (record?.state === "refunded" || record?.state === "disputed") {
+    summary.refundedOrDisputed++;
     return;
   }
   if (dryRun) {

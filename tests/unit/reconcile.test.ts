@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { UpstreamError } from "../../src/lib/errors.ts";
 import type { LineItemPayload, SessionPayload } from "../../src/order/model.ts";
 import { type ReconcileDeps, reconcile } from "../../src/reconcile/reconcile.ts";
+import { emptyRecord } from "../../src/order/ledger.ts";
 import { fakeDeps } from "../support/fakes.ts";
 import { checkoutSession, lineItem } from "../support/stripe-payloads.ts";
 
@@ -69,6 +70,22 @@ describe("reconcile", () => {
     expect(ledgerReads).toBe(0);
     expect(mailer.sent).toHaveLength(0);
   });
+
+  it.each(["refunded", "disputed"] as const)(
+    "never fulfils a %s order whose webhook never arrived, and does not list it in a dry run",
+    async (state) => {
+      const { deps, add, mailer, ledger } = setup();
+      const session = add();
+      await ledger.put(session.id, "absent", { ...emptyRecord(session.id, Date.now()), state });
+      expect(await reconcile(deps, { dryRun: true })).toMatchObject({
+        wouldFulfil: [],
+        refundedOrDisputed: 1,
+      });
+      expect(await reconcile(deps)).toMatchObject({ fulfilled: 0, refundedOrDisputed: 1 });
+      expect(mailer.sent).toEqual([]);
+      expect(ledger.records.get(session.id)?.state).toBe(state);
+    },
+  );
 
   it("looks only at the window given by since", async () => {
     const { deps, add, minutesAgo, mailer } = setup();
