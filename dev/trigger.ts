@@ -1,4 +1,10 @@
-/** `npm run trigger -- <event>`: a local `stripe trigger` for the Checkout events the webhook handles, run on the emulator. */
+/**
+ * `npm run trigger -- <event>`: a local `stripe trigger` for the events the webhook handles, run on the emulator: the
+ * Checkout events for a new session (or a catalog product bought through its Payment Link), and refunds and disputes
+ * of an existing session's payment.
+ */
+import { randomUUID } from "node:crypto";
+import { join } from "node:path";
 import { isLiveKey } from "../src/lib/stripe-keys.ts";
 import Stripe from "stripe";
 import * as v from "valibot";
@@ -14,9 +20,11 @@ import {
   UsageError,
 } from "../src/commands/kit.ts";
 import { HANDLED_EVENTS } from "../src/order/events.ts";
+import { SHOP_MARKER } from "../src/order/metadata.ts";
 import { formatMoney, isKnownCurrency } from "../src/lib/money.ts";
+import { loadCatalog } from "../src/shop/catalog.ts";
 
-/** How each supported event is produced on the emulator; `payment` is the hosted page's choice, null expires. */
+/** How each Checkout event is produced on the emulator; `payment` is the hosted page's choice, null expires. */
 const EVENTS = {
   "checkout.session.completed": { payment: "card" },
   "checkout.session.async_payment_succeeded": { payment: "delayed_success" },
@@ -24,8 +32,15 @@ const EVENTS = {
   "checkout.session.expired": { payment: null },
 } as const;
 
-type SupportedEvent = keyof typeof EVENTS;
-const SUPPORTED = Object.keys(EVENTS) as SupportedEvent[];
+/** Events about the payment of an existing session (`--session`). */
+const PAYMENT_EVENTS = ["charge.refunded", "charge.dispute.created", "charge.dispute.closed"] as const;
+
+type CheckoutEvent = keyof typeof EVENTS;
+type PaymentEvent = (typeof PAYMENT_EVENTS)[number];
+type SupportedEvent = CheckoutEvent | PaymentEvent;
+const SUPPORTED: SupportedEvent[] = [...(Object.keys(EVENTS) as CheckoutEvent[]), ...PAYMENT_EVENTS];
+const isPaymentEvent = (event: SupportedEvent): event is PaymentEvent =>
+  (PAYMENT_EVENTS as readonly string[]).includes(event);
 
 // What the Stripe CLI's fixtures create (tests/fixtures/stripe/cli-triggers): one price of 1500 minor units, quantity 2.
 /** Unit price in minor units of any currency: $15.00, €15.00, ¥1,500, KWD 1.500 (Stripe's exponents). */
@@ -33,10 +48,21 @@ const UNIT_AMOUNT = 1500;
 const QUANTITY = 2;
 const DEFAULT_EMAIL = "stripe@example.com";
 const CUSTOMER_NAME = "Jenny Rosen";
+/** Where the customer lives when the Payment Link collects a shipping address (the CLI fixture's address). */
+const SHIPPING_ADDRESS = {
+  line1: "510 Townsend St",
+  postal_code: "94103",
+  city: "San Francisco",
+  state: "CA",
+  country: "US",
+};
 const MAX_ITEMS = 150;
 /** Real Stripe's cap on a Checkout Session's line items; the emulator allows more so pagination can be exercised. */
 const STRIPE_MAX_LINE_ITEMS = 100;
 const MAX_DUPLICATES = 500;
+/** The largest --amount, minor units (Stripe's own ceiling for a charge: 99,999,999). */
+const MAX_AMOUNT = 99_999_999;
+const SESSION_ID = /^cs_(test|live)_[A-Za-z0-9]{1,250}$/;
 /** The emulator accepts any sk_test_ key. */
 const LOCAL_KEY = "sk_test_linkshop_local";
 const DEFAULT_STRIPE_PORT = 12111;
@@ -48,20 +74,33 @@ const CREATE_BATCH = 10;
 const USAGE = `Usage: npm run trigger -- <event> [options]
 
 Makes the local Stripe emulator (started by npm start) send the shop's webhook a signed event, as
-\`stripe trigger <event>\` does on real Stripe: it creates a product and a price, a Checkout Session for 2 of
-each, pays it (or lets it expire), then waits until the webhook has accepted the event.
+\`stripe trigger <event>\` does on real Stripe, then waits until the webhook has accepted the event. For a Checkout
+event it creates a product and a price, a Checkout Session for 2 of each, and pays it (or lets it expire); with
+--product it buys a product of catalog.json through its Payment Link instead, a real order of the shop. A refund or
+a dispute is about the payment of an existing session (--session).
 
 Events:
   checkout.session.completed                 paid by card
   checkout.session.async_payment_succeeded   delayed payment method that succeeds (after the emulator's delay, ~5 s)
   checkout.session.async_payment_failed      delayed payment method that fails (same delay)
   checkout.session.expired                   an unpaid session expired
+  charge.refunded                            refunds the session's payment (all of what is left, or --amount)
+  charge.dispute.created                     the customer disputes the session's payment as fraudulent
+  charge.dispute.closed                      the open dispute of the session's payment is decided: --won or --lost
 
-Options:
+Options for the Checkout events:
+  --product <id>       buy this product of catalog.json through its Payment Link (its price, currency and files)
   --currency <code>    price currency (default usd). Every unit price is ${UNIT_AMOUNT} minor units, as in the Stripe
                        CLI's fixture: ${formatMoney(UNIT_AMOUNT, "usd")}, ${formatMoney(UNIT_AMOUNT, "eur")}, ${formatMoney(UNIT_AMOUNT, "jpy")} (zero-decimal), ${formatMoney(UNIT_AMOUNT, "kwd")} (three-decimal)
   --items <n>          distinct line items, 1-${MAX_ITEMS} (default 1), each quantity ${QUANTITY}; over 10 needs pagination
   --email <addr>       customer email (default ${DEFAULT_EMAIL})
+
+Options for refunds and disputes:
+  --session <cs_...>   the paid Checkout Session (the emulator's page lists them; so does npm run orders)
+  --amount <n>         charge.refunded: refund this much, in minor units (default: all that is left)
+  --won, --lost        charge.dispute.closed: how the dispute ends
+
+Options for every event:
   --duplicate <n>      then redeliver the same event n more times, one after another
   --concurrent         with --duplicate: send all redeliveries at once
   --stripe-url <url>   the emulator (default STRIPE_API_BASE, else http://127.0.0.1:<LINKSHOP_STRIPE_PORT or ${DEFAULT_STRIPE_PORT}>)
@@ -96,6 +135,14 @@ interface TriggerOptions {
   currency: string;
   items: number;
   email: string;
+  /** A catalog product id to buy through its Payment Link (Checkout events). */
+  product: string | undefined;
+  /** The session whose payment a refund or dispute is about (payment events). */
+  session: string | undefined;
+  /** charge.refunded: minor units to refund; undefined refunds all that is left. */
+  amount: number | undefined;
+  /** charge.dispute.closed: how the dispute ends. */
+  outcome: "won" | "lost" | undefined;
   duplicate: number;
   concurrent: boolean;
   stripeUrl: string | undefined;
@@ -107,6 +154,11 @@ const OPTIONS = {
   currency: { type: "string" },
   items: { type: "string" },
   email: { type: "string" },
+  product: { type: "string" },
+  session: { type: "string" },
+  amount: { type: "string" },
+  won: { type: "boolean", default: false },
+  lost: { type: "boolean", default: false },
   duplicate: { type: "string" },
   concurrent: { type: "boolean", default: false },
   "stripe-url": { type: "string" },
@@ -124,6 +176,12 @@ function wholeNumber(raw: string | undefined, flag: string, min: number, max: nu
 /** An http(s) URL's origin; `source` names the flag or variable (exit 2 when it is not one). */
 const httpOrigin = (raw: string, source: string): string => new URL(siteUrlFrom(raw, source)).origin;
 
+/** Refuses (exit 2) an option given to an event it does not apply to. */
+function onlyFor(given: boolean, applies: boolean, flags: string, events: string): void {
+  if (given && !applies)
+    throw new UsageError(`${flags} only go${flags.includes(" and ") ? "" : "es"} with ${events}`);
+}
+
 /** The command line as TriggerOptions; throws UsageError (exit 2) for wrong usage. */
 function toOptions({
   values,
@@ -138,6 +196,43 @@ function toOptions({
       EXIT.usage,
     );
   }
+  const supported = event as SupportedEvent;
+  const payment = isPaymentEvent(supported);
+  const checkoutOnly = "the checkout.session.* events";
+  onlyFor(values.product !== undefined, !payment, "--product", checkoutOnly);
+  onlyFor(values.items !== undefined, !payment, "--items", checkoutOnly);
+  onlyFor(values.currency !== undefined, !payment, "--currency", checkoutOnly);
+  onlyFor(values.email !== undefined, !payment, "--email", checkoutOnly);
+  onlyFor(
+    values.session !== undefined,
+    payment,
+    "--session",
+    "charge.refunded, charge.dispute.created and charge.dispute.closed",
+  );
+  onlyFor(values.amount !== undefined, supported === "charge.refunded", "--amount", "charge.refunded");
+  onlyFor(
+    values.won || values.lost,
+    supported === "charge.dispute.closed",
+    "--won and --lost",
+    "charge.dispute.closed",
+  );
+  if (values.product !== undefined && (values.items !== undefined || values.currency !== undefined)) {
+    throw new UsageError(
+      "--product buys one catalog product through its Payment Link, whose price sets the currency: leave out --items and --currency",
+    );
+  }
+  const session = values.session?.trim();
+  if (payment && session === undefined) {
+    throw new UsageError(
+      `${event} needs --session <cs_...>: the paid Checkout Session whose payment it is about`,
+    );
+  }
+  if (session !== undefined && !SESSION_ID.test(session)) {
+    throw new UsageError(`--session must be a Checkout Session id (cs_test_...), got "${values.session}"`);
+  }
+  if (supported === "charge.dispute.closed" && values.won === values.lost) {
+    throw new UsageError("charge.dispute.closed needs one of --won or --lost");
+  }
   const currency = (values.currency ?? "usd").trim().toLowerCase();
   if (!/^[a-z]{3}$/.test(currency) || !isKnownCurrency(currency)) {
     throw new UsageError(
@@ -151,16 +246,40 @@ function toOptions({
   const duplicate = wholeNumber(values.duplicate, "--duplicate", 1, MAX_DUPLICATES) ?? 0;
   if (values.concurrent && duplicate === 0) throw new UsageError("--concurrent needs --duplicate <n>");
   return {
-    event: event as SupportedEvent,
+    event: supported,
     currency,
     items: wholeNumber(values.items, "--items", 1, MAX_ITEMS) ?? 1,
     email,
+    product: values.product?.trim(),
+    session,
+    amount: wholeNumber(values.amount, "--amount", 1, MAX_AMOUNT),
+    outcome: values.won ? "won" : values.lost ? "lost" : undefined,
     duplicate,
     concurrent: values.concurrent,
     stripeUrl:
       values["stripe-url"] === undefined ? undefined : httpOrigin(values["stripe-url"], "--stripe-url"),
     given: { currency: values.currency !== undefined, email: values.email !== undefined },
   };
+}
+
+/** Checks `--product` against the project's catalog.json: exit 2 for an id it does not list, or no readable catalog. */
+async function checkCatalogProduct(id: string, cwd: string): Promise<void> {
+  const path = join(cwd, "catalog.json");
+  let products: { id: string }[];
+  try {
+    ({ products } = await loadCatalog(path));
+  } catch (error) {
+    throw new CliError(
+      `--product needs the shop's catalog: ${error instanceof Error ? error.message : String(error)}`,
+      EXIT.usage,
+    );
+  }
+  if (!products.some((candidate) => candidate.id === id)) {
+    throw new CliError(
+      `--product "${id}" is not in ${path}. Its products: ${products.map((candidate) => candidate.id).join(", ")}`,
+      EXIT.usage,
+    );
+  }
 }
 
 const set = (value: string | undefined): value is string => value !== undefined && value.trim() !== "";
@@ -183,30 +302,80 @@ function resolveTarget(options: TriggerOptions, env: Env): { real: true } | { re
   return { real: false, url: `http://127.0.0.1:${port(env, "LINKSHOP_STRIPE_PORT", DEFAULT_STRIPE_PORT)}` };
 }
 
+/** What to run on real Stripe for a refund or dispute of `options.session`, and what the Stripe CLI cannot do. */
+function paymentAdvice(options: TriggerOptions & { event: PaymentEvent }): {
+  steps: string[];
+  notes: string[];
+} {
+  const session = options.session ?? "cs_...";
+  const find = `stripe checkout sessions retrieve ${session}     # its payment_intent: pi_...`;
+  switch (options.event) {
+    case "charge.refunded":
+      return {
+        steps: [
+          find,
+          `stripe refunds create -d payment_intent=pi_...${options.amount === undefined ? "" : ` -d amount=${options.amount}`}`,
+        ],
+        notes: [],
+      };
+    case "charge.dispute.created":
+      return {
+        steps: [],
+        notes: [
+          "Stripe cannot dispute an existing payment. Buy through a Payment Link of the shop with the test card",
+          "4000 0000 0000 0259 instead: Stripe disputes that payment as fraudulent right after the charge. (stripe",
+          "trigger charge.dispute.created disputes a payment of its own, which is not one of the shop's orders.)",
+        ],
+      };
+    case "charge.dispute.closed":
+      return {
+        steps: [
+          find,
+          "stripe disputes list -d payment_intent=pi_...          # the open dispute: dp_...",
+          `stripe disputes update dp_... -d "evidence[uncategorized_text]=${options.outcome === "won" ? "winning" : "losing"}_evidence"`,
+        ],
+        notes: [],
+      };
+  }
+}
+
 /** The Stripe CLI commands that do the same on real Stripe, and what they cannot mirror. */
 function stripeCliAdvice(options: TriggerOptions, env: Env): string[] {
   const { event } = options;
-  const paid = EVENTS[event].payment !== null;
-  // The CLI's async fixtures pay by SEPA Direct Debit with a eur price (cli-triggers/*.json).
-  const sepa = event.startsWith("checkout.session.async_payment_");
   const overrides: string[] = [];
   const missing: string[] = [];
-  if (options.given.currency) {
-    if (!sepa) overrides.push(`--override price:currency=${options.currency}`);
-    else if (options.currency !== "eur") {
+  let steps: string[];
+  if (isPaymentEvent(event)) {
+    const advice = paymentAdvice({ ...options, event });
+    steps = advice.steps;
+    missing.push(...advice.notes);
+  } else {
+    const paid = EVENTS[event].payment !== null;
+    // The CLI's async fixtures pay by SEPA Direct Debit with a eur price (cli-triggers/*.json).
+    const sepa = event.startsWith("checkout.session.async_payment_");
+    if (options.given.currency) {
+      if (!sepa) overrides.push(`--override price:currency=${options.currency}`);
+      else if (options.currency !== "eur") {
+        missing.push(
+          `--currency ${options.currency}: the CLI pays this event by SEPA Direct Debit, which takes eur only (its price is in eur).`,
+        );
+      }
+    }
+    if (options.given.email) {
+      if (paid) overrides.push(`--override payment_method:billing_details.email=${options.email}`);
+      else missing.push("--email: nobody pays an expired session, so there is no customer email to set.");
+    }
+    if (options.items > 1) {
       missing.push(
-        `--currency ${options.currency}: the CLI pays this event by SEPA Direct Debit, which takes eur only (its price is in eur).`,
+        `--items ${options.items}: the CLI's fixture has one line item; add more by editing its steps with \`stripe trigger ${event} --edit\`.`,
       );
     }
-  }
-  if (options.given.email) {
-    if (paid) overrides.push(`--override payment_method:billing_details.email=${options.email}`);
-    else missing.push("--email: nobody pays an expired session, so there is no customer email to set.");
-  }
-  if (options.items > 1) {
-    missing.push(
-      `--items ${options.items}: the CLI's fixture has one line item; add more by editing its steps with \`stripe trigger ${event} --edit\`.`,
-    );
+    if (options.product !== undefined) {
+      missing.push(
+        `--product ${options.product}: stripe trigger makes a product of its own; to buy ${options.product}, open its Payment Link (the Buy button of the site) and pay with the test card 4242 4242 4242 4242.`,
+      );
+    }
+    steps = [["stripe trigger", event, ...overrides].join(" ")];
   }
   if (options.duplicate > 0) {
     missing.push(
@@ -221,8 +390,7 @@ function stripeCliAdvice(options: TriggerOptions, env: Env): string[] {
     "  1. In another terminal, forward Stripe's events to the function, and put the signing secret it prints",
     "     (whsec_...) in .env as STRIPE_WEBHOOK_SECRET, then restart the shop:",
     `       stripe listen --events ${HANDLED_EVENTS.join(",")} --forward-to localhost:${shopPort}/api/stripe-webhook`,
-    "  2. Then:",
-    `       ${["stripe trigger", event, ...overrides].join(" ")}`,
+    ...(steps.length > 0 ? ["  2. Then:", ...steps.map((step) => `       ${step}`)] : []),
   ];
   if (missing.length > 0) {
     lines.push("", "Not available in the Stripe CLI:", ...missing.map((line) => `  ${line}`));
@@ -249,6 +417,18 @@ const deliverySchema = v.object({
 type Delivery = v.InferOutput<typeof deliverySchema>;
 const deliveryLogSchema = v.object({ data: v.array(deliverySchema) });
 const resendSchema = v.object({ deliveries: v.array(deliverySchema), max_in_flight: v.number() });
+const disputeSchema = v.object({
+  dispute: v.object({
+    id: v.string(),
+    amount: v.number(),
+    currency: v.string(),
+    reason: v.string(),
+    status: v.string(),
+    evidence_details: v.object({ due_by: v.number() }),
+  }),
+  event_id: v.string(),
+});
+type DisputeAnswer = v.InferOutput<typeof disputeSchema>;
 const emulatorErrorSchema = v.object({ error: v.object({ message: v.string() }) });
 
 const noEmulator = (url: string) =>
@@ -301,12 +481,41 @@ class EmulatorRoutes {
     return (await this.#json("/_emulator/deliveries", { method: "GET" }, deliveryLogSchema)).data;
   }
 
-  async complete(sessionId: string, body: { email: string; name: string; payment: string }): Promise<void> {
+  async complete(
+    sessionId: string,
+    body: { email: string; name: string; payment: string; shipping?: { name: string; address: object } },
+  ): Promise<void> {
     await this.#json(
       `/_emulator/checkout/sessions/${encodeURIComponent(sessionId)}/complete`,
       { method: "POST", body: JSON.stringify(body) },
       v.unknown(),
     );
+  }
+
+  /** Opens a Payment Link as a customer's browser does; resolves with the id of the Checkout Session it made. */
+  async openLink(linkId: string): Promise<string> {
+    const path = `/pay/${encodeURIComponent(linkId)}`;
+    const response = await this.#request(path, { method: "GET", redirect: "manual" }, ROUTE_TIMEOUT_MS);
+    await response.body?.cancel();
+    const sessionId = /\/c\/pay\/(cs_\w+)$/.exec(response.headers.get("location") ?? "")?.[1];
+    if (response.status !== 303 || sessionId === undefined) {
+      throw new CliError(
+        `The Stripe emulator did not open the Payment Link ${linkId} (HTTP ${response.status}).`,
+      );
+    }
+    return sessionId;
+  }
+
+  /** Has the customer dispute the payment `paymentIntent` as fraudulent; the event it caused comes back too. */
+  openDispute(paymentIntent: string): Promise<DisputeAnswer> {
+    const body = JSON.stringify({ payment_intent: paymentIntent, reason: "fraudulent" });
+    return this.#json("/_emulator/disputes", { method: "POST", body }, disputeSchema);
+  }
+
+  /** Decides an open dispute as the card network would. */
+  closeDispute(disputeId: string, status: "won" | "lost"): Promise<DisputeAnswer> {
+    const path = `/_emulator/disputes/${encodeURIComponent(disputeId)}/close`;
+    return this.#json(path, { method: "POST", body: JSON.stringify({ status }) }, disputeSchema);
   }
 
   /**
@@ -374,6 +583,8 @@ function emailHint(options: TriggerOptions, env: Env): string {
     : set(env.RESEND_API_KEY)
       ? "your Resend dashboard (the shop sends through real Resend)"
       : `the outbox, http://127.0.0.1:${port(env, "LINKSHOP_OUTBOX_PORT", DEFAULT_OUTBOX_PORT)}`;
+  // A refund or dispute of a session that is not one of the shop's orders is acknowledged and ignored.
+  const ordersOnly = 'if the session is one of the shop\'s orders (else the webhook says outcome "ignored")';
   switch (options.event) {
     case "checkout.session.completed":
     case "checkout.session.async_payment_succeeded":
@@ -382,10 +593,212 @@ function emailHint(options: TriggerOptions, env: Env): string {
       return `Look for the "payment failed" email to ${options.email} in ${outbox}`;
     case "checkout.session.expired":
       return `The webhook acknowledges and ignores ${options.event}: no email is expected (its log says outcome "ignored").`;
+    case "charge.refunded":
+      return `Look for the merchant's refund notice and the customer's confirmation in ${outbox}, ${ordersOnly}.`;
+    case "charge.dispute.created":
+      return `Look for the merchant's dispute notice in ${outbox}, ${ordersOnly}; the order's downloads stay cut until the dispute is won.`;
+    case "charge.dispute.closed":
+      return `Look for the merchant's notice that the dispute was ${options.outcome} in ${outbox}, ${ordersOnly}.`;
   }
 }
 
-/** Creates and settles a session on the emulator at `url`, then follows the event's delivery. */
+/**
+ * Creates and settles a Checkout Session on the emulator at `url`: of products and prices made for it, or of the
+ * catalog product `options.product` through its Payment Link. Resolves with the id of its event, once it exists.
+ */
+async function checkoutOnEmulator(
+  options: TriggerOptions & { event: CheckoutEvent },
+  stripe: Stripe,
+  routes: EmulatorRoutes,
+  io: Io,
+  timing: TriggerTiming,
+): Promise<string> {
+  const { event: type, currency, items } = options;
+  const payment = EVENTS[type].payment;
+  let session: Stripe.Checkout.Session;
+  if (options.product !== undefined) {
+    session = await sessionOfProduct(options.product, stripe, routes);
+    const shown =
+      (session.amount_total ?? 0) === 0
+        ? "free"
+        : formatMoney(session.amount_total ?? 0, session.currency ?? "usd");
+    io.out(`Checkout Session ${session.id} from the Payment Link of ${options.product}: total ${shown}`);
+  } else {
+    if (items > STRIPE_MAX_LINE_ITEMS) {
+      io.out(
+        `Note: real Stripe allows at most ${STRIPE_MAX_LINE_ITEMS} line items per session; the emulator allows more.`,
+      );
+    }
+    session = await newSession(options, payment !== null, stripe);
+    io.out(
+      `Checkout Session ${session.id}: ${items} line item(s) x ${QUANTITY} at ${formatMoney(UNIT_AMOUNT, currency)}, total ${formatMoney(session.amount_total ?? 0, currency)}`,
+    );
+  }
+
+  if (payment === null) {
+    await stripe.checkout.sessions.expire(session.id);
+    io.out("Expired the session.");
+  } else {
+    const collects = session.shipping_address_collection?.allowed_countries;
+    await routes.complete(session.id, {
+      email: options.email,
+      name: CUSTOMER_NAME,
+      payment,
+      // A Payment Link that ships asks for an address in one of its countries.
+      ...(collects && {
+        shipping: {
+          name: CUSTOMER_NAME,
+          address: collects.includes("US")
+            ? SHIPPING_ADDRESS
+            : { ...SHIPPING_ADDRESS, state: null, country: collects[0] },
+        },
+      }),
+    });
+    io.out(
+      payment === "card"
+        ? `Paid by card as ${options.email}.`
+        : `Paid as ${options.email} with a delayed payment method: checkout.session.completed (unpaid) now, ${type} after the emulator's delay.`,
+    );
+  }
+  const event = await waitForEvent(
+    stripe,
+    type,
+    (candidate) => (candidate.data.object as { id?: unknown }).id === session.id,
+    `for ${session.id}`,
+    timing,
+  );
+  return event.id;
+}
+
+/**
+ * A session of `options.items` new products at UNIT_AMOUNT each, as the Stripe CLI's fixture makes one; one to be
+ * `paid` carries the fixture's shipping on its PaymentIntent.
+ */
+async function newSession(
+  options: TriggerOptions,
+  paid: boolean,
+  stripe: Stripe,
+): Promise<Stripe.Checkout.Session> {
+  const { currency, items } = options;
+  const prices = await inBatches(items, async (index) => {
+    const product = await stripe.products.create({
+      name: items === 1 ? "myproduct" : `myproduct ${index + 1}`,
+      description: "(created by npm run trigger)",
+    });
+    return stripe.prices.create({ product: product.id, unit_amount: UNIT_AMOUNT, currency });
+  });
+  return stripe.checkout.sessions.create({
+    mode: "payment",
+    success_url: "https://example.com/success",
+    cancel_url: "https://example.com/cancel",
+    line_items: prices.map((price) => ({ price: price.id, quantity: QUANTITY })),
+    // As the CLI's fixture: shipping goes on the PaymentIntent, so the session collects none.
+    ...(paid && { payment_intent_data: { shipping: { name: CUSTOMER_NAME, address: SHIPPING_ADDRESS } } }),
+  });
+}
+
+/**
+ * A new session of the Payment Link `npm start` made for the catalog product `productId` (the link carries its
+ * `linkshop_id`), opened as a customer's browser opens it. Exit 1 when the emulator has no such link.
+ */
+async function sessionOfProduct(
+  productId: string,
+  stripe: Stripe,
+  routes: EmulatorRoutes,
+): Promise<Stripe.Checkout.Session> {
+  let link: Stripe.PaymentLink | undefined;
+  for await (const candidate of stripe.paymentLinks.list({ active: true, limit: 100 })) {
+    if (candidate.metadata?.[SHOP_MARKER] === productId) {
+      link = candidate;
+      break;
+    }
+  }
+  if (!link) {
+    throw new CliError(
+      `The Stripe emulator at ${routes.url} has no active Payment Link for "${productId}". npm start makes one for every product of catalog.json (and again when it changes): is this the emulator of the npm start running in this folder?`,
+    );
+  }
+  return stripe.checkout.sessions.retrieve(await routes.openLink(link.id));
+}
+
+/**
+ * Refunds or disputes the payment of `options.session` on the emulator: a refund through the Refunds API, a dispute
+ * through the emulator's own route (no Stripe API opens or decides one). Resolves with the id of the event to follow.
+ */
+async function paymentOnEmulator(
+  options: TriggerOptions & { event: PaymentEvent },
+  stripe: Stripe,
+  routes: EmulatorRoutes,
+  io: Io,
+  timing: TriggerTiming,
+): Promise<string> {
+  const sessionId = options.session as string;
+  const session = await stripe.checkout.sessions.retrieve(sessionId).catch((error: unknown) => {
+    if (error instanceof Stripe.errors.StripeInvalidRequestError && error.statusCode === 404) {
+      throw new CliError(`The Stripe emulator at ${routes.url} has no Checkout Session ${sessionId}.`);
+    }
+    throw error;
+  });
+  const intent =
+    typeof session.payment_intent === "string" ? session.payment_intent : session.payment_intent?.id;
+  if (!intent) {
+    throw new CliError(
+      `Checkout Session ${sessionId} has no payment to ${options.event === "charge.refunded" ? "refund" : "dispute"} (status ${session.status}, ${session.payment_status}). Pay one first, e.g. npm run trigger -- checkout.session.completed --product <id>.`,
+    );
+  }
+  const money = (amount: number, currency: string) => formatMoney(amount, currency);
+  switch (options.event) {
+    case "charge.refunded": {
+      // The refund's idempotency key comes back in its events' `request`, which finds the charge.refunded it caused.
+      const key = `linkshop-trigger-${randomUUID()}`;
+      const refund = await stripe.refunds.create(
+        { payment_intent: intent, ...(options.amount !== undefined && { amount: options.amount }) },
+        { idempotencyKey: key },
+      );
+      io.out(
+        `Refund ${refund.id}: ${money(refund.amount, refund.currency)} of the payment ${intent} (${money(session.amount_total ?? 0, refund.currency)}) of ${sessionId}`,
+      );
+      const event = await waitForEvent(
+        stripe,
+        "charge.refunded",
+        (candidate) => candidate.request?.idempotency_key === key,
+        `for ${refund.id}`,
+        timing,
+      );
+      return event.id;
+    }
+    case "charge.dispute.created": {
+      const { dispute, event_id } = await routes.openDispute(intent);
+      const due = new Date(dispute.evidence_details.due_by * 1000).toISOString().slice(0, 10);
+      io.out(
+        `Dispute ${dispute.id} (${dispute.reason}, ${dispute.status}, evidence due ${due}): ${money(dispute.amount, dispute.currency)} of the payment ${intent} of ${sessionId}`,
+      );
+      return event_id;
+    }
+    case "charge.dispute.closed": {
+      const { data } = await stripe.disputes.list({ payment_intent: intent, limit: 100 });
+      const open = data.find((dispute) => OPEN_DISPUTE.has(dispute.status));
+      if (!open) {
+        throw new CliError(
+          `The payment of ${sessionId} has no open dispute. Open one first: npm run trigger -- charge.dispute.created --session ${sessionId}`,
+        );
+      }
+      const { dispute, event_id } = await routes.closeDispute(open.id, options.outcome ?? "lost");
+      io.out(`Dispute ${dispute.id} closed: ${dispute.status}`);
+      return event_id;
+    }
+  }
+}
+
+/** Statuses of a dispute that is still open. */
+const OPEN_DISPUTE = new Set([
+  "warning_needs_response",
+  "warning_under_review",
+  "needs_response",
+  "under_review",
+]);
+
+/** Triggers the event on the emulator at `url`, then follows its delivery (and redelivers it if asked). */
 async function triggerOnEmulator(
   options: TriggerOptions,
   url: string,
@@ -396,71 +809,23 @@ async function triggerOnEmulator(
   const routes = new EmulatorRoutes(url);
   await routes.deliveries();
   const stripe = createStripeClient(LOCAL_KEY, new URL(url));
-  const { event: type, currency, items } = options;
-  const payment = EVENTS[type].payment;
+  const { event: type } = options;
   io.out(`Triggering ${type} on the Stripe emulator at ${url}`);
-  if (items > STRIPE_MAX_LINE_ITEMS) {
-    io.out(
-      `Note: real Stripe allows at most ${STRIPE_MAX_LINE_ITEMS} line items per session; the emulator allows more.`,
-    );
-  }
+  const eventId = isPaymentEvent(type)
+    ? await paymentOnEmulator({ ...options, event: type }, stripe, routes, io, timing)
+    : await checkoutOnEmulator({ ...options, event: type }, stripe, routes, io, timing);
 
-  const prices = await inBatches(items, async (index) => {
-    const product = await stripe.products.create({
-      name: items === 1 ? "myproduct" : `myproduct ${index + 1}`,
-      description: "(created by npm run trigger)",
-    });
-    return stripe.prices.create({ product: product.id, unit_amount: UNIT_AMOUNT, currency });
-  });
-  const session = await stripe.checkout.sessions.create({
-    mode: "payment",
-    success_url: "https://example.com/success",
-    cancel_url: "https://example.com/cancel",
-    line_items: prices.map((price) => ({ price: price.id, quantity: QUANTITY })),
-    // As the CLI's fixture: shipping goes on the PaymentIntent, so the session collects none.
-    ...(payment !== null && {
-      payment_intent_data: {
-        shipping: {
-          name: CUSTOMER_NAME,
-          address: {
-            line1: "510 Townsend St",
-            postal_code: "94103",
-            city: "San Francisco",
-            state: "CA",
-            country: "US",
-          },
-        },
-      },
-    }),
-  });
-  io.out(
-    `Checkout Session ${session.id}: ${items} line item(s) x ${QUANTITY} at ${formatMoney(UNIT_AMOUNT, currency)}, total ${formatMoney(session.amount_total ?? 0, currency)}`,
-  );
-
-  if (payment === null) {
-    await stripe.checkout.sessions.expire(session.id);
-    io.out("Expired the session.");
-  } else {
-    await routes.complete(session.id, { email: options.email, name: CUSTOMER_NAME, payment });
-    io.out(
-      payment === "card"
-        ? `Paid by card as ${options.email}.`
-        : `Paid as ${options.email} with a delayed payment method: checkout.session.completed (unpaid) now, ${type} after the emulator's delay.`,
-    );
-  }
-
-  const event = await waitForEvent(stripe, type, session.id, timing);
-  io.out(`Event ${event.id} (${type})`);
-  const deliveries = await followDelivery(routes, stripe, event.id, io, timing);
+  io.out(`Event ${eventId} (${type})`);
+  const deliveries = await followDelivery(routes, stripe, eventId, io, timing);
   if (!deliveries.some(accepted) && givenUp(deliveries) > 0) {
     throw new CliError(
-      `The webhook refused ${event.id} on all ${deliveries.length} attempts, and the emulator has stopped retrying. ` +
+      `The webhook refused ${eventId} on all ${deliveries.length} attempts, and the emulator has stopped retrying. ` +
         `See the shop's output (netlify dev) and ${url}/_emulator/deliveries`,
     );
   }
   if (!deliveries.some(accepted)) {
     throw new CliError(
-      `The webhook has not accepted ${event.id} within ${timing.deliveryTimeoutMs / 1000} s; the emulator keeps retrying. ` +
+      `The webhook has not accepted ${eventId} within ${timing.deliveryTimeoutMs / 1000} s; the emulator keeps retrying. ` +
         `See the shop's output (netlify dev) and ${url}/_emulator/deliveries`,
     );
   }
@@ -468,10 +833,10 @@ async function triggerOnEmulator(
 
   if (options.duplicate > 0) {
     io.out(
-      `Redelivering ${event.id} ${options.duplicate} more time(s)${options.concurrent ? ", all at once" : ", one after another"}...`,
+      `Redelivering ${eventId} ${options.duplicate} more time(s)${options.concurrent ? ", all at once" : ", one after another"}...`,
     );
     const { deliveries: attempts, maxInFlight } = await routes.resend(
-      event.id,
+      eventId,
       options.duplicate,
       options.concurrent,
     );
@@ -498,21 +863,22 @@ async function triggerOnEmulator(
   return 0;
 }
 
-/** Polls the Events API until `type` exists for the session. */
+/** Polls the Events API until an event of `type` that `matches` exists (`what` names it in the timeout message). */
 async function waitForEvent(
   stripe: Stripe,
   type: SupportedEvent,
-  sessionId: string,
+  matches: (event: Stripe.Event) => boolean,
+  what: string,
   timing: TriggerTiming,
 ): Promise<Stripe.Event> {
   const deadline = Date.now() + timing.eventTimeoutMs;
   for (;;) {
     const { data } = await stripe.events.list({ type, limit: 100 });
-    const found = data.find((event) => (event.data.object as { id?: unknown }).id === sessionId);
+    const found = data.find(matches);
     if (found) return found;
     if (Date.now() >= deadline) {
       throw new CliError(
-        `No ${type} event for ${sessionId} after ${timing.eventTimeoutMs / 1000} s. Is the emulator's delayed-payment wait longer?`,
+        `No ${type} event ${what} after ${timing.eventTimeoutMs / 1000} s. Is the emulator's delayed-payment wait longer?`,
       );
     }
     await pause(timing.pollIntervalMs);
@@ -559,8 +925,9 @@ export function triggerCommand(timing: Partial<TriggerTiming> = {}) {
     usage: USAGE,
     options: OPTIONS,
     positionals: true,
-    async run({ values, positionals, env, io }) {
+    async run({ values, positionals, env, io, cwd }) {
       const options = toOptions({ values, positionals });
+      if (options.product !== undefined) await checkCatalogProduct(options.product, cwd);
       const target = resolveTarget(options, env);
       if (target.real) {
         for (const line of stripeCliAdvice(options, env)) io.out(line);

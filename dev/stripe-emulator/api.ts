@@ -20,12 +20,20 @@ import {
   listWebhookEndpoints,
   updateWebhookEndpoint,
 } from "./endpoints.ts";
+import { closeDispute, listDisputes, updateDispute } from "./disputes.ts";
 import { errorResponse, resourceMissing, StripeError } from "./errors.ts";
 import { expand } from "./lists.ts";
 import { newId } from "./objects.ts";
 import type { ListenHub } from "./listen.ts";
 import { type Params, parseForm } from "./params.ts";
+import {
+  confirmPaymentIntent,
+  createPaymentIntent,
+  listCharges,
+  listPaymentIntents,
+} from "./payment-intents.ts";
 import { confirmPaymentPage, createPaymentMethod } from "./payment-pages.ts";
+import { createRefund, chargeRefunds, listRefunds, updateRefund } from "./refunds.ts";
 import {
   createSession,
   expireSession,
@@ -237,9 +245,38 @@ export function apiRoutes(state: EmulatorState, context: ApiContext): Hono<Env> 
     posted(c, (params) => confirmPaymentPage(state, id(c), params, context.onDelayed).session),
   );
 
-  // The PaymentIntent and Charge behind a paid session; read-only.
-  resource("/v1/payment_intents", { retrieve: (intentId) => state.paymentIntent(intentId) });
-  resource("/v1/charges", { retrieve: (chargeId) => state.charge(chargeId) });
+  // The PaymentIntent and Charge behind a paid session, and card PaymentIntents made through the API.
+  resource("/v1/payment_intents", {
+    create: (params, req) => createPaymentIntent(state, params, req),
+    list: (params) => listPaymentIntents(state, params),
+    retrieve: (intentId) => state.paymentIntent(intentId),
+  });
+  app.post("/v1/payment_intents/:id/confirm", async (c) =>
+    posted(c, (params) => confirmPaymentIntent(state, id(c), params, request(c))),
+  );
+  resource("/v1/refunds", {
+    create: (params, req) => createRefund(state, params, req),
+    list: (params) => listRefunds(state, params),
+    retrieve: (refundId) => state.refund(refundId),
+    update: (refundId, params, req) => updateRefund(state, refundId, params, req),
+  });
+  resource("/v1/charges", {
+    list: (params) => listCharges(state, params),
+    retrieve: (chargeId) => state.charge(chargeId),
+  });
+  app.get("/v1/charges/:id/refunds", (c) => listed(c, (params) => chargeRefunds(state, id(c), params)));
+  // Disputes are opened by the cardholder (a dispute test card, or the emulator's /_emulator/disputes), not the API.
+  resource("/v1/disputes", {
+    list: (params) => listDisputes(state, params),
+    retrieve: (disputeId) => state.dispute(disputeId),
+    update: (disputeId, params, req) => updateDispute(state, disputeId, params, req),
+  });
+  app.post("/v1/disputes/:id/close", async (c) =>
+    posted(c, (params) => {
+      params.allowOnly(["expand"]);
+      return closeDispute(state, id(c), request(c));
+    }),
+  );
 
   app.post("/v1/stripecli/sessions", async (c) => c.json(context.listen.createSession(await body(c))));
 

@@ -3,8 +3,10 @@ import { Hono } from "hono";
 import { html } from "../../src/lib/html.ts";
 import { formatMoney } from "../../src/lib/money.ts";
 import { page } from "./checkout-page.ts";
+import { decideDispute, type DisputeChange, openDispute } from "./disputes.ts";
 import { errorResponse, invalidParam, StripeError } from "./errors.ts";
 import { localOnly } from "./local-only.ts";
+import { succeededCharge } from "./payments.ts";
 import {
   type CompletionInput,
   type CompletionResult,
@@ -122,7 +124,7 @@ function homePage(state: EmulatorState): string {
     .slice(0, 20)
     .map(
       ({ session }) =>
-        html`<tr><td><a href="/c/pay/${session.id}"><code>${session.id.slice(0, 20)}…</code></a></td><td>${session.status}</td><td>${session.payment_status}</td><td class="amount">${formatMoney(session.amount_total, session.currency)}</td></tr>`,
+        html`<tr><td><a href="/c/pay/${session.id}"><code>${session.id}</code></a></td><td>${session.status}</td><td>${session.payment_status}</td><td class="amount">${formatMoney(session.amount_total, session.currency)}</td></tr>`,
     );
   return page(
     "Stripe emulator",
@@ -171,6 +173,25 @@ export function devRoutes(controls: DevControls): Hono {
     const input = completionFromJson(await jsonBody(c.req.raw));
     const result = controls.completeSession(c.req.param("id"), input);
     return c.json({ session: result.session, redirect_url: result.redirectUrl });
+  });
+
+  // What a cardholder does at their bank, and what the card network decides: no Stripe API opens or decides disputes.
+  const disputeAnswer = ({ dispute, event }: DisputeChange) => ({ dispute, event_id: event.id });
+  app.post("/_emulator/disputes", async (c) => {
+    const body = object(await jsonBody(c.req.raw));
+    const ids = {
+      charge: optionalString(body.charge, "charge") ?? undefined,
+      payment_intent: optionalString(body.payment_intent, "payment_intent") ?? undefined,
+    };
+    const reason = optionalString(body.reason, "reason") ?? undefined;
+    const charge = succeededCharge(controls.state, ids, "dispute");
+    return c.json(disputeAnswer(openDispute(controls.state, charge, { ...(reason && { reason }) })));
+  });
+
+  app.post("/_emulator/disputes/:id/close", async (c) => {
+    const status = optionalString(object(await jsonBody(c.req.raw)).status, "status");
+    if (status !== "won" && status !== "lost") throw invalidParam("status", "status must be won or lost.");
+    return c.json(disputeAnswer(decideDispute(controls.state, c.req.param("id"), status)));
   });
 
   app.post("/_emulator/events/:id/resend", async (c) => {

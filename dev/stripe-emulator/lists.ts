@@ -71,6 +71,21 @@ export function newestMatching<T extends { created: number }>(
     );
 }
 
+/**
+ * A list endpoint of objects about a payment (refunds, disputes): newest first, filtered by `created`, `charge` and
+ * `payment_intent`.
+ */
+export function listOfPayments<
+  T extends { id: string; created: number; charge: string; payment_intent: string },
+>(objects: Iterable<T>, params: Params, url: string, objectName: string): ListObject<T> {
+  params.allowOnly([...LIST_PARAMS, "charge", "payment_intent", "created"]);
+  const matching = newestMatching(objects, createdFilter(params), {
+    charge: params.string("charge"),
+    payment_intent: params.string("payment_intent"),
+  } as Partial<Record<keyof T, unknown>>);
+  return paginate(matching, params, url, objectName);
+}
+
 /** Whether `created` (unix seconds) passes a `created` param: exact value or `created[gt|gte|lt|lte]`. */
 export function createdFilter(params: Params): (created: number) => boolean {
   if (!params.has("created")) return () => true;

@@ -343,7 +343,7 @@ export interface PaymentIntentObject {
   source: null;
   statement_descriptor: string | null;
   statement_descriptor_suffix: string | null;
-  status: "requires_payment_method" | "processing" | "succeeded";
+  status: "requires_payment_method" | "requires_confirmation" | "processing" | "succeeded";
   transfer_data: null;
   transfer_group: null;
 }
@@ -366,7 +366,8 @@ export interface ChargeObject {
   currency: string;
   customer: null;
   description: string | null;
-  disputed: false;
+  /** True once a dispute (or an inquiry) is opened on it. */
+  disputed: boolean;
   failure_balance_transaction: null;
   failure_code: string | null;
   failure_message: string | null;
@@ -382,8 +383,10 @@ export interface ChargeObject {
   receipt_email: string | null;
   receipt_number: null;
   receipt_url: null;
-  refunded: false;
-  refunds: { object: "list"; data: []; has_more: false; url: string };
+  /** True once `amount_refunded` reaches `amount_captured`. */
+  refunded: boolean;
+  /** Its refunds, newest first. */
+  refunds: ListObject<RefundObject>;
   review: null;
   shipping: Json;
   source: null;
@@ -393,6 +396,66 @@ export interface ChargeObject {
   status: "succeeded" | "failed" | "pending";
   transfer_data: null;
   transfer_group: null;
+}
+
+/** A Refund with the fields of fixtures3.json's `refund`. */
+export interface RefundObject {
+  id: string;
+  object: "refund";
+  /** Minor units. */
+  amount: number;
+  balance_transaction: string | null;
+  charge: string;
+  created: number;
+  currency: string;
+  customer: null;
+  customer_account: null;
+  destination_details: Json;
+  metadata: Metadata;
+  payment_intent: string;
+  payment_method: string;
+  reason: "duplicate" | "fraudulent" | "requested_by_customer" | null;
+  receipt_number: null;
+  source_transfer_reversal: null;
+  status: "succeeded";
+  transfer_reversal: null;
+}
+
+/** A Dispute with the fields of fixtures3.json's `dispute`. */
+export interface DisputeObject {
+  id: string;
+  object: "dispute";
+  /** Minor units: what was left of the charge when it was disputed. */
+  amount: number;
+  balance_transactions: Json[];
+  charge: string;
+  created: number;
+  currency: string;
+  /** Every evidence field, null until given. */
+  evidence: Record<string, Json>;
+  evidence_details: {
+    /** Unix seconds. */
+    due_by: number;
+    enhanced_eligibility: Record<string, never>;
+    has_evidence: boolean;
+    past_due: boolean;
+    submission_count: number;
+  };
+  enhanced_eligibility_types: string[];
+  is_charge_refundable: boolean;
+  livemode: false;
+  metadata: Metadata;
+  payment_intent: string;
+  payment_method_details: Json;
+  reason: string;
+  status:
+    | "warning_needs_response"
+    | "warning_under_review"
+    | "warning_closed"
+    | "needs_response"
+    | "under_review"
+    | "won"
+    | "lost";
 }
 
 /** How a session was paid: the PaymentMethod when paid through the API, else the hosted page's choice. */
@@ -428,6 +491,9 @@ const ID_LENGTHS: Record<string, number> = {
   we: 24,
   li: 24,
   pi: 24,
+  ch: 24,
+  re: 24,
+  dp: 24,
   req: 14,
   whsec: 32,
 };

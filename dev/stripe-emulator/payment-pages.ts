@@ -31,30 +31,93 @@ function addressParam(params: Params | undefined): Address {
   return address;
 }
 
-/** POST /v1/payment_methods (type `card` with a test token, or `sepa_debit` with an IBAN). */
-export function createPaymentMethod(state: EmulatorState, params: Params): PaymentMethodObject {
-  params.allowOnly(["type", "card", "sepa_debit", "billing_details", "metadata", "expand"]);
-  const type = params.requiredString("type");
-  const billing = params.map("billing_details");
-  billing?.allowOnly(["address", "email", "name", "phone"]);
-  const method: PaymentMethodObject = {
+/** The card a PaymentMethod shows for a test card: brand, last four digits and country. */
+function testCard(known: { brand: string; last4: string; country: string }): PaymentMethodObject["card"] {
+  return {
+    brand: known.brand,
+    checks: { address_line1_check: null, address_postal_code_check: null, cvc_check: "pass" },
+    country: known.country,
+    display_brand: known.brand,
+    exp_month: 12,
+    exp_year: new Date().getUTCFullYear() + 5,
+    fingerprint: newId("fp").slice(3, 19),
+    funding: "credit",
+    generated_from: null,
+    last4: known.last4,
+    networks: { available: [known.brand], preferred: null },
+    three_d_secure_usage: { supported: true },
+    wallet: null,
+    regulated_status: null,
+  };
+}
+
+/** A card PaymentMethod with no billing details yet. */
+function blankMethod(): PaymentMethodObject {
+  return {
     id: newId("pm"),
     object: "payment_method",
     allow_redisplay: "unspecified",
     billing_details: {
-      address: addressParam(billing?.map("address")),
-      email: billing?.nullableString("email") ?? null,
-      name: billing?.nullableString("name") ?? null,
-      phone: billing?.nullableString("phone") ?? null,
+      address: emptyAddress(),
+      email: null,
+      name: null,
+      phone: null,
       tax_id: null,
     },
     created: unixNow(),
     customer: null,
     customer_account: null,
     livemode: false,
-    metadata: (params.metadata() ?? {}) as Record<string, string>,
+    metadata: {},
     type: "card",
   };
+}
+
+/**
+ * Stripe's test PaymentMethod ids, usable wherever a PaymentMethod id is: each use makes a fresh card PaymentMethod
+ * (the PaymentIntent shows its new id, as on Stripe). A charge paid with a dispute card is disputed right after it
+ * succeeds: `pm_card_createDispute` (4000 0000 0000 0259) as a fraud chargeback, `pm_card_createDisputeInquiry`
+ * (4000 0000 0000 1976) as an inquiry.
+ */
+const TEST_METHODS: Record<string, { token: string; last4?: string; dispute?: "chargeback" | "inquiry" }> = {
+  pm_card_visa: { token: "tok_visa" },
+  pm_card_mastercard: { token: "tok_mastercard" },
+  pm_card_amex: { token: "tok_amex" },
+  pm_card_createDispute: { token: "tok_visa", last4: "0259", dispute: "chargeback" },
+  pm_card_createDisputeInquiry: { token: "tok_visa", last4: "1976", dispute: "inquiry" },
+};
+
+/** The PaymentMethod a `param` names: one created earlier, or a fresh one for a Stripe test id such as pm_card_visa. */
+export function paymentMethodParam(state: EmulatorState, id: string, param: string): PaymentMethodObject {
+  const test = TEST_METHODS[id];
+  const known = test && CARD_TOKENS[test.token];
+  if (test && known) {
+    const method = blankMethod();
+    method.card = testCard({ ...known, last4: test.last4 ?? known.last4 });
+    state.paymentMethods.set(method.id, method);
+    if (test.dispute) state.disputingMethods.set(method.id, test.dispute);
+    return method;
+  }
+  const method = state.paymentMethods.get(id);
+  if (!method) throw resourceMissing("payment_method", id, param, 400);
+  return method;
+}
+
+/** POST /v1/payment_methods (type `card` with a test token, or `sepa_debit` with an IBAN). */
+export function createPaymentMethod(state: EmulatorState, params: Params): PaymentMethodObject {
+  params.allowOnly(["type", "card", "sepa_debit", "billing_details", "metadata", "expand"]);
+  const type = params.requiredString("type");
+  const billing = params.map("billing_details");
+  billing?.allowOnly(["address", "email", "name", "phone"]);
+  const method = blankMethod();
+  method.billing_details = {
+    address: addressParam(billing?.map("address")),
+    email: billing?.nullableString("email") ?? null,
+    name: billing?.nullableString("name") ?? null,
+    phone: billing?.nullableString("phone") ?? null,
+    tax_id: null,
+  };
+  method.metadata = (params.metadata() ?? {}) as Record<string, string>;
   if (type === "card") {
     const card = params.map("card");
     card?.allowOnly(["token"]);
@@ -67,22 +130,7 @@ export function createPaymentMethod(state: EmulatorState, params: Params): Payme
     }
     const known = CARD_TOKENS[token];
     if (!known) throw resourceMissing("token", token, "card[token]", 400);
-    method.card = {
-      brand: known.brand,
-      checks: { address_line1_check: null, address_postal_code_check: null, cvc_check: "pass" },
-      country: known.country,
-      display_brand: known.brand,
-      exp_month: 12,
-      exp_year: new Date().getUTCFullYear() + 5,
-      fingerprint: newId("fp").slice(3, 19),
-      funding: "credit",
-      generated_from: null,
-      last4: known.last4,
-      networks: { available: [known.brand], preferred: null },
-      three_d_secure_usage: { supported: true },
-      wallet: null,
-      regulated_status: null,
-    };
+    method.card = testCard(known);
   } else if (type === "sepa_debit") {
     const sepa = params.map("sepa_debit");
     sepa?.allowOnly(["iban"]);
@@ -122,9 +170,7 @@ export function confirmPaymentPage(
   onDelayed: (sessionId: string, succeeds: boolean) => void,
 ): CompletionResult {
   params.allowOnly(["payment_method", "expected_amount", "expand"]);
-  const methodId = params.requiredString("payment_method");
-  const method = state.paymentMethods.get(methodId);
-  if (!method) throw resourceMissing("payment_method", methodId, "payment_method", 400);
+  const method = paymentMethodParam(state, params.requiredString("payment_method"), "payment_method");
   const { session } = getSession(state, id);
   if (!session.payment_method_types.includes(method.type)) {
     throw invalidParam(

@@ -1,4 +1,5 @@
-// PaymentIntents and Charges behind a paid Checkout Session, and the payment_intent.* / charge.* events they cause.
+// PaymentIntents and Charges behind a paid Checkout Session (or an API-confirmed PaymentIntent), and the
+// payment_intent.* / charge.* events they cause.
 import {
   type Address,
   type BillingDetails,
@@ -10,7 +11,9 @@ import {
   type PaymentSource,
   unixNow,
 } from "./objects.ts";
-import { type EmulatorState, NO_REQUEST } from "./state.ts";
+import { openDispute } from "./disputes.ts";
+import { invalidParam, invalidState, resourceMissing, StripeError } from "./errors.ts";
+import { type EmulatorState, NO_REQUEST, type RequestInfo } from "./state.ts";
 
 // What a Charge shows about the method that paid it; the hosted page's card is Stripe's 4242 test Visa.
 function methodDetails(source: PaymentSource): Json {
@@ -61,8 +64,26 @@ export function startPayment(
   source: PaymentSource,
   delayed: boolean,
 ): string {
+  const intent = newPaymentIntent(amount, currency, [source.type]);
+  const { id } = intent;
+  state.paymentIntents.set(id, intent);
+  state.paymentSources.set(id, source);
+  state.emit("payment_intent.created", intent, NO_REQUEST);
+  intent.payment_method = source.method?.id ?? newId("pm");
+  if (delayed) {
+    intent.status = "processing";
+    intent.processing = { type: source.type };
+    state.emit("payment_intent.processing", intent, NO_REQUEST);
+  } else {
+    settlePayment(state, id, true);
+  }
+  return id;
+}
+
+/** A PaymentIntent for `amount` minor units that nothing has paid yet (`requires_payment_method`). */
+export function newPaymentIntent(amount: number, currency: string, types: string[]): PaymentIntentObject {
   const id = newId("pi");
-  const intent: PaymentIntentObject = {
+  return {
     id,
     object: "payment_intent",
     amount,
@@ -93,7 +114,7 @@ export function startPayment(
     payment_method: null,
     payment_method_configuration_details: null,
     payment_method_options: {},
-    payment_method_types: [source.type],
+    payment_method_types: types,
     processing: null,
     receipt_email: null,
     review: null,
@@ -106,25 +127,20 @@ export function startPayment(
     transfer_data: null,
     transfer_group: null,
   };
-  state.paymentIntents.set(id, intent);
-  state.paymentSources.set(id, source);
-  state.emit("payment_intent.created", intent, NO_REQUEST);
-  intent.payment_method = source.method?.id ?? newId("pm");
-  if (delayed) {
-    intent.status = "processing";
-    intent.processing = { type: source.type };
-    state.emit("payment_intent.processing", intent, NO_REQUEST);
-  } else {
-    settlePayment(state, id, true);
-  }
-  return id;
 }
 
 /**
  * The payment's result: a Charge (`charge.succeeded` or `charge.failed`), then the PaymentIntent's
  * `payment_intent.succeeded` or `payment_intent.payment_failed` (which puts it back to `requires_payment_method`).
+ * A charge paid with one of Stripe's dispute test cards is disputed right after (`charge.dispute.created`).
+ * `request` is the API call that confirmed it, if one did.
  */
-export function settlePayment(state: EmulatorState, id: string, succeeds: boolean): void {
+export function settlePayment(
+  state: EmulatorState,
+  id: string,
+  succeeds: boolean,
+  request: RequestInfo = NO_REQUEST,
+): void {
   const intent = state.paymentIntent(id);
   const source = state.paymentSources.get(id);
   if (!source) return;
@@ -145,7 +161,7 @@ export function settlePayment(state: EmulatorState, id: string, succeeds: boolea
     created: unixNow(),
     currency: intent.currency,
     customer: null,
-    description: null,
+    description: intent.description,
     disputed: false,
     failure_balance_transaction: null,
     failure_code: succeeds ? null : "insufficient_funds",
@@ -165,7 +181,7 @@ export function settlePayment(state: EmulatorState, id: string, succeeds: boolea
     payment_intent: id,
     payment_method: intent.payment_method ?? "",
     payment_method_details: methodDetails(source),
-    receipt_email: null,
+    receipt_email: intent.receipt_email,
     receipt_number: null,
     receipt_url: null,
     refunded: false,
@@ -187,8 +203,11 @@ export function settlePayment(state: EmulatorState, id: string, succeeds: boolea
   if (succeeds) {
     intent.status = "succeeded";
     intent.amount_received = intent.amount;
-    state.emit("charge.succeeded", charge, NO_REQUEST);
-    state.emit("payment_intent.succeeded", intent, NO_REQUEST);
+    state.emit("charge.succeeded", charge, request);
+    state.emit("payment_intent.succeeded", intent, request);
+    const dispute = state.disputingMethods.get(charge.payment_method);
+    // Stripe's dispute test cards: the cardholder disputes as soon as the money has moved.
+    if (dispute) openDispute(state, charge, { inquiry: dispute === "inquiry" });
   } else {
     intent.status = "requires_payment_method";
     intent.last_payment_error = {
@@ -198,9 +217,51 @@ export function settlePayment(state: EmulatorState, id: string, succeeds: boolea
       type: "card_error",
     };
     intent.payment_method = null;
-    state.emit("charge.failed", charge, NO_REQUEST);
-    state.emit("payment_intent.payment_failed", intent, NO_REQUEST);
+    state.emit("charge.failed", charge, request);
+    state.emit("payment_intent.payment_failed", intent, request);
   }
+}
+
+/**
+ * The succeeded Charge a refund or a dispute is about, named by `charge` or by `payment_intent` (its latest charge),
+ * or both when they agree; Stripe's errors otherwise. `purpose` completes "does not have a successful charge to …".
+ */
+export function succeededCharge(
+  state: EmulatorState,
+  ids: { charge?: string | undefined; payment_intent?: string | undefined },
+  purpose: string,
+): ChargeObject {
+  const { charge: chargeId, payment_intent: intentId } = ids;
+  if (chargeId === undefined && intentId === undefined) {
+    throw new StripeError(
+      400,
+      "One of the following params should be provided for this request: payment_intent or charge.",
+      { param: "payment_intent", code: "parameter_missing" },
+    );
+  }
+  if (chargeId !== undefined) {
+    const charge = state.charge(chargeId, "charge", 400);
+    if (intentId !== undefined && charge.payment_intent !== intentId) {
+      throw invalidParam(
+        "payment_intent",
+        `The charge ${chargeId} was not made by the PaymentIntent ${intentId}.`,
+      );
+    }
+    if (charge.status !== "succeeded") {
+      throw invalidState(`Charge ${chargeId} has not succeeded, so it has nothing to ${purpose}.`, "charge");
+    }
+    return charge;
+  }
+  const intent = state.paymentIntents.get(intentId as string);
+  if (!intent) throw resourceMissing("payment_intent", intentId as string, "payment_intent", 400);
+  const latest = intent.latest_charge === null ? undefined : state.charges.get(intent.latest_charge);
+  if (intent.status !== "succeeded" || latest?.status !== "succeeded") {
+    throw invalidState(
+      `This PaymentIntent (${intent.id}) does not have a successful charge to ${purpose}.`,
+      "payment_intent",
+    );
+  }
+  return latest;
 }
 
 /** A blank billing block, for callers that know only some of it. */

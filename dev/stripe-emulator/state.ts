@@ -4,6 +4,7 @@ import { type ExpandResolver, paginate } from "./lists.ts";
 import {
   type ChargeObject,
   type CheckoutSessionObject,
+  type DisputeObject,
   type EventObject,
   type LineItemObject,
   type LineItemRecord,
@@ -14,6 +15,7 @@ import {
   type PaymentSource,
   type PriceObject,
   type ProductObject,
+  type RefundObject,
   unixNow,
   type WebhookEndpointObject,
 } from "./objects.ts";
@@ -87,6 +89,13 @@ export class EmulatorState {
   /** The emulator's own origin, e.g. http://127.0.0.1:12111; known once the server listens. */
   baseUrl = "";
   readonly apiVersion: string;
+  readonly refunds = new Map<string, RefundObject>();
+  readonly disputes = new Map<string, DisputeObject>();
+  /**
+   * PaymentMethods made from Stripe's dispute test cards (`pm_card_createDispute`, `..._createDisputeInquiry`): a
+   * charge they pay is disputed right after it succeeds, as a fraud chargeback or as an inquiry.
+   */
+  readonly disputingMethods = new Map<string, "chargeback" | "inquiry">();
   readonly #listeners: EventListener[] = [];
 
   constructor(apiVersion: string) {
@@ -144,8 +153,16 @@ export class EmulatorState {
     return found(this.paymentIntents, "payment_intent", id, "intent");
   }
 
-  charge(id: string): ChargeObject {
-    return found(this.charges, "charge", id);
+  charge(id: string, param = "id", status = 404): ChargeObject {
+    return found(this.charges, "charge", id, param, status);
+  }
+
+  refund(id: string): RefundObject {
+    return found(this.refunds, "refund", id);
+  }
+
+  dispute(id: string): DisputeObject {
+    return found(this.disputes, "dispute", id);
   }
 
   event(id: string): EventObject {
@@ -176,7 +193,10 @@ export class EmulatorState {
     };
   }
 
-  /** Resolves `expand[]` fields: ids of products, prices, payment links, and sessions' `line_items`. */
+  /**
+   * Resolves `expand[]` fields: ids of products, prices, payment links, PaymentIntents, Charges and PaymentMethods,
+   * and sessions' `line_items`.
+   */
   readonly resolveExpand: ExpandResolver = (parent, field, current) => {
     if (field === "line_items" && current === undefined) {
       if (typeof parent.id !== "string") return undefined;
@@ -203,6 +223,16 @@ export class EmulatorState {
     }
     if (field === "payment_link" && current.startsWith("plink_")) {
       return structuredClone(this.paymentLink(current).link);
+    }
+    if (field === "payment_intent" && current.startsWith("pi_")) {
+      return structuredClone(this.paymentIntent(current));
+    }
+    if ((field === "charge" || field === "latest_charge") && current.startsWith("ch_")) {
+      return structuredClone(this.charge(current));
+    }
+    if (field === "payment_method" && current.startsWith("pm_")) {
+      const method = this.paymentMethods.get(current);
+      return method && structuredClone(method);
     }
     return undefined;
   };

@@ -1,13 +1,23 @@
-// The real Stripe CLI against the emulator: `stripe trigger` for the Checkout events and `stripe listen`, no account.
+// The real Stripe CLI against the emulator: `stripe trigger` for the Checkout, refund and dispute events and
+// `stripe listen`, no account.
 import Stripe from "stripe";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import WebSocket from "ws";
-import { type StripeEmulator, startStripeEmulator } from "../../dev/stripe-emulator/index.ts";
+import { type LocalServices, startLocalServices } from "../../dev/local-services.ts";
+import type { StripeEmulator } from "../../dev/stripe-emulator/index.ts";
 import type { EventObject } from "../../dev/stripe-emulator/objects.ts";
+import { webhookFromEnv } from "../../src/app/webhook.ts";
+import type { LogFields } from "../../src/lib/log.ts";
 import { HANDLED_EVENTS } from "../../src/order/events.ts";
+import { redisBackend } from "../support/redis.ts";
 import { example } from "../support/stripe-payloads.ts";
 import { type CliEnv, cliEnv, findStripeCli, runCli, startListen } from "../support/stripe-cli.ts";
-import { type Receiver, startReceiver } from "../support/stripe-emulator.ts";
+import {
+  emulatorClient,
+  type Receiver,
+  startReceiver,
+  startWebhookFunction,
+} from "../support/stripe-emulator.ts";
 
 const cli = findStripeCli();
 const SECRET = "whsec_cli_integration_secret";
@@ -25,6 +35,8 @@ if (!cli) {
 }
 
 describe.skipIf(!cli)("the Stripe CLI against the emulator", () => {
+  // The emulator with the Upstash bridge and the outbox beside it, for the shop's own function in the last tests.
+  let local: LocalServices;
   let emulator: StripeEmulator;
   let receiver: Receiver;
   let home: CliEnv;
@@ -33,16 +45,25 @@ describe.skipIf(!cli)("the Stripe CLI against the emulator", () => {
 
   beforeAll(async () => {
     receiver = await startReceiver({ secret: SECRET });
-    emulator = await startStripeEmulator({
-      webhook: { url: receiver.url, secret: SECRET, events: [...HANDLED_EVENTS, "checkout.session.expired"] },
-      asyncPaymentDelayMs: 200,
-      retryDelaysMs: [50],
+    local = await startLocalServices({
+      stripe: {
+        webhook: {
+          url: receiver.url,
+          secret: SECRET,
+          events: [...HANDLED_EVENTS, "checkout.session.expired"],
+        },
+        asyncPaymentDelayMs: 200,
+        retryDelaysMs: [50],
+      },
+      redisBackend,
+      env: { STRIPE_WEBHOOK_SECRET: SECRET, LINKSHOP_FULFIL_SESSIONS: "all" },
     });
+    emulator = local.stripe;
     home = await cliEnv();
   });
 
   afterAll(async () => {
-    await emulator?.close();
+    await local?.stop();
     await receiver?.close();
     await home?.remove();
   });
@@ -245,6 +266,73 @@ describe.skipIf(!cli)("the Stripe CLI against the emulator", () => {
     const after = await trigger("checkout.session.completed");
     const afterEvent = ofType(after, "checkout.session.completed");
     await vi.waitFor(async () => expect(await receivedEvents(afterEvent.id)).toHaveLength(1), WAIT);
+  });
+
+  /** What the charge.* recipes do first: a PaymentIntent of $1.00 confirmed with a test card. */
+  const CARD_PAYMENT = ["payment_intent.created", "charge.succeeded", "payment_intent.succeeded"];
+
+  it("`trigger charge.refunded` pays $1.00 by card, then refunds all of it", async () => {
+    const events = await trigger("charge.refunded");
+    expect(types(events)).toEqual([...CARD_PAYMENT, "refund.created", "charge.refunded"]);
+    const intent = object<Stripe.PaymentIntent>(ofType(events, "payment_intent.succeeded"));
+    const refund = object<Stripe.Refund>(ofType(events, "refund.created"));
+    const charge = object<Stripe.Charge>(ofType(events, "charge.refunded"));
+    expect(intent).toMatchObject({ amount: 100, currency: "usd", description: "(created by Stripe CLI)" });
+    expect(refund).toMatchObject({ amount: 100, payment_intent: intent.id, charge: intent.latest_charge });
+    expect(charge).toMatchObject({ id: intent.latest_charge, amount_refunded: 100, refunded: true });
+    expect(charge.refunds?.data.map((one) => one.id)).toEqual([refund.id]);
+  });
+
+  it("`trigger charge.dispute.created` pays with pm_card_createDisputeInquiry, which the cardholder disputes", async () => {
+    const events = await trigger("charge.dispute.created");
+    expect(types(events)).toEqual([...CARD_PAYMENT, "charge.dispute.created"]);
+    const intent = object<Stripe.PaymentIntent>(ofType(events, "payment_intent.succeeded"));
+    expect(object<Stripe.Dispute>(ofType(events, "charge.dispute.created"))).toMatchObject({
+      amount: 100,
+      charge: intent.latest_charge,
+      payment_intent: intent.id,
+      reason: "general",
+      status: "warning_needs_response",
+    });
+  });
+
+  it("the shop's function acknowledges the CLI's refunds and disputes and does nothing: they are no orders", async () => {
+    // Subscribed like the shop's endpoint, on top of the receiver; removed again, so later tests see no extra delivery.
+    const fn = await startWebhookFunction();
+    const stripe = emulatorClient(emulator.url);
+    const endpoint = await stripe.webhookEndpoints.create({
+      url: fn.url,
+      enabled_events: [...HANDLED_EVENTS],
+    });
+    const logs: LogFields[] = [];
+    fn.serve(
+      webhookFromEnv({ ...local.env, STRIPE_WEBHOOK_SECRET: endpoint.secret as string }, (event, fields) =>
+        logs.push({ event, ...fields }),
+      ),
+    );
+    try {
+      const refunded = ofType(await trigger("charge.refunded"), "charge.refunded");
+      const disputed = ofType(await trigger("charge.dispute.created"), "charge.dispute.created");
+      await emulator.idle();
+
+      const answers = fn.answers.map(({ eventId, status, body }) => [eventId, status, body]);
+      expect(answers).toHaveLength(2);
+      expect(answers).toEqual(
+        expect.arrayContaining([
+          [refunded.id, 200, { received: true, outcome: "ignored" }],
+          [disputed.id, 200, { received: true, outcome: "ignored" }],
+        ]),
+      );
+      expect(logs.filter((line) => line.event === "webhook.delivery")).toEqual([
+        expect.objectContaining({ outcome: "ignored", reason: "not_this_shop" }),
+        expect.objectContaining({ outcome: "ignored", reason: "not_this_shop" }),
+      ]);
+      expect(local.outbox.emails()).toEqual([]);
+      expect(await local.redis.keys(`${local.prefix}*`)).toEqual([]);
+    } finally {
+      await stripe.webhookEndpoints.del(endpoint.id);
+      await fn.close();
+    }
   });
 
   it("a websocket that was never authorised is refused with the message the CLI looks for", async () => {

@@ -1,5 +1,5 @@
 // `npm run trigger` against a real Stripe emulator that delivers to a local receiver checking every signature.
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -8,13 +8,18 @@ import Stripe from "stripe";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type StripeEmulator, startStripeEmulator } from "../../dev/stripe-emulator/index.ts";
 import { type TriggerTiming, triggerCommand } from "../../dev/trigger.ts";
+import { stripeLineItems } from "../../src/adapters/stripe.ts";
+import { runCatalogSync } from "../../src/commands/catalog-sync/command.ts";
 import { runCommand } from "../../src/commands/kit.ts";
 import { HANDLED_EVENTS } from "../../src/order/events.ts";
+import { toOrder } from "../../src/order/model.ts";
+import { loadCatalog } from "../../src/shop/catalog.ts";
 import { writeStackRecord } from "../../src/commands/stack-record.ts";
 import { freePort } from "../../dev/ports.ts";
 import {
   type Answer,
   emulatorClient,
+  paidSession,
   type ReceivedEvent,
   type Receiver,
   startReceiver,
@@ -35,8 +40,11 @@ interface Run {
   err: string;
 }
 
-// A project folder of its own: no .env or npm start record of the checkout leaks into these runs.
+// A project folder of its own: no .env or npm start record of the checkout leaks into these runs. Its catalog is the
+// sample one, which --product reads.
 const project = mkdtempSync(join(tmpdir(), "linkshop-trigger-"));
+const CATALOG = join(import.meta.dirname, "../../catalog.json");
+copyFileSync(CATALOG, join(project, "catalog.json"));
 afterAll(() => rmSync(project, { recursive: true, force: true }));
 
 async function trigger(
@@ -175,6 +183,162 @@ describe("npm run trigger on the Stripe emulator", () => {
     expect(run.out).toContain("2 redeliveries: 2 x 200");
   });
 
+  /** The one event of `type` the receiver got, and the object it carries. */
+  const receivedOne = <T>(type: string): T => {
+    const found = receiver.events.filter((event) => event.type === type);
+    expect(found, type).toHaveLength(1);
+    return (found[0] as ReceivedEvent).object as unknown as T;
+  };
+
+  /** A session paid by card on the emulator: its id and PaymentIntent. */
+  async function paidOrder(): Promise<{ sessionId: string; intent: string }> {
+    const sessionId = await paidSession(stripe, emulator.url);
+    const session = await stripe.checkout.sessions.retrieve(sessionId);
+    return { sessionId, intent: String(session.payment_intent) };
+  }
+
+  it("charge.refunded --session --amount refunds part of the session's payment, then the rest, then refuses", async () => {
+    const { sessionId, intent } = await paidOrder();
+
+    const part = await trigger(["charge.refunded", "--session", sessionId, "--amount", "500"], env());
+
+    expect(part.err).toBe("");
+    expect(part.code).toBe(0);
+    expect(receivedOne<Stripe.Charge>("charge.refunded")).toMatchObject({
+      payment_intent: intent,
+      amount: 1500,
+      amount_refunded: 500,
+      refunded: false,
+    });
+    expect(part.out).toMatch(
+      new RegExp(`Refund re_\\w+: \\$5\\.00 of the payment ${intent} \\(\\$15\\.00\\) of ${sessionId}`),
+    );
+    expect(part.out).toMatch(/attempt 1: 200 /);
+    expect(part.out).toContain("refund notice");
+
+    const rest = await trigger(["charge.refunded", "--session", sessionId], env());
+    expect(rest.code).toBe(0);
+    const charges = receiver.events.filter((event) => event.type === "charge.refunded");
+    expect(charges.at(-1)?.object).toMatchObject({ amount_refunded: 1500, refunded: true });
+
+    const again = await trigger(["charge.refunded", "--session", sessionId], env());
+    expect(again.code).toBe(1);
+    expect(again.err).toMatch(
+      /^Stripe refused the request \(HTTP 400\): Charge ch_\w+ has already been refunded\.$/,
+    );
+  });
+
+  it.each([
+    { flag: "--won", status: "won" },
+    { flag: "--lost", status: "lost" },
+  ])(
+    "charge.dispute.created, then charge.dispute.closed $flag, for a session's payment",
+    async ({ flag, status }) => {
+      const { sessionId, intent } = await paidOrder();
+
+      const created = await trigger(["charge.dispute.created", "--session", sessionId], env());
+
+      expect(created.err).toBe("");
+      expect(created.code).toBe(0);
+      const dispute = receivedOne<Stripe.Dispute>("charge.dispute.created");
+      const charge = await stripe.paymentIntents.retrieve(intent).then((pi) => pi.latest_charge);
+      expect(dispute).toMatchObject({
+        object: "dispute",
+        payment_intent: intent,
+        charge,
+        amount: 1500,
+        reason: "fraudulent",
+        status: "needs_response",
+      });
+      expect((dispute.evidence_details.due_by ?? 0) * 1000).toBeGreaterThan(Date.now());
+      expect(created.out).toContain(`Dispute ${dispute.id} (fraudulent, needs_response, evidence due `);
+      expect(created.out).toMatch(/attempt 1: 200 /);
+
+      const closed = await trigger(["charge.dispute.closed", "--session", sessionId, flag], env());
+
+      expect(closed.code).toBe(0);
+      expect(receivedOne<Stripe.Dispute>("charge.dispute.closed")).toMatchObject({ id: dispute.id, status });
+      expect(closed.out).toContain(`Dispute ${dispute.id} closed: ${status}`);
+      const none = await trigger(["charge.dispute.closed", "--session", sessionId, "--won"], env());
+      expect(none.code).toBe(1);
+      expect(none.err).toBe(
+        `The payment of ${sessionId} has no open dispute. Open one first: npm run trigger -- charge.dispute.created --session ${sessionId}`,
+      );
+    },
+  );
+
+  it("refunds and disputes need a session the emulator knows, with a payment", async () => {
+    const unknown = await trigger(["charge.refunded", "--session", "cs_test_unknown"], env());
+    expect(unknown.code).toBe(1);
+    expect(unknown.err).toBe(
+      `The Stripe emulator at ${emulator.url} has no Checkout Session cs_test_unknown.`,
+    );
+
+    const open = await stripe.checkout.sessions.create({
+      mode: "payment",
+      line_items: [
+        { price_data: { currency: "usd", unit_amount: 100, product_data: { name: "x" } }, quantity: 1 },
+      ],
+    });
+    const unpaid = await trigger(["charge.dispute.created", "--session", open.id], env());
+    expect(unpaid.code).toBe(1);
+    expect(unpaid.err).toContain(
+      `Checkout Session ${open.id} has no payment to dispute (status open, unpaid)`,
+    );
+  });
+
+  describe("--product, with the catalog synced into the emulator as npm start does", () => {
+    beforeEach(async () => {
+      const sync = await runCatalogSync(
+        ["--catalog", CATALOG, "--out", join(project, "links.json"), "--site-url", "http://localhost:8888"],
+        { STRIPE_SECRET_KEY: "sk_test_trigger_sync", STRIPE_API_BASE: emulator.url },
+        { out: () => {}, err: () => {} },
+        project,
+      );
+      expect(sync).toBe(0);
+    });
+
+    it.each([
+      { product: "trail-maps", total: 900, shipping: null },
+      { product: "camp-mug", total: 2400, shipping: "US" },
+    ])(
+      "buys $product through its Payment Link: a real order of the shop",
+      async ({ product, total, shipping }) => {
+        const run = await trigger(["checkout.session.completed", "--product", product], env());
+
+        expect(run.err).toBe("");
+        expect(run.code).toBe(0);
+        const session = receivedOne<Stripe.Checkout.Session>("checkout.session.completed");
+        expect(session).toMatchObject({
+          metadata: { linkshop_id: product },
+          payment_link: expect.stringMatching(/^plink_/),
+          payment_status: "paid",
+          amount_total: total,
+          customer_details: { email: "stripe@example.com" },
+        });
+        expect(session.collected_information?.shipping_details?.address?.country ?? null).toBe(shipping);
+        expect(run.out).toContain(`Checkout Session ${session.id} from the Payment Link of ${product}`);
+        // The shop reads it as an order of the catalog product, whose files the receipt then links.
+        const items = await stripeLineItems(stripe).listLineItems(session.id);
+        const order = toOrder(session, items);
+        expect(order.items.map((item) => item.productId)).toEqual([product]);
+        const { products } = await loadCatalog(CATALOG);
+        const files = products.find((one) => one.id === product)?.files ?? [];
+        expect(files).toEqual(product === "trail-maps" ? ["trail-maps.pdf"] : []);
+      },
+    );
+  });
+
+  it("--product of a catalog product the emulator has no Payment Link for is an error, exit 1", async () => {
+    const run = await trigger(["checkout.session.completed", "--product", "trail-maps"], env());
+
+    expect(run.code).toBe(1);
+    expect(run.err).toContain(
+      `The Stripe emulator at ${emulator.url} has no active Payment Link for "trail-maps"`,
+    );
+    expect(receiver.events.filter((event) => event.type.startsWith("checkout."))).toEqual([]);
+  });
+
   /** Replaces the receiver (and the emulator delivering to it) with one that answers as `answer` says. */
   async function restartWith(answer: Answer): Promise<void> {
     await emulator.close();
@@ -293,7 +457,7 @@ describe("npm run trigger without an emulator", () => {
   });
 
   it.each([
-    [["charge.refunded"], 'Unsupported event "charge.refunded"'],
+    [["charge.captured"], 'Unsupported event "charge.captured"'],
     [[], "Which event?"],
     [["checkout.session.completed", "--items", "0"], "--items must be a whole number from 1 to 150"],
     [["checkout.session.completed", "--concurrent"], "--concurrent needs --duplicate <n>"],
@@ -308,6 +472,73 @@ describe("npm run trigger without an emulator", () => {
     expect(run.code).toBe(2);
     expect(run.err).toContain(message);
     expect(run.out).toBe("");
+  });
+
+  it.each([
+    [["charge.refunded"], "charge.refunded needs --session <cs_...>"],
+    [
+      ["charge.refunded", "--session", "pi_123"],
+      '--session must be a Checkout Session id (cs_test_...), got "pi_123"',
+    ],
+    [
+      ["charge.dispute.closed", "--session", "cs_test_a1"],
+      "charge.dispute.closed needs one of --won or --lost",
+    ],
+    [["charge.dispute.closed", "--session", "cs_test_a1", "--won", "--lost"], "needs one of --won or --lost"],
+    [
+      ["charge.refunded", "--session", "cs_test_a1", "--won"],
+      "--won and --lost only go with charge.dispute.closed",
+    ],
+    [
+      ["charge.dispute.created", "--session", "cs_test_a1", "--amount", "5"],
+      "--amount only goes with charge.refunded",
+    ],
+    [
+      ["charge.refunded", "--session", "cs_test_a1", "--amount", "0"],
+      "--amount must be a whole number from 1",
+    ],
+    [
+      ["charge.refunded", "--session", "cs_test_a1", "--items", "2"],
+      "--items only goes with the checkout.session.* events",
+    ],
+    [["checkout.session.completed", "--session", "cs_test_a1"], "--session only goes with charge.refunded"],
+    [
+      ["checkout.session.completed", "--product", "trail-maps", "--currency", "eur"],
+      "leave out --items and --currency",
+    ],
+    [["checkout.session.completed", "--product", "tent"], '--product "tent" is not in'],
+  ])(
+    "refunds, disputes and --product: exits 2 on wrong usage, before any request: %j",
+    async (args, message) => {
+      const run = await trigger(args, { LINKSHOP_STRIPE_PORT: String(await freePort()) });
+
+      expect(run.code).toBe(2);
+      expect(run.err).toContain(message);
+      expect(run.out).toBe("");
+    },
+  );
+
+  it("names the catalog's products when --product is not one of them", async () => {
+    const run = await trigger(["checkout.session.completed", "--product", "tent"], {});
+    expect(run.err).toBe(
+      `--product "tent" is not in ${join(project, "catalog.json")}. Its products: field-notes, trail-maps, camp-mug, studio-tote`,
+    );
+  });
+
+  it("prints the Stripe CLI's way to refund a session's payment, and says it cannot open a dispute on one", async () => {
+    const real = { STRIPE_SECRET_KEY: "sk_test_real_account" };
+    const refund = await trigger(["charge.refunded", "--session", "cs_test_a1", "--amount", "500"], real);
+    expect(refund.code).toBe(0);
+    expect(refund.out).toContain("stripe checkout sessions retrieve cs_test_a1");
+    expect(refund.out).toContain("stripe refunds create -d payment_intent=pi_... -d amount=500");
+
+    const dispute = await trigger(["charge.dispute.created", "--session", "cs_test_a1"], real);
+    expect(dispute.code).toBe(0);
+    expect(dispute.out).toContain("4000 0000 0000 0259");
+    const closed = await trigger(["charge.dispute.closed", "--session", "cs_test_a1", "--lost"], real);
+    expect(closed.out).toContain(
+      'stripe disputes update dp_... -d "evidence[uncategorized_text]=losing_evidence"',
+    );
   });
 
   it("--help prints the usage and exits 0", async () => {
@@ -361,6 +592,9 @@ describe("npm run trigger without an emulator", () => {
       "checkout.session.async_payment_succeeded",
       "checkout.session.async_payment_failed",
       "checkout.session.expired",
+      "charge.refunded",
+      "charge.dispute.created",
+      "charge.dispute.closed",
     ]) {
       expect(run.err).toContain(`  ${event}`);
     }

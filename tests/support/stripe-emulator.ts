@@ -1,8 +1,10 @@
 /**
  * Test helpers for the Stripe emulator: the one way tests build an SDK client for it, objects made through that
- * client, a session paid as the hosted page pays it, and a local webhook receiver that checks signatures.
+ * client, a session paid as the hosted page pays it, a local webhook receiver that checks signatures, and the shop's
+ * own webhook function served over HTTP for the emulator to deliver to.
  */
 import { createServer, type IncomingHttpHeaders } from "node:http";
+import { getRequestListener } from "@hono/node-server";
 import Stripe from "stripe";
 import { expect } from "vitest";
 import { type LocalServer, listenLocally } from "./http.ts";
@@ -193,6 +195,61 @@ export async function startReceiver(options: { secret?: string; answer?: Answer 
     },
   };
   return receiver;
+}
+
+/** What the shop's webhook function answered to one delivery. */
+export interface FunctionAnswer {
+  /** The delivered event's type, read from the body (the function verified it). */
+  type: string;
+  eventId: string;
+  status: number;
+  /** The JSON the function answered, e.g. `{ received: true, outcome: "ignored" }`. */
+  body: unknown;
+}
+
+export interface WebhookFunction extends LocalServer {
+  /** Every answer, in the order they were given. */
+  answers: FunctionAnswer[];
+  /** Serves the function from now on (e.g. `webhookFromEnv(env)`); until then each request gets 503. */
+  serve(handle: (request: Request) => Promise<Response>): void;
+}
+
+/**
+ * The shop's webhook function at `<url>/api/stripe-webhook` on 127.0.0.1, as netlify dev serves it. It starts before
+ * the function exists, so its URL can be given to the emulator whose URL the function's environment needs.
+ */
+export async function startWebhookFunction(): Promise<WebhookFunction> {
+  let handle: ((request: Request) => Promise<Response>) | undefined;
+  const server = createServer(
+    getRequestListener(async (request) => {
+      if (!handle) return new Response("not ready", { status: 503 });
+      const event = (await request
+        .clone()
+        .json()
+        .catch(() => ({}))) as { id?: unknown; type?: unknown };
+      const response = await handle(request);
+      fn.answers.push({
+        type: String(event.type),
+        eventId: String(event.id),
+        status: response.status,
+        body: await response
+          .clone()
+          .json()
+          .catch(() => null),
+      });
+      return response;
+    }),
+  );
+  const local = await listenLocally(server);
+  const fn: WebhookFunction = {
+    url: `${local.url}/api/stripe-webhook`,
+    close: local.close,
+    answers: [],
+    serve(next) {
+      handle = next;
+    },
+  };
+  return fn;
 }
 
 /** A proxy in front of the emulator that records what reaches it, so tests can count a command's writes. */
