@@ -10,6 +10,7 @@ import { bodyLimit } from "hono/body-limit";
 import { html, raw } from "hono/html";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import * as v from "valibot";
+import { isLocalHost } from "./local-host.ts";
 
 /** How to start an outbox. */
 export interface OutboxOptions {
@@ -592,7 +593,14 @@ export async function startOutbox(options: OutboxOptions = {}): Promise<Outbox> 
     });
   });
 
-  app.get("/emails/:id/view", (c) => {
+  // The pages and the list answer without a key, so only to this machine: a page of another site that rebinds its
+  // DNS name to 127.0.0.1 must not read the captured emails.
+  const thisMachineOnly: MiddlewareHandler = async (c, next) =>
+    isLocalHost(c.req.header("host"))
+      ? next()
+      : c.json(fail(403, "forbidden", "The outbox answers requests from this machine only."), 403);
+
+  app.get("/emails/:id/view", thisMachineOnly, (c) => {
     const email = stored.find((item) => item.id === c.req.param("id"));
     c.header("content-security-policy", PAGE_CSP);
     c.header("referrer-policy", "no-referrer");
@@ -614,7 +622,7 @@ export async function startOutbox(options: OutboxOptions = {}): Promise<Outbox> 
     return c.json(toRetrieveResponse(email));
   });
 
-  app.get("/api/emails", (c) => c.json({ object: "list", data: stored }));
+  app.get("/api/emails", thisMachineOnly, (c) => c.json({ object: "list", data: stored }));
 
   // Resend's domain list, so a setup check can ask whether the sender's domain is verified.
   const domainsCreatedAt = now().toISOString();
@@ -633,7 +641,7 @@ export async function startOutbox(options: OutboxOptions = {}): Promise<Outbox> 
     }),
   );
 
-  app.get("/", (c) => {
+  app.get("/", thisMachineOnly, (c) => {
     c.header("content-security-policy", PAGE_CSP);
     c.header("referrer-policy", "no-referrer");
     return c.html(listPage(stored));

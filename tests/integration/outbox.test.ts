@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { Resend } from "resend";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type Outbox, type OutboxOptions, startOutbox } from "../../dev/outbox.ts";
+import { rawRequest } from "../support/http.ts";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -457,5 +458,22 @@ describe("outbox pages", () => {
 
     expect(response.status).toBe(404);
     expect(await response.text()).toContain("Email not found");
+  });
+});
+
+describe("the outbox's own pages", () => {
+  it("answer only requests that name this machine: a rebound DNS name reads no email", async () => {
+    await resend.emails.send({ ...receipt, to: "jenny@example.com" });
+    const [stored] = outbox.emails();
+    const paths = ["/", "/api/emails", `/emails/${stored?.id}/view`];
+    for (const path of paths) {
+      const local = await rawRequest(`${outbox.url}${path}`);
+      expect(local.status, path).toBe(200);
+      const rebound = await rawRequest(`${outbox.url}${path}`, {
+        headers: { host: "shop-attacker.example:8025" },
+      });
+      expect(rebound.status, path).toBe(403);
+      expect(rebound.body, path).not.toContain("jenny@example.com");
+    }
   });
 });
