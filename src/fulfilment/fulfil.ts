@@ -37,6 +37,7 @@ import {
   type LedgerRecord,
   type OrderState,
   orderSummary,
+  SETTLED_STATES,
 } from "../order/ledger.ts";
 import { downloadLinks, linkProblem, orderFiles } from "./downloads.ts";
 import type { ClaimStore, Ledger, LineItemSource, Mailer, OutgoingEmail, SessionSource } from "./ports.ts";
@@ -184,9 +185,7 @@ async function sendOrder(
     ...orderSummary(order),
     state: "fulfilling",
     reason: null,
-    // What a download and a refund look up later: the files delivered and the payment that bought them.
-    ...(files.length > 0 && { files: files.map(({ id, name, productId }) => ({ id, name, productId })) }),
-    ...(paymentIntentOf(session) && { paymentIntent: paymentIntentOf(session) }),
+    ...delivered(session, files),
     updatedAt: now,
     by: options.by,
     attempts: record.attempts + 1,
@@ -255,9 +254,7 @@ export async function resendReceipt(
             state: "fulfilled",
             reason: "restored_from_stripe",
             fulfilledAt: stripeAt || deps.now(),
-            ...(files.length > 0 && {
-              files: files.map(({ id, name, productId }) => ({ id, name, productId })),
-            }),
+            ...delivered(session, files),
           };
     const resent = base.emails.resent ?? [];
     const idempotencyKey = emailKey(`resend${resent.length + 1}`, key);
@@ -297,11 +294,8 @@ export async function notifyPaymentFailed(
   return withClaim(deps, key, async () => {
     const existing = await deps.ledger.get(key);
     if (
-      existing?.state === "fulfilled" ||
-      existing?.state === "payment_failed" ||
-      existing?.state === "failed" ||
-      existing?.state === "refunded" ||
-      existing?.state === "disputed"
+      existing &&
+      (SETTLED_STATES.includes(existing.state) || ["payment_failed", "failed"].includes(existing.state))
     )
       return { outcome: "duplicate", reason: `already_${existing.state}` };
     const now = deps.now();
@@ -419,11 +413,17 @@ function settledResult(record: LedgerRecord | undefined): ActionResult | undefin
   return undefined;
 }
 
-/** The session's PaymentIntent id when it has Stripe's format, else null. */
-function paymentIntentOf(session: SessionPayload): string | null {
+/**
+ * What a download and a refund look up later: the files delivered and the PaymentIntent that paid (when it has
+ * Stripe's format). Absent fields stay absent, so orders without files keep their records as before.
+ */
+function delivered(session: SessionPayload, files: ReturnType<typeof orderFiles>): Partial<LedgerRecord> {
   const value =
     typeof session.payment_intent === "object" ? session.payment_intent?.id : session.payment_intent;
-  return typeof value === "string" && PAYMENT_INTENT_ID.test(value) ? value : null;
+  return {
+    ...(files.length > 0 && { files: files.map(({ id, name, productId }) => ({ id, name, productId })) }),
+    ...(typeof value === "string" && PAYMENT_INTENT_ID.test(value) && { paymentIntent: value }),
+  };
 }
 
 /** The session id when it has Stripe's format (it may then be logged and stored), else null. */

@@ -30,7 +30,7 @@ export type Translator<S extends Section> = (key: Key<S>, params?: Params) => st
 export function translator<S extends Section>(locale: string, section: S): Translator<S> {
   const language = languageOf(locale);
   const messages = CATALOGS[language][section] as Record<string, Message>;
-  const plurals = new Intl.PluralRules(language);
+  const plurals = pluralRules(language);
   return (key, params = {}) => {
     const message = messages[key];
     if (typeof message === "string") return fill(message, params);
@@ -38,6 +38,14 @@ export function translator<S extends Section>(locale: string, section: S): Trans
     const form = message[plurals.select(Number(params.count ?? 0))] ?? message.other ?? "";
     return fill(form, params);
   };
+}
+
+const rules = new Map<Language, Intl.PluralRules>();
+/** One PluralRules per language, built on first use (every email renders through a translator). */
+function pluralRules(language: Language): Intl.PluralRules {
+  let found = rules.get(language);
+  if (!found) rules.set(language, (found = new Intl.PluralRules(language)));
+  return found;
 }
 
 /** Replaces each `{name}` with its value; a placeholder without a value is a bug, not a blank. */
