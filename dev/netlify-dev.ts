@@ -2,6 +2,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { fileURLToPath } from "node:url";
+import { buildFunctions } from "../src/site/functions.ts";
 
 export interface NetlifyDevOptions {
   /** Port of the shop (Netlify's proxy). */
@@ -29,9 +30,12 @@ const root = fileURLToPath(new URL("../", import.meta.url));
 /**
  * Starts `netlify dev --offline` and resolves once it serves requests. The hidden
  * `--internal-disable-edge-functions` flag keeps it from downloading Deno, so it makes no outbound connections.
+ * The functions are bundled first, so every one of them answers as soon as netlify dev is ready; netlify.toml's dev
+ * command then rebuilds a function whenever a file it imports changes, and netlify dev reloads it.
  */
 export async function startNetlifyDev(options: NetlifyDevOptions): Promise<NetlifyDev> {
   const cwd = options.cwd ?? root;
+  await buildFunctions({ root: cwd });
   const child = spawn(
     process.execPath,
     [

@@ -17,6 +17,7 @@ import { type Outbox, startOutbox } from "./outbox.ts";
 import { type StripeCliCommands, stripeCliCommands } from "./stripe-cli.ts";
 import { type StripeEmulator, startStripeEmulator } from "./stripe-emulator/index.ts";
 import { watchSite } from "../src/site/watch.ts";
+import { FunctionsBuildError } from "../src/site/functions.ts";
 import { removeStackRecord, writeStackRecord } from "../src/commands/stack-record.ts";
 import { startUpstashBridge, type UpstashBridge } from "./upstash-bridge.ts";
 
@@ -245,12 +246,15 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     };
     await buildLocalSite();
 
+    // netlify dev bundles the functions before it starts, and its dev command rebuilds them on every change.
     const netlify: NetlifyDev = await startNetlifyDev({
       port: ports.shop,
       cwd: root,
       siteDir: outDir,
       env: functionEnv,
       ...(options.showNetlifyOutput !== false && { onOutput: (line: string) => say(line) }),
+    }).catch((error: unknown) => {
+      throw error instanceof FunctionsBuildError ? new StackError(error.message) : error;
     });
     stoppers.push(() => netlify.stop());
     if (options.watch !== false) {
