@@ -38,6 +38,8 @@ export interface UpstashBridge {
   backend: "redis" | "memory";
   /** Stops the HTTP server and closes the store's connection. */
   close(): Promise<void>;
+  /** Commands run so far (a pipeline or transaction counts each of its commands), as Upstash bills them. */
+  commands(): number;
   /**
    * Make every Redis command fail (bridge answers HTTP 500 like Upstash does on errors) until set back to false;
    * lets tests simulate a Redis outage while the HTTP server stays up.
@@ -130,7 +132,7 @@ const REFUSED = new Set([
 export async function startUpstashBridge(options: UpstashBridgeOptions): Promise<UpstashBridge> {
   if (options.token === "") throw new Error("startUpstashBridge: token must not be empty");
   const warn = options.onWarning ?? ((message: string) => console.warn(message));
-  const store = await openStore(options, warn);
+  const store = upstashScripts(await openStore(options, warn));
   let unavailable = false;
 
   const app = new Hono();
@@ -209,6 +211,7 @@ export async function startUpstashBridge(options: UpstashBridgeOptions): Promise
     url: `http://127.0.0.1:${port}`,
     token: options.token,
     backend: store.kind,
+    commands: () => store.commands,
     setUnavailable(down) {
       unavailable = down;
     },
@@ -225,6 +228,87 @@ export async function startUpstashBridge(options: UpstashBridgeOptions): Promise
     },
   };
 }
+
+/**
+ * Upstash accepts the shebang flag `allow-key-locking` (@upstash/ratelimit's scripts declare it), which Redis 7.0
+ * refuses ("Unexpected flag in script shebang"). The store never sees the flag; EVALSHA, SCRIPT LOAD and SCRIPT
+ * EXISTS keep answering to the script's original SHA-1, the one clients compute. Also counts the commands run.
+ * (A script the in-memory store runs loses its whole shebang line, which its Lua does not read.)
+ */
+function upstashScripts(store: Store): Store & { commands: number } {
+  // SHA-1 of a script as sent -> SHA-1 of the script the store knows.
+  const shas = new Map<string, string>();
+  const sha1 = (text: string) => createHash("sha1").update(text).digest("hex");
+  /** The command as the store takes it, and the reply to give instead of the store's (SCRIPT LOAD's SHA-1). */
+  const rewrite = (command: Command): { command: Command; reply?: Reply } => {
+    const [name, ...args] = command;
+    const lower = name.toLowerCase();
+    const first = String(args[0] ?? "");
+    const translated = (script: string) => {
+      const stored = withoutUpstashFlags(script, store.kind === "memory");
+      if (stored !== script) shas.set(sha1(script), sha1(stored));
+      return stored;
+    };
+    if (lower === "eval" || lower === "eval_ro")
+      return { command: [name, translated(first), ...args.slice(1)] };
+    if (lower === "evalsha" || lower === "evalsha_ro") {
+      const known = shas.get(first.toLowerCase());
+      return { command: known ? [name, known, ...args.slice(1)] : command };
+    }
+    if (lower === "script" && first.toLowerCase() === "load" && args[1] !== undefined) {
+      const script = String(args[1]);
+      return { command: [name, args[0] ?? "", translated(script)], reply: sha1(script) };
+    }
+    if (lower === "script" && first.toLowerCase() === "exists")
+      return {
+        command: [
+          name,
+          args[0] ?? "",
+          ...args.slice(1).map((sha) => shas.get(String(sha).toLowerCase()) ?? sha),
+        ],
+      };
+    return { command };
+  };
+  const answered = (outcome: Outcome, reply: Reply | undefined): Outcome =>
+    outcome.ok && reply !== undefined ? { ok: true, reply } : outcome;
+  const wrapped = {
+    kind: store.kind,
+    commands: 0,
+    async run(command: Command) {
+      wrapped.commands++;
+      const { command: stored, reply } = rewrite(command);
+      return answered(await store.run(stored), reply);
+    },
+    async pipeline(commands: Command[]) {
+      wrapped.commands += commands.length;
+      const rewritten = commands.map(rewrite);
+      const outcomes = await store.pipeline(rewritten.map((r) => r.command));
+      return outcomes.map((outcome, i) => answered(outcome, rewritten[i]?.reply));
+    },
+    async transaction(commands: Command[]) {
+      wrapped.commands += commands.length;
+      const rewritten = commands.map(rewrite);
+      const outcomes = await store.transaction(rewritten.map((r) => r.command));
+      if (!Array.isArray(outcomes)) return outcomes;
+      return outcomes.map((outcome, i) => answered(outcome, rewritten[i]?.reply));
+    },
+    close: () => store.close(),
+  };
+  return wrapped;
+}
+
+/**
+ * `script` without Upstash's own shebang flag; unchanged when it has none. The in-memory store's Lua reads no
+ * shebang at all (`whole`): there the line goes, leaving the line count as it was.
+ */
+function withoutUpstashFlags(script: string, whole: boolean): string {
+  if (whole && script.startsWith("#!lua")) return script.replace(/^#!lua[^\n]*/, "");
+  const shebang = /^#!lua[ \t]+flags=([^\s]*)/.exec(script);
+  if (!shebang?.[1]?.split(",").includes(UPSTASH_ONLY_FLAG)) return script;
+  const kept = shebang[1].split(",").filter((flag) => flag !== UPSTASH_ONLY_FLAG && flag !== "");
+  return `#!lua${kept.length > 0 ? ` flags=${kept.join(",")}` : ""}${script.slice(shebang[0].length)}`;
+}
+const UPSTASH_ONLY_FLAG = "allow-key-locking";
 
 /** Parses a JSON body against a schema; the error is a Redis-style message for a 400 reply. */
 async function readBody<T>(

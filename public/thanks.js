@@ -5,6 +5,11 @@ const POLL_LIMIT_MS = 30000;
 // A delayed payment (bank debit) can settle while the page is open: ask again, slowly, for a few minutes.
 const PENDING_INTERVAL_MS = 15000;
 const PENDING_LIMIT_MS = 5 * 60 * 1000;
+// Too many requests from this address (429): wait as long as the answer says (Retry-After, seconds), within bounds,
+// and ask again for a few minutes.
+const BUSY_MIN_WAIT_MS = 1000;
+const BUSY_MAX_WAIT_MS = 60000;
+const BUSY_LIMIT_MS = 5 * 60 * 1000;
 
 const region = document.getElementById("order-status");
 const sessionId = takeSessionId();
@@ -54,6 +59,8 @@ const TEXTS = {
     disputed: "A payment dispute is open for this order; its files are unavailable until it is resolved.",
     processingHeading: "Confirming your payment…",
     processing: "This usually takes a few seconds. Please keep this page open.",
+    busyHeading: "One moment, please",
+    busy: "Many orders are being checked right now. We'll look again in a few seconds; your payment is safe with Stripe.",
   },
   de: {
     paidHeading: "Vielen Dank, Ihre Bestellung ist bestätigt",
@@ -97,6 +104,8 @@ const TEXTS = {
       "Zu dieser Bestellung ist eine Zahlungsanfechtung offen; ihre Dateien sind bis zur Klärung nicht verfügbar.",
     processingHeading: "Ihre Zahlung wird bestätigt…",
     processing: "Das dauert meist nur ein paar Sekunden. Bitte lassen Sie diese Seite geöffnet.",
+    busyHeading: "Einen Moment bitte",
+    busy: "Gerade werden viele Bestellungen geprüft. Wir sehen in ein paar Sekunden noch einmal nach; Ihre Zahlung ist bei Stripe sicher.",
   },
   fr: {
     paidHeading: "Merci, votre commande est confirmée",
@@ -140,6 +149,8 @@ const TEXTS = {
       "Un litige de paiement est ouvert pour cette commande\u00a0; ses fichiers sont indisponibles jusqu’à sa résolution.",
     processingHeading: "Confirmation de votre paiement…",
     processing: "Cela ne prend généralement que quelques secondes. Merci de garder cette page ouverte.",
+    busyHeading: "Un instant, s'il vous plaît",
+    busy: "Beaucoup de commandes sont vérifiées en ce moment. Nous regarderons à nouveau dans quelques secondes\u00a0; votre paiement est en sécurité chez Stripe.",
   },
   es: {
     paidHeading: "Gracias, tu pedido está confirmado",
@@ -182,6 +193,8 @@ const TEXTS = {
       "Hay una disputa de pago abierta para este pedido; sus archivos no están disponibles hasta que se resuelva.",
     processingHeading: "Confirmando tu pago…",
     processing: "Suele tardar unos segundos. Mantén esta página abierta.",
+    busyHeading: "Un momento, por favor",
+    busy: "Ahora mismo se están comprobando muchos pedidos. Volveremos a mirar en unos segundos; tu pago está seguro con Stripe.",
   },
 };
 const T = TEXTS[(document.documentElement.lang || "en").split("-")[0].toLowerCase()] ?? TEXTS.en;
@@ -308,6 +321,19 @@ function scheduleRetry(onGiveUp, interval = POLL_INTERVAL_MS, limit = POLL_LIMIT
   else setTimeout(check, interval);
 }
 
+/** The shop is asked too often from this address: a calm word, then the same question after the given wait. */
+function waitAndRetry(retryAfter) {
+  const seconds = Number(retryAfter);
+  const wait = Math.min(
+    BUSY_MAX_WAIT_MS,
+    Math.max(BUSY_MIN_WAIT_MS, Number.isFinite(seconds) ? seconds * 1000 : BUSY_MIN_WAIT_MS),
+  );
+  if (Date.now() - startedAt + wait > BUSY_LIMIT_MS) return showUnreachable();
+  // Shown once while it lasts, so assistive technology does not re-announce it.
+  if (region.dataset.state !== "busy") show("busy", T.busyHeading, [T.busy]);
+  setTimeout(check, wait);
+}
+
 /** Asks once and shows the answer; `data-checks` counts answers handled (tests wait on it, not on time). */
 async function check() {
   await checkOnce();
@@ -322,12 +348,14 @@ async function checkOnce() {
       headers: { accept: "application/json" },
       cache: "no-store",
     });
-    body = await response.json();
+    // A 429 may come from the platform too, without our JSON: its Retry-After is all that matters.
+    if (response.status !== 429) body = await response.json();
   } catch {
     // Network trouble or a non-JSON answer: keep trying quietly within the same time limit.
     scheduleRetry(showUnreachable);
     return;
   }
+  if (response.status === 429) return waitAndRetry(response.headers.get("retry-after"));
   if (response.status === 400) return showBadLink();
   if (response.status === 404) return showNotFound();
   if (!response.ok) return scheduleRetry(showUnreachable);

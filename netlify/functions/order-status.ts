@@ -5,7 +5,8 @@ import { orderStatusFromEnv } from "../../src/app/order-status.ts";
 // Built once per cold start and reused by warm invocations.
 const handle = orderStatusFromEnv(process.env);
 
-export default async (req: Request, _context: Context): Promise<Response> => handle(req);
+// The client's address names its request budget (hashed; never logged).
+export default async (req: Request, context: Context): Promise<Response> => handle(req, { ip: context.ip });
 
 export const config: Config = {
   path: "/api/order-status",

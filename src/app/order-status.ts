@@ -1,14 +1,75 @@
-/** The order-status function's composition, built once per cold start. */
+/**
+ * The order-status function's composition, built once per cold start: Upstash for the ledger, the mail queue, the
+ * remembered answers and the client budget, and Stripe over `fetch`. It loads neither the Stripe nor the Resend SDK.
+ */
+import { upstashClientLimiter } from "../adapters/ratelimit.ts";
+import { stripeRest } from "../adapters/stripe-rest.ts";
+import {
+  createRedisClient,
+  upstashClaimStore,
+  upstashLedger,
+  upstashMailQueue,
+} from "../adapters/upstash.ts";
+import { upstashStatusStore } from "../adapters/upstash-status.ts";
+import type { Config } from "../config.ts";
+import { queueMailer } from "../fulfilment/mail.ts";
 import { jsonLogger, type Logger } from "../lib/log.ts";
-import { createOrderStatusHandler } from "../order-status/handler.ts";
+import { isLiveKey } from "../lib/stripe-keys.ts";
+import { createOrderStatusHandler, type Caller, type OrderStatusDeps } from "../order-status/handler.ts";
+import type { Catalog } from "../shop/catalog.ts";
+import { shopInfo } from "../shop/info.ts";
+import { deployedCatalog, stockCount } from "./catalog.ts";
 import { configured, type Env } from "./environment.ts";
-import { services } from "./services.ts";
+
+/**
+ * Requests that reach Stripe, per client address and minute. A customer's page costs one per order; a household or
+ * an office behind one address buying in the same minute stays well within it.
+ */
+export const ORDER_STATUS_BUDGET = { requests: 20, windowSeconds: 60 };
 
 /** The order-status handler for this environment. */
-export function orderStatusFromEnv(env: Env, log: Logger = jsonLogger): (req: Request) => Promise<Response> {
+export function orderStatusFromEnv(
+  env: Env,
+  log: Logger = jsonLogger,
+): (req: Request, caller?: Caller) => Promise<Response> {
   const result = configured(env);
   return createOrderStatusHandler({
-    deps: "config" in result ? services(result.config, log) : result.error,
+    deps: "config" in result ? orderStatusDeps(result.config, log) : result.error,
     log,
   });
+}
+
+/** The endpoint's services for `config`, wired to real clients. */
+export function orderStatusDeps(
+  config: Config,
+  log: Logger,
+  catalog: Catalog = deployedCatalog(),
+): OrderStatusDeps {
+  const redis = createRedisClient(config.upstashUrl, config.upstashToken);
+  const stripe = stripeRest({ secretKey: config.stripeSecretKey, apiBase: config.stripeApiBase });
+  return {
+    claims: upstashClaimStore(redis, config.redisPrefix),
+    ledger: upstashLedger(redis, config.redisPrefix),
+    status: upstashStatusStore(redis, config.redisPrefix),
+    limiter: upstashClientLimiter(redis, {
+      ...ORDER_STATUS_BUDGET,
+      name: "order-status",
+      // Keys the hash of client addresses; anyone who could reverse it would need the shop's Stripe key.
+      secret: config.stripeSecretKey,
+      prefix: config.redisPrefix,
+    }),
+    checkout: stripe,
+    sessions: stripe.sessions,
+    lineItems: stripe.lineItems,
+    // The page fulfils an order the webhook has not reached yet by queueing its emails; the drain sends them.
+    mailer: queueMailer(upstashMailQueue(redis, config.redisPrefix), Date.now),
+    shop: shopInfo(catalog, config.siteUrl),
+    merchantEmail: config.merchantEmail,
+    scope: config.sessionScope,
+    downloadSecret: config.downloadSecret,
+    livemode: isLiveKey(config.stripeSecretKey),
+    now: Date.now,
+    log,
+    ...stockCount(catalog, redis, config.redisPrefix),
+  };
 }

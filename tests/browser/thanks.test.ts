@@ -83,6 +83,14 @@ function orderStatusApi(): Hono {
         return c.json(REFUNDED);
       case "cs_missing":
         return c.json({ status: "not_found" }, 404);
+      case "cs_busy_then_paid":
+        // Two refusals of the client's budget, the second from the platform (no JSON), then the answer.
+        if (count === 1)
+          return c.json({ error: "rate_limited" }, 429, { "retry-after": "7", "cache-control": "no-store" });
+        if (count === 2) return c.text("Too Many Requests", 429, { "retry-after": "3" });
+        return c.json(PAID);
+      case "cs_always_busy":
+        return c.json({ error: "rate_limited" }, 429, { "retry-after": "60" });
       case "cs_broken":
         return c.json({ error: "upstream unavailable" }, 502);
       default:
@@ -391,6 +399,41 @@ describe.skipIf(skipBrowserTests)("thank-you page in Chromium", () => {
     await closeWithoutErrors();
   });
 
+  it("rate limited: says so calmly, waits as long as Retry-After says, then shows the order", async () => {
+    const { page, region, stateIs, polls, advance, closeWithoutErrors } = await open(
+      "?session_id=cs_busy_then_paid",
+    );
+    await stateIs("busy");
+    await expect(region.getByRole("heading").textContent()).resolves.toBe("One moment, please");
+    await expect(region.textContent()).resolves.toContain("your payment is safe with Stripe");
+    await screenshot(page, "thanks-busy");
+    // Not before the 7 seconds the answer asked for.
+    await advance(6_500, 500);
+    expect(await polls()).toHaveLength(1);
+    await advance(500, 500);
+    expect(await polls()).toHaveLength(2);
+    await stateIs("busy");
+    await advance(3_000, 500);
+    await stateIs("paid");
+    const times = await polls();
+    expect(times.slice(1).map((at, i) => at - (times[i] ?? 0))).toEqual([7_000, 3_000]);
+    await closeWithoutErrors();
+  });
+
+  it("rate limited for minutes: asks once a minute, then says it could not check", async () => {
+    const { region, stateIs, polls, advance, close } = await open("?session_id=cs_always_busy");
+    await stateIs("busy");
+    await advance(6 * 60_000, 10_000);
+    await stateIs("error");
+    await expect(region.getByRole("heading").textContent()).resolves.toBe(
+      "We couldn't check your order right now",
+    );
+    // Once on arrival and then once a minute, for the five minutes it keeps trying.
+    const times = await polls();
+    expect(times.map((at) => at - (times[0] ?? 0))).toEqual([0, 1, 2, 3, 4, 5].map((m) => m * 60_000));
+    await close();
+  });
+
   it("without a session_id explains the link without asking the API", async () => {
     const { region, stateIs, close } = await open("");
     await stateIs("invalid");
@@ -433,6 +476,7 @@ describe.skipIf(skipBrowserTests)("thank-you page in Chromium", () => {
     ["cs_unpaid", "unpaid"],
     ["cs_failed", "failed"],
     ["cs_missing", "not_found"],
+    ["cs_always_busy", "busy"],
     ["x", "invalid"],
   ])("has no axe-core violations (%s)", async (sessionId, state) => {
     const { page, stateIs, close } = await open(`?session_id=${sessionId}`, { bypassCSP: true });

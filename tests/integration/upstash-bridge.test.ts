@@ -1,5 +1,5 @@
 // The Upstash-REST bridge, spoken to over real HTTP by the real @upstash/redis SDK, against real Redis and in memory.
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { errors, Redis, type RedisConfigNodejs } from "@upstash/redis";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { freePort } from "../../dev/ports.ts";
@@ -74,6 +74,28 @@ for (const backend of ["redis", "memory"] as const) {
         bridge.setUnavailable(false);
         const keys = await redis.keys(`${prefix}*`);
         if (keys.length > 0) await redis.del(...keys);
+      });
+
+      it("runs scripts with Upstash's `allow-key-locking` shebang flag, by EVAL, EVALSHA and SCRIPT LOAD", async () => {
+        const script = `#!lua flags=allow-key-locking\nreturn redis.call("INCR", KEYS[1])`;
+        const sha = createHash("sha1").update(script).digest("hex");
+        const key = `${prefix}locked`;
+        await expect(redis.evalsha(sha, [key], [])).rejects.toThrow(/NOSCRIPT/);
+        expect(await redis.eval(script, [key], [])).toBe(1);
+        // Known by the SHA-1 the client computed from what it sent, as Upstash knows it.
+        expect(await redis.evalsha(sha, [key], [])).toBe(2);
+        expect(await redis.scriptLoad(script)).toBe(sha);
+        expect(await redis.scriptExists(sha)).toEqual([1]);
+      });
+
+      it("counts the commands it runs, each command of a pipeline", async () => {
+        const before = bridge.commands();
+        await redis.get(`${prefix}a`);
+        const pipeline = redis.pipeline();
+        pipeline.get(`${prefix}a`);
+        pipeline.get(`${prefix}b`);
+        await pipeline.exec();
+        expect(bridge.commands() - before).toBe(3);
       });
 
       it("runs on the backend it was asked for", () => {

@@ -1,7 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { UpstreamError } from "../../src/lib/errors.ts";
+import { StoreUnavailableError, UpstreamError } from "../../src/lib/errors.ts";
+import { blankRecord } from "../../src/order/ledger.ts";
 import type { LineItemPayload, SessionPayload } from "../../src/order/model.ts";
-import { PAGE_FULFIL_WINDOW_MS } from "../../src/order-status/handler.ts";
+import {
+  type OrderStatusDeps,
+  PAGE_FULFIL_WINDOW_MS,
+  REMEMBER_SECONDS,
+} from "../../src/order-status/handler.ts";
 import type { FulfilmentDeps } from "../../src/fulfilment/fulfil.ts";
 import { createOrderStatusHandler } from "../../src/order-status/handler.ts";
 import { maskEmail } from "../../src/order/session.ts";
@@ -10,13 +15,14 @@ import { filesShop, TRAIL_MAPS, trailMapsSession } from "../support/trail-maps.t
 import { createWebhookHandler } from "../../src/webhook/handler.ts";
 import { orderNumber } from "../../src/order/number.ts";
 import { fakeDeps, testShop } from "../support/fakes.ts";
+import { MemoryLimiter, MemoryStatusStore, pageDeps } from "../support/order-status.ts";
 import { checkoutSession, lineItem, stripeEvent, webhookRequest } from "../support/stripe-payloads.ts";
 
 function setup() {
   const fakes = fakeDeps();
   const sessions = fakes.sessions.sessions;
   const deps: FulfilmentDeps = fakes.deps;
-  const handle = createOrderStatusHandler({ deps, log: fakes.deps.log });
+  const handle = createOrderStatusHandler({ deps: pageDeps(deps), log: fakes.deps.log });
   const ask = async (sessionId: string) => {
     const res = await handle(
       new Request(`http://localhost/api/order-status?session_id=${encodeURIComponent(sessionId)}`),
@@ -55,15 +61,16 @@ describe("GET /api/order-status", () => {
   });
 
   it("fulfils a paid order the webhook has not reached yet, once", async () => {
-    const { ask, add, mailer } = setup();
+    const { ask, add, mailer, drain } = setup();
     const session = add();
     await ask(session.id);
     await ask(session.id);
+    await drain();
     expect(mailer.sent.map((email) => email.to)).toEqual(["jenny@example.com", "owner@shop.example"]);
   });
 
   it("sends exactly one email when the page and the webhook race for the same order", async () => {
-    const { ask, add, mailer, deps } = setup();
+    const { ask, add, mailer, deps, drain } = setup();
     const session = add();
     const webhook = createWebhookHandler({ webhookSecret: "whsec_race", deps, log: () => {} });
     const body = JSON.stringify(stripeEvent("checkout.session.completed", session));
@@ -76,6 +83,8 @@ describe("GET /api/order-status", () => {
     // Whichever lost retries (the page polls, Stripe redelivers): still one receipt.
     await ask(session.id);
     await webhook(webhookRequest(body, { secret: "whsec_race" }));
+    await drain();
+    await drain();
     expect(mailer.sent.filter((email) => email.to === "jenny@example.com")).toHaveLength(1);
   });
 
@@ -132,9 +141,10 @@ describe("GET /api/order-status", () => {
   });
 
   it("sends nothing when Redis lost the order but Stripe's metadata says fulfilled", async () => {
-    const { ask, add, mailer, ledger } = setup();
+    const { ask, add, mailer, ledger, drain } = setup();
     const session = add();
     await ask(session.id);
+    await drain();
     ledger.records.clear();
     mailer.expireKeys();
     expect((await ask(session.id)).body.status).toBe("paid");
@@ -194,7 +204,7 @@ describe("maskEmail", () => {
 describe("GET /api/order-status for a shop in another language", () => {
   it("gives the receipt's order number and the shop's money format, from Stripe and from the ledger alike", async () => {
     const fakes = fakeDeps({ shop: testShop({ locale: "de-DE" }) });
-    const handle = createOrderStatusHandler({ deps: fakes.deps, log: fakes.deps.log });
+    const handle = createOrderStatusHandler({ deps: pageDeps(fakes.deps), log: fakes.deps.log });
     const session = checkoutSession({ id: "cs_test_de1Germany", currency: "eur", amount_total: 3000 });
     fakes.sessions.sessions.set(session.id, session as unknown as SessionPayload);
     fakes.lineItems.items[session.id] = [
@@ -205,6 +215,7 @@ describe("GET /api/order-status for a shop in another language", () => {
     const first = await ask();
     // The second answer comes from the ledger the first one's fulfilment wrote.
     const second = await ask();
+    await fakes.drain();
     const receipt = fakes.mailer.sent.find((email) => email.to === "jenny@example.com");
     for (const body of [first, second]) {
       expect(body).toMatchObject({
@@ -221,7 +232,7 @@ describe("GET /api/order-status for a shop in another language", () => {
 describe("the order's files on the thank-you page", () => {
   function withFiles() {
     const fakes = fakeDeps({ shop: filesShop() });
-    const handle = createOrderStatusHandler({ deps: fakes.deps, log: () => {} });
+    const handle = createOrderStatusHandler({ deps: pageDeps(fakes.deps), log: () => {} });
     const ask = async (sessionId: string) =>
       (await handle(new Request(`http://localhost/api/order-status?session_id=${sessionId}`))).json();
     const session = trailMapsSession(fakes, { id: `cs_test_${crypto.randomUUID().replaceAll("-", "")}` });
@@ -251,5 +262,133 @@ describe("the order's files on the thank-you page", () => {
     const answer = await ask(session.id);
     expect(answer.status).toBe(state);
     expect(answer.downloads).toBeUndefined();
+  });
+});
+
+describe("what /api/order-status costs", () => {
+  function costed(overrides: Partial<OrderStatusDeps> = {}) {
+    const fakes = fakeDeps();
+    const status = new MemoryStatusStore(fakes.deps);
+    const deps = pageDeps(fakes.deps, { status, ...overrides });
+    const handle = createOrderStatusHandler({ deps, log: () => {} });
+    const ask = async (sessionId: string, ip = "198.51.100.7") => {
+      const res = await handle(new Request(`http://localhost/api/order-status?session_id=${sessionId}`), {
+        ip,
+      });
+      return { status: res.status, retryAfter: res.headers.get("retry-after"), body: await res.json() };
+    };
+    const add = (overrides: Record<string, unknown> = {}) => {
+      const session = checkoutSession({ id: unknownId(), ...overrides });
+      fakes.sessions.sessions.set(session.id, session as unknown as SessionPayload);
+      fakes.lineItems.items[session.id] = [
+        lineItem({ name: "Ceramic mug", unitAmount: 1500, quantity: 2 }),
+      ] as unknown as LineItemPayload[];
+      return session;
+    };
+    return { ...fakes, status, deps, ask, add };
+  }
+  const unknownId = () => `cs_test_${crypto.randomUUID().replaceAll("-", "")}`;
+
+  it.each([
+    [true, "cs_test_a1b2c3d4e5f6g7h8"],
+    [false, "cs_live_a1b2c3d4e5f6g7h8"],
+  ])(
+    "refuses an id of the other mode without a store command or a Stripe call (live key: %s)",
+    async (livemode, id) => {
+      const { ask, sessions, status } = costed({ livemode });
+      expect(await ask(id)).toMatchObject({ status: 400, body: { error: "session_of_other_mode" } });
+      expect({ stripe: sessions.calls, commands: status.commands }).toEqual({ stripe: 0, commands: 0 });
+    },
+  );
+
+  it("remembers that Stripe does not know an id, for five minutes", async () => {
+    const { ask, sessions, clock } = costed();
+    const id = unknownId();
+    for (let i = 0; i < 3; i++)
+      expect(await ask(id)).toMatchObject({ status: 404, body: { status: "not_found" } });
+    expect(sessions.calls).toBe(1);
+    clock.advance(REMEMBER_SECONDS.notFound * 1000 + 1);
+    expect((await ask(id)).status).toBe(404);
+    expect(sessions.calls).toBe(2);
+  });
+
+  it("remembers what Stripe said of an open session and of a pending payment while the page polls", async () => {
+    const { ask, add, sessions, lineItems, clock } = costed();
+    const open = add({ status: "open", payment_status: "unpaid" });
+    const pending = add({ payment_status: "unpaid" });
+    for (let i = 0; i < 20; i++) {
+      expect((await ask(open.id)).body.status).toBe("processing");
+      clock.advance(1_000);
+    }
+    for (let i = 0; i < 15; i++) {
+      expect((await ask(pending.id)).body).toMatchObject({
+        status: "unpaid",
+        items: [{ name: "Ceramic mug" }],
+      });
+      clock.advance(15_000);
+    }
+    expect({ sessions: sessions.calls, items: lineItems.calls }).toEqual({ sessions: 2, items: 2 });
+  });
+
+  it.each([
+    ["fulfilling", [], "processing"],
+    ["fulfilling", ["receipt", "notice"], "paid"],
+    ["fulfilled", [], "paid"],
+    ["awaiting_payment", [], "unpaid"],
+    ["payment_failed", [], "failed"],
+    ["failed", [], "paid"],
+    ["refunded", [], "refunded"],
+    ["disputed", [], "disputed"],
+  ] as const)(
+    "answers a %s record (queued: %j) from the ledger alone: %s",
+    async (state, queued, expected) => {
+      const { ask, add, ledger, sessions, status, deps } = costed();
+      const session = add();
+      ledger.records.set(session.id, {
+        ...blankRecord(session as unknown as SessionPayload, deps.now()),
+        state,
+        queued: [...queued],
+        items: [{ name: "Ceramic mug", quantity: 2 }],
+      });
+      expect(await ask(session.id)).toMatchObject({
+        status: 200,
+        body: {
+          status: expected,
+          items: [{ name: "Ceramic mug", quantity: 2 }],
+          total: { formatted: "$30.00" },
+        },
+      });
+      expect({ stripe: sessions.calls, commands: status.commands }).toEqual({ stripe: 0, commands: 1 });
+    },
+  );
+
+  it("spends a client's budget only on requests that reach Stripe, and answers 429 with Retry-After past it", async () => {
+    const limiter = new MemoryLimiter(Date.now, 2, 60_000);
+    const { ask, add, sessions, status } = costed({ limiter });
+    const known = add();
+    await ask(known.id);
+    for (let i = 0; i < 5; i++) expect((await ask(known.id)).body.status).toBe("paid");
+    expect(limiter.taken).toHaveLength(1);
+    expect((await ask(unknownId())).status).toBe(404);
+    const refused = await ask(unknownId());
+    expect(refused).toMatchObject({ status: 429, body: { error: "rate_limited" } });
+    expect(Number(refused.retryAfter)).toBeGreaterThanOrEqual(1);
+    expect(sessions.calls).toBe(2);
+    // Known to be over its budget: refused before any store command.
+    const commands = status.commands;
+    expect((await ask(known.id)).status).toBe(429);
+    expect(status.commands).toBe(commands);
+    // Another address has its own budget.
+    expect((await ask(unknownId(), "198.51.100.8")).status).toBe(404);
+  });
+
+  it("asks Stripe nothing when the budget cannot be counted (Redis down): 503, and the page asks again", async () => {
+    const limiter = new MemoryLimiter(Date.now);
+    limiter.take = async () => {
+      throw new StoreUnavailableError("store is down");
+    };
+    const { ask, add, sessions } = costed({ limiter });
+    expect(await ask(add().id)).toMatchObject({ status: 503, body: { error: "store_unavailable" } });
+    expect(sessions.calls).toBe(0);
   });
 });

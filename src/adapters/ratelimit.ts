@@ -1,0 +1,101 @@
+/**
+ * A per-client request budget over Upstash Redis with @upstash/ratelimit, shared by every invocation of a function.
+ * Clients are named by a keyed hash of their address: the address itself is never stored or logged.
+ */
+import { createHmac } from "node:crypto";
+import { Ratelimit } from "@upstash/ratelimit";
+import type { Redis } from "@upstash/redis";
+import { StoreUnavailableError } from "../lib/errors.ts";
+import { KEY_PREFIX } from "./upstash.ts";
+
+/** What a client may do now. `retryAfterSeconds` is 0 when allowed. */
+export interface LimitDecision {
+  allowed: boolean;
+  retryAfterSeconds: number;
+}
+
+/** A budget of requests per client. `client` is the caller's address (or undefined when unknown). */
+export interface ClientLimiter {
+  /** From this instance's memory alone, no store command: whether the client is known to be over its budget. */
+  blocked(client: string | undefined): LimitDecision | undefined;
+  /** Spends one request of the client's budget: one store command. Throws StoreUnavailableError. */
+  take(client: string | undefined): Promise<LimitDecision>;
+}
+
+/** How a limiter is set up. */
+export interface ClientLimiterOptions {
+  /** Keys the hash of client addresses (a secret of the shop, so the stored names cannot be reversed). */
+  secret: string;
+  /** Names the budget in Redis keys, e.g. `order-status`. */
+  name: string;
+  /** Requests per window and client. */
+  requests: number;
+  /** Window length. Seconds. */
+  windowSeconds: number;
+  prefix?: string;
+  /** Milliseconds since the epoch; injected so tests control time. */
+  now?: () => number;
+}
+
+/** A sliding-window limiter; its blocked clients are remembered by this instance until their window resets. */
+export function upstashClientLimiter(redis: Redis, options: ClientLimiterOptions): ClientLimiter {
+  const now = options.now ?? Date.now;
+  // Client name -> when its block ends (ms). The library keeps the same facts in its own cache for limit().
+  const blockedUntil = new Map<string, number>();
+  const ratelimit = new Ratelimit({
+    redis,
+    limiter: Ratelimit.slidingWindow(options.requests, `${options.windowSeconds} s`),
+    prefix: `${options.prefix ?? KEY_PREFIX}ratelimit:${options.name}`,
+    // A blocked client costs no command until its window resets (in this instance).
+    ephemeralCache: new Map(),
+    // A store that does not answer fails the request (below) rather than waving it through.
+    timeout: 0,
+    analytics: false,
+    enableTelemetry: false,
+  });
+  const nameOf = (client: string | undefined) =>
+    createHmac("sha256", options.secret)
+      .update(`${options.name}:${client ?? "unknown"}`)
+      .digest("hex")
+      .slice(0, 32);
+  const decision = (until: number): LimitDecision => ({
+    allowed: false,
+    retryAfterSeconds: Math.max(1, Math.ceil((until - now()) / 1000)),
+  });
+
+  return {
+    blocked(client) {
+      const name = nameOf(client);
+      const until = blockedUntil.get(name);
+      if (until === undefined) return undefined;
+      if (until > now()) return decision(until);
+      blockedUntil.delete(name);
+      return undefined;
+    },
+    async take(client) {
+      const name = nameOf(client);
+      let result: Awaited<ReturnType<Ratelimit["limit"]>>;
+      try {
+        result = await ratelimit.limit(name);
+      } catch (error) {
+        throw new StoreUnavailableError("rate limit unavailable", { cause: error });
+      }
+      if (result.success) return { allowed: true, retryAfterSeconds: 0 };
+      if (blockedUntil.size >= MAX_REMEMBERED) forgetExpired(blockedUntil, now());
+      blockedUntil.set(name, result.reset);
+      return decision(result.reset);
+    },
+  };
+}
+
+/** Blocked clients an instance remembers before it drops the expired ones (a few hundred KB at most). */
+const MAX_REMEMBERED = 10_000;
+
+function forgetExpired(blocked: Map<string, number>, now: number): void {
+  for (const [name, until] of blocked) if (until <= now) blocked.delete(name);
+  // Still full of live blocks (an attack from many addresses): the oldest go; the store still counts them.
+  for (const name of blocked.keys()) {
+    if (blocked.size < MAX_REMEMBERED) break;
+    blocked.delete(name);
+  }
+}
