@@ -699,7 +699,8 @@ async function newSession(
 
 /**
  * A new session of the Payment Link `npm start` made for the catalog product `productId` (the link carries its
- * `linkshop_id`), opened as a customer's browser opens it. Exit 1 when the emulator has no such link.
+ * `linkshop_id`), opened as a customer's browser opens it. Exit 1 when the emulator has no such link, or only
+ * stopped ones (its stock is sold): nothing is bought then.
  */
 async function sessionOfProduct(
   productId: string,
@@ -707,11 +708,23 @@ async function sessionOfProduct(
   routes: EmulatorRoutes,
 ): Promise<Stripe.Checkout.Session> {
   let link: Stripe.PaymentLink | undefined;
-  for await (const candidate of stripe.paymentLinks.list({ active: true, limit: 100 })) {
-    if (candidate.metadata?.[SHOP_MARKER] === productId) {
+  let stopped: Stripe.PaymentLink | undefined;
+  for await (const candidate of stripe.paymentLinks.list({ limit: 100 })) {
+    if (candidate.metadata?.[SHOP_MARKER] !== productId) continue;
+    if (candidate.active) {
       link = candidate;
       break;
     }
+    stopped ??= candidate;
+  }
+  if (!link && stopped) {
+    const completed = stopped.restrictions?.completed_sessions;
+    const why = completed
+      ? `sold out: ${completed.count} of ${completed.limit} checkouts completed (the catalog's stock)`
+      : "it was deactivated";
+    throw new CliError(
+      `The Payment Link of "${productId}" (${stopped.id}) is no longer active: ${why}. Nothing was bought. Raise its "stock" in catalog.json (npm start syncs it) to sell more.`,
+    );
   }
   if (!link) {
     throw new CliError(

@@ -15,3 +15,38 @@ if (validEmail || validRef) {
     link.href = url.href;
   }
 }
+
+// Products with stock: the list names where to ask which are sold out (a small answer the CDN keeps for a while).
+// Their Buy gives way to "Sold out" once the last one is sold; if the answer never comes, Buy stays, and Stripe's own
+// page says when a link has stopped. Asked on load, every minute while the page is in view, and on coming back to it.
+const stockList = document.querySelector("[data-stock-url]");
+const STOCK_EVERY_MS = 60_000;
+
+async function refreshStock() {
+  try {
+    const response = await fetch(stockList.dataset.stockUrl, { headers: { accept: "application/json" } });
+    if (!response.ok) return;
+    const { soldOut } = await response.json();
+    if (!Array.isArray(soldOut)) return;
+    for (const card of stockList.querySelectorAll("[data-product-id]")) {
+      if (!soldOut.includes(card.dataset.productId)) continue;
+      const buy = card.querySelector("a[data-payment-link]");
+      const label = card.querySelector("[data-sold-out]");
+      if (!buy || !label) continue;
+      label.hidden = false;
+      buy.remove();
+    }
+  } catch {
+    // Offline or blocked: the page stays as it was built.
+  }
+}
+
+if (stockList) {
+  refreshStock();
+  setInterval(() => {
+    if (document.visibilityState === "visible") refreshStock();
+  }, STOCK_EVERY_MS);
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "visible") refreshStock();
+  });
+}

@@ -559,7 +559,8 @@ const LINK_SETTINGS = [
   "expand",
 ] as const;
 
-function applyLinkSettings(link: PaymentLinkObject, params: Params): void {
+/** `completedSessions`: checkouts completed on the link so far, which a new limit counts against. */
+function applyLinkSettings(link: PaymentLinkObject, params: Params, completedSessions = 0): void {
   const afterCompletion = afterCompletionParam(params.map("after_completion"));
   if (afterCompletion) link.after_completion = afterCompletion;
   link.metadata = mergeMetadata(link.metadata, params.metadata());
@@ -590,15 +591,22 @@ function applyLinkSettings(link: PaymentLinkObject, params: Params): void {
     link.payment_method_types = types && types.length > 0 ? types : null;
   }
   if (params.has("restrictions")) {
+    // An empty string removes the limit; the count of completed checkouts is the link's own and carries on.
     const restrictions = params.map("restrictions");
-    const completed = restrictions?.map("completed_sessions");
-    restrictions?.allowOnly(["completed_sessions"]);
-    completed?.allowOnly(["limit"]);
-    const limit = completed?.integer("limit");
-    link.restrictions =
-      limit === undefined
-        ? null
-        : { completed_sessions: { count: link.restrictions?.completed_sessions.count ?? 0, limit } };
+    if (restrictions === undefined) {
+      link.restrictions = null;
+    } else {
+      restrictions.allowOnly(["completed_sessions"]);
+      const completed = restrictions.map("completed_sessions");
+      if (completed === undefined) throw missingParam(restrictions.name("completed_sessions"));
+      completed.allowOnly(["limit"]);
+      const limit = completed.integer("limit");
+      if (limit === undefined) throw missingParam(completed.name("limit"));
+      if (limit < 1) {
+        throw invalidParam(completed.name("limit"), "This value must be greater than or equal to 1.");
+      }
+      link.restrictions = { completed_sessions: { count: completedSessions, limit } };
+    }
   }
   const inactiveMessage = params.nullableString("inactive_message");
   if (inactiveMessage !== undefined) link.inactive_message = inactiveMessage;
@@ -693,7 +701,7 @@ export function updatePaymentLink(
     });
   }
   record.link.active = params.boolean("active") ?? record.link.active;
-  applyLinkSettings(record.link, params);
+  applyLinkSettings(record.link, params, record.completedSessions ?? 0);
   const previous = changedFields(before, record.link);
   if (previous) state.emit("payment_link.updated", record.link, request, previous);
   return record.link;

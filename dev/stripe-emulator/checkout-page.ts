@@ -4,7 +4,7 @@ import { type HtmlValue, html, SafeHtml } from "../../src/lib/html.ts";
 import { formatMoney, stripeExponent } from "../../src/lib/money.ts";
 import { StripeError } from "./errors.ts";
 import { localOnly } from "./local-only.ts";
-import type { LineItemObject } from "./objects.ts";
+import type { LineItemObject, PaymentLinkObject } from "./objects.ts";
 import {
   AmountMismatchError,
   CheckoutValidationError,
@@ -370,6 +370,17 @@ function completionInput(values: FormValues, record: SessionRecord): CompletionI
   };
 }
 
+/** The inactive Payment Link a session was opened from, if its link has stopped since. */
+function stoppedLink(state: EmulatorState, linkId: string | null): PaymentLinkObject | undefined {
+  const link = linkId === null ? undefined : state.paymentLinks.get(linkId)?.link;
+  return link && !link.active ? link : undefined;
+}
+
+/** What an inactive link shows: its own message, else Stripe's default. */
+function inactiveLinkPage(link: PaymentLinkObject): SafeHtml {
+  return messagePage("Link unavailable", link.inactive_message ?? "This link is no longer active.");
+}
+
 /** Routes of the hosted pages: `GET /pay/:plinkId`, `GET|POST /c/pay/:sessionId` (POST from this machine only). */
 export function checkoutRoutes(context: CheckoutPageContext): Hono {
   const { state } = context;
@@ -378,10 +389,7 @@ export function checkoutRoutes(context: CheckoutPageContext): Hono {
   app.get("/pay/:plinkId", (c) => {
     const record = state.paymentLinks.get(c.req.param("plinkId"));
     if (!record) return c.html(messagePage("Link not found", "This payment link does not exist.").value, 404);
-    if (!record.link.active) {
-      const message = record.link.inactive_message ?? "This link is no longer active.";
-      return c.html(messagePage("Link unavailable", message).value, 410);
-    }
+    if (!record.link.active) return c.html(inactiveLinkPage(record.link).value, 410);
     const query = new URL(c.req.url).searchParams;
     const session = createSessionFromLink(state, record.link, {
       prefilledEmail: query.get("prefilled_email"),
@@ -399,6 +407,8 @@ export function checkoutRoutes(context: CheckoutPageContext): Hono {
       return c.html(messagePage("Checkout expired", "This checkout session has expired.").value, 410);
     }
     if (current.session.status === "complete") return c.html(completedPage(state, current).value);
+    const stopped = stoppedLink(state, current.session.payment_link);
+    if (stopped) return c.html(inactiveLinkPage(stopped).value, 410);
     return c.html(checkoutForm(state, current, EMPTY_VALUES, {}).value);
   });
 
@@ -411,6 +421,9 @@ export function checkoutRoutes(context: CheckoutPageContext): Hono {
     const current = getSession(state, record.session.id);
     // A finished session (paid in another tab, or expired) shows its state instead of the form.
     if (current.session.status !== "open") return c.redirect(`/c/pay/${current.session.id}`, 303);
+    // The link stopped while this page was open (its last unit sold): no payment, its message instead.
+    const stopped = stoppedLink(state, current.session.payment_link);
+    if (stopped) return c.html(inactiveLinkPage(stopped).value, 410);
     const form = new URLSearchParams(await c.req.text());
     const values = formValues(form);
     try {

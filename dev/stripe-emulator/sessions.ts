@@ -489,6 +489,9 @@ export function completeSession(
   const { session } = record;
   if (session.status === "expired") throw invalidState("This Checkout Session has expired.");
   if (session.status !== "open") throw invalidState("This Checkout Session is already complete.");
+  // A link that stopped (its limit reached, or deactivated) takes no more payments, not even from open pages.
+  const link = session.payment_link === null ? undefined : state.paymentLinks.get(session.payment_link)?.link;
+  if (link && !link.active) throw invalidState("This payment link is no longer active.");
   const problems = completionProblems(record, input);
   if (Object.keys(problems).length > 0) throw new CheckoutValidationError(problems);
   if (input.expectedAmount !== undefined) {
@@ -573,9 +576,11 @@ export function completeSession(
 // A link with `restrictions.completed_sessions.limit` deactivates itself once the limit is reached.
 function countCompletedSession(state: EmulatorState, linkId: string): void {
   const record = state.paymentLinks.get(linkId);
-  const restrictions = record?.link.restrictions;
-  if (!record || !restrictions) return;
-  restrictions.completed_sessions.count += 1;
+  if (!record) return;
+  record.completedSessions = (record.completedSessions ?? 0) + 1;
+  const restrictions = record.link.restrictions;
+  if (!restrictions) return;
+  restrictions.completed_sessions.count = record.completedSessions;
   if (record.link.active && restrictions.completed_sessions.count >= restrictions.completed_sessions.limit) {
     record.link.active = false;
     state.emit("payment_link.updated", record.link, NO_REQUEST, { active: true });

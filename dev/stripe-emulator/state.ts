@@ -33,6 +33,8 @@ export const NO_REQUEST: RequestInfo = { id: null, idempotencyKey: null };
 export interface PaymentLinkRecord {
   link: PaymentLinkObject;
   lineItems: LineItemRecord[];
+  /** Checkout Sessions completed on the link, limit or not (what `restrictions.completed_sessions.count` reports). */
+  completedSessions?: number;
 }
 
 export interface SessionRecord {

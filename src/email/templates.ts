@@ -328,6 +328,28 @@ export function renderFailureAlert(alert: FailureAlert, shop: ShopInfo): Rendere
   return finish(t("alertSubject", { reason: alert.reason }), shop, body, lines, { footer: false });
 }
 
+/** A product that sold more than its stock, as the merchant needs to hear about it. */
+export interface OversoldAlert {
+  productId: string;
+  /** The product's name in the catalog. */
+  productName: string;
+  /** Paid orders of the product's current run, one unit each. */
+  sold: number;
+  stock: number;
+}
+
+/** Tells the merchant, once, that a product has more paid orders than units, and what to do about the extra ones. */
+export function renderOversoldAlert(alert: OversoldAlert, shop: ShopInfo): RenderedEmail {
+  const t = translator(shop.locale, "email");
+  const facts = { product: alert.productName, id: alert.productId, sold: alert.sold, stock: alert.stock };
+  const body = html`
+    <h1 style="margin:0 0 8px;font-size:22px">${t("oversoldHeading")}</h1>
+    <p>${t("oversoldBody", facts)}</p>
+    <p>${t("oversoldNext")}</p>`;
+  const lines = [t("oversoldHeading"), "", t("oversoldBody", facts), "", t("oversoldNext")];
+  return finish(t("oversoldSubject", facts), shop, body, lines, { footer: false });
+}
+
 /** A refund of an order, as the merchant and the customer hear about it. Amounts in minor units. */
 export interface RefundNotice {
   sessionId: string;

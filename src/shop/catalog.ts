@@ -73,6 +73,11 @@ export interface Product {
   metadata: Record<string, string>;
   /** Files the customer receives, relative to `downloads/` (e.g. `trail-maps.pdf`); empty for physical goods. */
   files: string[];
+  /**
+   * Units the product's Payment Link may sell, one per order: the size of the run, counted from the link's creation
+   * (a new price makes a new link, and a new run). Undefined: no limit.
+   */
+  stock: number | undefined;
   paymentLink: PaymentLinkOptions;
 }
 
@@ -124,7 +129,11 @@ const MESSAGES = {
   files: "must be a list of file paths",
   days: "must be a whole number of days from 1 to 365",
   limit: "must be a whole number from 1 to 100",
+  stock: "must be a whole number of units from 1 to 1000000",
 } as const;
+
+/** The largest `stock` a product may have (well under Stripe's completed-sessions limit). */
+export const MAX_STOCK = 1_000_000;
 
 const wholeNumber = (min: number, max: number, message: string) =>
   v.pipe(v.number(message), v.integer(message), v.minValue(min, message), v.maxValue(max, message));
@@ -257,6 +266,7 @@ const productSchema = v.strictObject(
       ),
       [],
     ),
+    stock: v.optional(wholeNumber(1, MAX_STOCK, MESSAGES.stock)),
     paymentLink: v.optional(paymentLinkSchema, { allowPromotionCodes: false }),
   },
   MESSAGES.object,
@@ -299,7 +309,21 @@ function crossChecks(input: unknown): string[] {
   const firstIndexById = new Map<string, number>();
   products.forEach((product: unknown, index) => {
     if (typeof product !== "object" || product === null) return;
-    const { id, metadata } = product as { id?: unknown; metadata?: unknown };
+    const { id, metadata, stock, paymentLink } = product as {
+      id?: unknown;
+      metadata?: unknown;
+      stock?: unknown;
+      paymentLink?: { adjustableQuantity?: unknown } | null;
+    };
+    if (
+      stock !== undefined &&
+      typeof paymentLink === "object" &&
+      paymentLink?.adjustableQuantity !== undefined
+    ) {
+      issues.push(
+        `products[${index}].stock: cannot go with paymentLink.adjustableQuantity: Stripe's limit counts completed checkouts, not units, so a product with stock is sold one unit per order`,
+      );
+    }
     if (typeof id === "string") {
       const first = firstIndexById.get(id);
       if (first === undefined) firstIndexById.set(id, index);
@@ -443,6 +467,7 @@ export function parseCatalog(input: unknown, source = "catalog.json", extraIssue
     },
     products: products.map((product) => ({
       ...product,
+      stock: product.stock,
       price: { amount: product.price.amount, currency: product.price.currency ?? shop.currency },
     })),
   };

@@ -24,6 +24,8 @@ export interface BuildOptions {
   downloadsDir?: string;
   /** Where the files are left for Netlify to upload to the deploy's Blobs store (default DEPLOY_BLOBS_DIR). */
   blobsDir?: string;
+  /** Catalog ids already sold out when the site is built: rendered "Sold out", without Buy. */
+  soldOut?: readonly string[];
 }
 
 /** What the build produced. */
@@ -134,7 +136,7 @@ export async function buildSite(options: BuildOptions): Promise<BuildResult> {
     thanksScript: `/assets/${assetFiles.thanksScript[0]}`,
     favicon: "/favicon.svg",
   };
-  const home = renderShopPage(catalog, links, assets);
+  const home = renderShopPage(catalog, links, assets, new Set(options.soldOut ?? []));
   const thanks = renderThanksPage(catalog, assets);
 
   // Written next to outDir and swapped in at the end, so a server reading outDir never sees a half-built site.

@@ -68,7 +68,31 @@ function productNote(product: Product, locale: string): string | undefined {
   return undefined;
 }
 
-function productCard(product: Product, link: string | undefined, locale: string, index: number): SafeHtml {
+/** How a card ends: Buy, "Sold out" (its stock sold when the site was built), or "Unavailable" without a link. */
+function buyControl(
+  product: Product,
+  link: string | undefined,
+  price: string,
+  soldOut: boolean,
+  locale: string,
+) {
+  const t = translator(locale, "page");
+  if (soldOut) return html`<p class="sold-out">${t("soldOut")}</p>`;
+  if (!link) return html`<p class="unavailable">Unavailable</p>`;
+  const buy = html`<a class="button" href="${link}" data-payment-link>Buy<span class="visually-hidden"> ${product.name} for ${price}</span></a>`;
+  // A product with stock carries its "Sold out" hidden: the page's script swaps it in once the last one is sold.
+  return product.stock === undefined
+    ? buy
+    : html`${buy}<p class="sold-out" hidden data-sold-out>${t("soldOut")}</p>`;
+}
+
+function productCard(
+  product: Product,
+  link: string | undefined,
+  locale: string,
+  index: number,
+  soldOut: boolean,
+): SafeHtml {
   const image = product.images[0];
   const price = formatMoney(product.price.amount, product.price.currency, locale);
   const note = productNote(product, locale);
@@ -76,7 +100,7 @@ function productCard(product: Product, link: string | undefined, locale: string,
   // The first row loads eagerly: it is on screen at once; the rest wait until scrolled near.
   const loading = index < 3 ? "eager" : "lazy";
   return html`<li>
-<article class="card" aria-labelledby="${headingId}">
+<article class="card" aria-labelledby="${headingId}"${product.stock !== undefined && html` data-product-id="${product.id}"`}>
 ${image && html`<img src="/${image.src}" alt="${image.alt}" loading="${loading}" decoding="async">`}
 <div class="card-body">
 <h2 id="${headingId}">${product.name}</h2>
@@ -84,27 +108,39 @@ ${image && html`<img src="/${image.src}" alt="${image.alt}" loading="${loading}"
 ${note && html`<p class="note">${note}</p>`}
 <div class="buy-row">
 <p class="price"><span class="visually-hidden">Price: </span>${price}</p>
-${
-  link
-    ? html`<a class="button" href="${link}" data-payment-link>Buy<span class="visually-hidden"> ${product.name} for ${price}</span></a>`
-    : html`<p class="unavailable">Unavailable</p>`
-}
+${buyControl(product, link, price, soldOut, locale)}
 </div>
 </div>
 </article>
 </li>`;
 }
 
-/** The home page: one card per product; a product without a Payment Link shows "Unavailable" instead of Buy. */
-export function renderShopPage(catalog: Catalog, links: Record<string, string>, assets: AssetPaths): string {
+/** Where the storefront asks which products are sold out (the `stock` function). */
+export const STOCK_PATH = "/api/stock";
+
+/**
+ * The home page: one card per product; a product without a Payment Link shows "Unavailable" instead of Buy, one in
+ * `soldOut` (sold when the site was built) "Sold out". With any product with stock, the page's script asks
+ * STOCK_PATH and swaps Buy for "Sold out" as units sell; without JavaScript Buy stays, and Stripe's page says when
+ * the link has stopped.
+ */
+export function renderShopPage(
+  catalog: Catalog,
+  links: Record<string, string>,
+  assets: AssetPaths,
+  soldOut: ReadonlySet<string> = new Set(),
+): string {
   const { shop } = catalog;
+  const stocked = catalog.products.some((product) => product.stock !== undefined);
   const body = html`<div class="wrap">
 <div class="intro">
 <h1>${shop.name}</h1>
 <p>Pick something you like and pay securely with Stripe. You'll get a receipt by email.</p>
 </div>
-<ul class="products">
-${catalog.products.map((product, index) => productCard(product, links[product.id], shop.locale, index))}
+<ul class="products"${stocked && html` data-stock-url="${STOCK_PATH}"`}>
+${catalog.products.map((product, index) =>
+  productCard(product, links[product.id], shop.locale, index, soldOut.has(product.id)),
+)}
 </ul>
 </div>`;
   return layout({

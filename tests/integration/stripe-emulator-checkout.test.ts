@@ -233,6 +233,74 @@ describe("hosted checkout from a payment link", () => {
   });
 });
 
+describe("a payment link with a completed-checkouts limit", () => {
+  it("counts completed checkouts, stops at the limit and shows its message, and refuses pages opened before", async () => {
+    const { emulator, receiver, stripe } = await setup();
+    const { price } = await productWithPrice(stripe);
+    const link = await stripe.paymentLinks.create({
+      line_items: [{ price: price.id, quantity: 1 }],
+      restrictions: { completed_sessions: { limit: 2 } },
+      inactive_message: "Sold out <for good>",
+    });
+    expect(link.restrictions).toEqual({ completed_sessions: { count: 0, limit: 2 } });
+    const first = await openLink(emulator, link);
+    const second = await openLink(emulator, link);
+    const late = await openLink(emulator, link); // opened while units were left
+    expect((await post(first.pageUrl, payForm({}))).status).toBe(303);
+    expect((await stripe.paymentLinks.retrieve(link.id)).restrictions?.completed_sessions.count).toBe(1);
+    expect((await post(second.pageUrl, payForm({}))).status).toBe(303);
+    const sold = await stripe.paymentLinks.retrieve(link.id);
+    expect([sold.active, sold.restrictions?.completed_sessions]).toEqual([false, { count: 2, limit: 2 }]);
+
+    // The link, and the page opened before the last sale, show the message; that page cannot pay any more.
+    const closed = await get(link.url);
+    expect(closed.status).toBe(410);
+    expect(await closed.text()).toContain("Sold out &lt;for good&gt;");
+    expect((await get(late.pageUrl)).status).toBe(410);
+    const refused = await post(late.pageUrl, payForm({}));
+    expect(refused.status).toBe(410);
+    expect(await refused.text()).toContain("Sold out &lt;for good&gt;");
+    expect(() =>
+      emulator.completeSession(late.sessionId, { email: "x@example.com", payment: "card" }),
+    ).toThrow("This payment link is no longer active.");
+    await emulator.idle();
+    expect(await verified(receiver, "checkout.session.completed")).toHaveLength(2);
+    const updated = await verified(receiver, "payment_link.updated");
+    expect(updated.map((event) => (event.data.object as Stripe.PaymentLink).active)).toEqual([false]);
+  });
+
+  it("raises, removes and validates the limit as Stripe's update does, keeping the link's count", async () => {
+    const { emulator, stripe } = await setup();
+    const { price } = await productWithPrice(stripe);
+    const link = await stripe.paymentLinks.create({
+      line_items: [{ price: price.id, quantity: 1 }],
+      restrictions: { completed_sessions: { limit: 1 } },
+    });
+    const { pageUrl } = await openLink(emulator, link);
+    expect((await post(pageUrl, payForm({}))).status).toBe(303);
+    const raised = await stripe.paymentLinks.update(link.id, {
+      active: true,
+      restrictions: { completed_sessions: { limit: 3 } },
+      inactive_message: "Back soon",
+    });
+    expect([raised.active, raised.restrictions, raised.inactive_message]).toEqual([
+      true,
+      { completed_sessions: { count: 1, limit: 3 } },
+      "Back soon",
+    ]);
+    const cleared = await stripe.paymentLinks.update(link.id, { restrictions: "", inactive_message: "" });
+    expect([cleared.restrictions, cleared.inactive_message]).toEqual([null, null]);
+    // Set again, the limit counts the checkouts the link completed all along.
+    const again = await stripe.paymentLinks.update(link.id, {
+      restrictions: { completed_sessions: { limit: 5 } },
+    });
+    expect(again.restrictions).toEqual({ completed_sessions: { count: 1, limit: 5 } });
+    await expect(
+      stripe.paymentLinks.update(link.id, { restrictions: { completed_sessions: { limit: 0 } } }),
+    ).rejects.toMatchObject({ param: "restrictions[completed_sessions][limit]" });
+  });
+});
+
 describe("webhook delivery", () => {
   it("retries a failing endpoint: 500, 500, then 200 is three attempts and one success", async () => {
     const { emulator, stripe } = await setup();

@@ -1,5 +1,14 @@
 // `npm run trigger` against a real Stripe emulator that delivers to a local receiver checking every signature.
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -327,6 +336,79 @@ describe("npm run trigger on the Stripe emulator", () => {
         expect(files).toEqual(product === "trail-maps" ? ["trail-maps.pdf"] : []);
       },
     );
+  });
+
+  describe("--product of a product with stock", () => {
+    /** Syncs the sample catalog with `stock` on the trail maps into the emulator, as npm start does. */
+    async function syncStock(stock: number | undefined): Promise<Stripe.PaymentLink> {
+      const catalog = JSON.parse(readFileSync(CATALOG, "utf8")) as { products: Record<string, unknown>[] };
+      for (const product of catalog.products) {
+        if (product.id === "trail-maps") product.stock = stock;
+      }
+      // Beside the sample pictures, which the sync checks: the project folder borrows public/.
+      if (!existsSync(join(project, "public")))
+        symlinkSync(join(CATALOG, "..", "public"), join(project, "public"));
+      const path = join(project, "catalog-stock.json");
+      writeFileSync(path, JSON.stringify(catalog));
+      const sync = await runCatalogSync(
+        ["--catalog", path, "--out", join(project, "links.json"), "--site-url", "http://localhost:8888"],
+        { STRIPE_SECRET_KEY: "sk_test_trigger_sync", STRIPE_API_BASE: emulator.url },
+        { out: () => {}, err: () => {} },
+        project,
+      );
+      expect(sync).toBe(0);
+      const links = await stripe.paymentLinks.list({ limit: 100 });
+      const link = links.data.find((candidate) => candidate.metadata.linkshop_id === "trail-maps");
+      if (!link) throw new Error("no link for trail-maps");
+      return link;
+    }
+    const buy = () => trigger(["checkout.session.completed", "--product", "trail-maps"], env());
+    const checkouts = () => receiver.events.filter((event) => event.type === "checkout.session.completed");
+
+    it("counts every purchase against the link's limit, then fails clearly and buys nothing once it is sold", async () => {
+      const link = await syncStock(2);
+      expect(link.restrictions).toEqual({ completed_sessions: { count: 0, limit: 2 } });
+      expect(link.inactive_message).toBe(
+        "Sold out: every one of these has found a home. Thank you for your interest.",
+      );
+      expect((await buy()).code).toBe(0);
+      expect((await buy()).code).toBe(0);
+      const sold = await stripe.paymentLinks.retrieve(link.id);
+      expect([sold.active, sold.restrictions?.completed_sessions]).toEqual([false, { count: 2, limit: 2 }]);
+
+      const third = await buy();
+      expect(third.code).toBe(1);
+      expect(third.err).toContain(
+        `The Payment Link of "trail-maps" (${link.id}) is no longer active: sold out: 2 of 2 checkouts completed (the catalog's stock). Nothing was bought.`,
+      );
+      expect(checkouts()).toHaveLength(2);
+      const page = await fetch(link.url);
+      expect(page.status).toBe(410);
+      expect(await page.text()).toContain("Sold out: every one of these has found a home.");
+    });
+
+    it("catalog:sync raises the limit and reopens a sold-out link, and removes the limit with the stock", async () => {
+      const link = await syncStock(1);
+      expect((await buy()).code).toBe(0);
+      expect((await stripe.paymentLinks.retrieve(link.id)).active).toBe(false);
+
+      const restocked = await syncStock(3);
+      expect(restocked.id).toBe(link.id);
+      expect([restocked.active, restocked.restrictions]).toEqual([
+        true,
+        { completed_sessions: { count: 1, limit: 3 } },
+      ]);
+      expect((await buy()).code).toBe(0);
+
+      const unlimited = await syncStock(undefined);
+      expect([unlimited.active, unlimited.restrictions, unlimited.inactive_message]).toEqual([
+        true,
+        null,
+        null,
+      ]);
+      expect((await buy()).code).toBe(0);
+      expect(checkouts()).toHaveLength(3);
+    });
   });
 
   it("--product of a catalog product the emulator has no Payment Link for is an error, exit 1", async () => {

@@ -73,6 +73,35 @@ describe("renderShopPage", () => {
     expect(mugCard).not.toContain("data-payment-link");
   });
 
+  it("asks for the stock only when a product has one, and carries its Sold out hidden beside Buy", () => {
+    expect(page).not.toContain("data-stock-url");
+    expect(page).not.toContain("data-product-id");
+    const stocked = parseCatalog({
+      shop: { name: "Laden", currency: "eur", supportEmail: "hilfe@laden.example", locale: "de-DE" },
+      products: [
+        { id: "tasse", name: "Tasse", description: "Emaille.", price: { amount: 2400 }, stock: 50 },
+        { id: "karte", name: "Karte", description: "Papier.", price: { amount: 300 }, stock: 5 },
+        { id: "heft", name: "Heft", description: "Papier.", price: { amount: 900 } },
+      ],
+    });
+    const links = {
+      tasse: "https://buy.stripe.com/t",
+      karte: "https://buy.stripe.com/k",
+      heft: "https://buy.stripe.com/h",
+    };
+    const shop = renderShopPage(stocked, links, assets, new Set(["karte"]));
+    const cardOf = (id: string) =>
+      shop.slice(shop.indexOf(`id="product-${id}"`) - 120).split("</article>")[0] ?? "";
+    expect(shop).toContain('<ul class="products" data-stock-url="/api/stock">');
+    expect(cardOf("tasse")).toContain('data-product-id="tasse"');
+    expect(cardOf("tasse")).toContain('href="https://buy.stripe.com/t" data-payment-link>');
+    expect(cardOf("tasse")).toContain('<p class="sold-out" hidden data-sold-out>Ausverkauft</p>');
+    // Sold when the site was built: "Sold out" in the shop's language, and no Buy at all.
+    expect(cardOf("karte")).toContain('<p class="sold-out">Ausverkauft</p>');
+    expect(cardOf("karte")).not.toContain("data-payment-link");
+    expect(cardOf("heft")).not.toContain("sold-out");
+  });
+
   it("says how the product is delivered", () => {
     expect(page).toContain("Digital download, emailed to you right after payment.");
     expect(page).toContain("Ships to United States and United Kingdom.");

@@ -137,6 +137,21 @@ describe("parseCatalog", () => {
     ]);
   });
 
+  it("takes a stock of whole units, and refuses it with an adjustable quantity, saying why", () => {
+    expect(parseCatalog(catalogWith([product({ stock: 200 })])).products[0]?.stock).toBe(200);
+    expect(parseCatalog(catalogWith([product()])).products[0]?.stock).toBeUndefined();
+    const bad = "must be a whole number of units from 1 to 1000000";
+    expect(issuesOf(catalogWith([product({ stock: 0 }), product({ id: "mug", stock: 2.5 })]))).toEqual([
+      `product "field-notes", stock: ${bad}`,
+      `product "mug", stock: ${bad}`,
+    ]);
+    expect(
+      issuesOf(catalogWith([product({ stock: 10, paymentLink: { adjustableQuantity: { maximum: 4 } } })])),
+    ).toEqual([
+      `product "field-notes", stock: cannot go with paymentLink.adjustableQuantity: Stripe's limit counts completed checkouts, not units, so a product with stock is sold one unit per order`,
+    ]);
+  });
+
   it("keeps linkshop_id for the sync and quotes odd metadata keys", () => {
     const input = catalogWith([product({ metadata: { linkshop_id: "x", "size-note": 3 } })]);
     expect(issuesOf(input)).toEqual([

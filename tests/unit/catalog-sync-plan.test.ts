@@ -8,6 +8,7 @@ import {
   type PriceState,
   type ProductState,
   planSync,
+  soldOutMessage,
   type StripeState,
 } from "../../src/commands/catalog-sync/plan.ts";
 
@@ -73,6 +74,8 @@ function syncedState(source: Catalog = catalog): StripeState {
       redirectUrl: THANKS,
       allowPromotionCodes: p.paymentLink.allowPromotionCodes,
       shippingCountries: p.paymentLink.collectShipping?.allowedCountries ?? null,
+      completedSessions: p.stock === undefined ? null : { count: 0, limit: p.stock },
+      inactiveMessage: p.stock === undefined ? null : soldOutMessage(source.shop.locale),
       lineItems: [
         {
           id: `li_${p.id}`,
@@ -127,6 +130,7 @@ describe("planSync", () => {
         allowPromotionCodes: false,
         shippingCountries: ["US", "GB"],
         maximumQuantity: 10,
+        stock: null,
       },
     });
     expect(plan.links).toEqual({ notes: { createdFor: "notes" }, maps: { createdFor: "maps" } });
@@ -177,6 +181,7 @@ describe("planSync", () => {
           allowPromotionCodes: true,
           shippingCountries: null,
           maximumQuantity: null,
+          stock: null,
         },
       },
     ]);
@@ -394,5 +399,108 @@ describe("planSync", () => {
       unitAmount: 1500,
     });
     expect(kinds(state)).toEqual([]);
+  });
+});
+
+describe("planSync with stock", () => {
+  const SOLD_OUT_EN = "Sold out: every one of these has found a home. Thank you for your interest.";
+  /** The sample catalog with `stock` on the maps (a fixed-quantity product), in `locale`. */
+  const withStock = (stock: number | undefined, locale = "en-US"): Catalog =>
+    parseCatalog({
+      shop: { name: "Trailhead", currency: "usd", supportEmail: "help@trailhead.example", locale },
+      products: [
+        {
+          id: "maps",
+          name: "Trail Maps",
+          description: "A PDF.",
+          price: { amount: 900 },
+          ...(stock !== undefined && { stock }),
+        },
+      ],
+    });
+  const mapsLink = (state: StripeState) => state.links[0] as LinkState;
+  const linkUpdates = (source: Catalog, state: StripeState) =>
+    planSync(source, state, { siteUrl: SITE }).steps.map((step) =>
+      step.kind === "update_link" ? { update: step.update, line: describeStep(step) } : step.kind,
+    );
+
+  it("creates the link with the stock as its completed-checkouts limit and a sold-out message in the shop's language", () => {
+    const plan = planSync(withStock(5, "de-DE"), { products: [], prices: [], links: [] }, { siteUrl: SITE });
+    const create = plan.steps.find((step) => step.kind === "create_link");
+    expect(create?.kind === "create_link" && create.settings.stock).toEqual({
+      limit: 5,
+      inactiveMessage: "Ausverkauft: Alle Exemplare sind vergeben. Danke für Ihr Interesse.",
+    });
+    expect(soldOutMessage("en-US")).toBe(SOLD_OUT_EN);
+  });
+
+  it("plans nothing when the link already has the stock's limit and message", () => {
+    expect(kinds(syncedState(withStock(5)), withStock(5))).toEqual([]);
+  });
+
+  it("sets the limit and the message on a link that had none, and updates the limit when the stock changes", () => {
+    expect(linkUpdates(withStock(5), syncedState(withStock(undefined)))).toEqual([
+      {
+        update: { limit: 5, inactiveMessage: SOLD_OUT_EN },
+        line: "~ update payment link maps (plink_maps): stock (completed checkouts limit), sold-out message",
+      },
+    ]);
+    const state = syncedState(withStock(5));
+    mapsLink(state).completedSessions = { count: 2, limit: 5 };
+    expect(linkUpdates(withStock(8), state)).toEqual([
+      {
+        update: { limit: 8 },
+        line: "~ update payment link maps (plink_maps): stock (completed checkouts limit)",
+      },
+    ]);
+  });
+
+  it("removes the limit and the message when the stock is removed, reopening a sold-out link", () => {
+    const state = syncedState(withStock(3));
+    Object.assign(mapsLink(state), { active: false, completedSessions: { count: 3, limit: 3 } });
+    expect(linkUpdates(withStock(undefined), state)).toEqual([
+      {
+        update: { active: true, limit: null, inactiveMessage: null },
+        line: "~ update payment link maps (plink_maps): active, stock (completed checkouts limit), sold-out message",
+      },
+    ]);
+  });
+
+  it("leaves a sold-out link stopped, and reopens it with a higher limit when the stock grows", () => {
+    const state = syncedState(withStock(3));
+    Object.assign(mapsLink(state), { active: false, completedSessions: { count: 3, limit: 3 } });
+    expect(kinds(state, withStock(3))).toEqual([]);
+    expect(linkUpdates(withStock(10), state)).toEqual([
+      {
+        update: { active: true, limit: 10 },
+        line: "~ update payment link maps (plink_maps): active, stock (completed checkouts limit)",
+      },
+    ]);
+  });
+
+  it("stops a link whose stock was lowered to what it already sold, without sending a limit under the count", () => {
+    const state = syncedState(withStock(10));
+    mapsLink(state).completedSessions = { count: 6, limit: 10 };
+    expect(linkUpdates(withStock(4), state)).toEqual([
+      {
+        update: { active: false },
+        line: "~ update payment link maps (plink_maps): stopped: its stock is sold",
+      },
+    ]);
+    // Once stopped, the same catalog plans nothing more.
+    mapsLink(state).active = false;
+    expect(kinds(state, withStock(4))).toEqual([]);
+  });
+
+  it("warns that a new price starts a new run, since Stripe counts from a link's creation", () => {
+    const state = syncedState(withStock(5));
+    mapsLink(state).completedSessions = { count: 4, limit: 5 };
+    const repriced = withStock(5);
+    (repriced.products[0] as Catalog["products"][number]).price.amount = 1200;
+    const plan = planSync(repriced, state, { siteUrl: SITE });
+    expect(plan.steps.map((step) => step.kind)).toEqual(["create_price", "create_link"]);
+    expect(plan.warnings).toEqual([
+      "maps: the new Payment Link starts a new run of 5 (stock counts from a link's creation; its older links completed 4 checkout(s))",
+    ]);
   });
 });

@@ -51,6 +51,13 @@ function toLinkState(link: Stripe.PaymentLink, linkshopId: string, items: Stripe
     shippingCountries: link.shipping_address_collection
       ? [...link.shipping_address_collection.allowed_countries]
       : null,
+    completedSessions: link.restrictions
+      ? {
+          count: link.restrictions.completed_sessions.count,
+          limit: link.restrictions.completed_sessions.limit,
+        }
+      : null,
+    inactiveMessage: link.inactive_message,
     lineItems: items.flatMap((item) =>
       item.price
         ? [
@@ -126,12 +133,22 @@ function linkCreateParams(
     ...(settings.shippingCountries !== null && {
       shipping_address_collection: { allowed_countries: settings.shippingCountries as AllowedCountry[] },
     }),
+    // Stripe deactivates the link once this many checkouts completed, and then shows the message.
+    ...(settings.stock !== null && {
+      restrictions: { completed_sessions: { limit: settings.stock.limit } },
+      inactive_message: settings.stock.inactiveMessage,
+    }),
   };
 }
 
 function linkUpdateParams(update: LinkUpdate): Stripe.PaymentLinkUpdateParams {
   const params: Stripe.PaymentLinkUpdateParams = {};
-  if (update.active) params.active = true;
+  if (update.active !== undefined) params.active = update.active;
+  // An empty string is how Stripe's form encoding clears the limit and the message.
+  if (update.limit !== undefined) {
+    params.restrictions = update.limit === null ? "" : { completed_sessions: { limit: update.limit } };
+  }
+  if (update.inactiveMessage !== undefined) params.inactive_message = update.inactiveMessage ?? "";
   if (update.redirectUrl !== undefined) {
     params.after_completion = { type: "redirect", redirect: { url: update.redirectUrl } };
   }
@@ -195,7 +212,9 @@ export async function applyPlan(
 
   // Links the plan reactivates count only once that step is done.
   const inactive = new Set(
-    plan.steps.flatMap((step) => (step.kind === "update_link" && step.update.active ? [step.catalogId] : [])),
+    plan.steps.flatMap((step) =>
+      step.kind === "update_link" && step.update.active === true ? [step.catalogId] : [],
+    ),
   );
   /** Active link per catalog id as far as the plan got: known URLs and links created so far. */
   const linksSoFar = (): AppliedLinks => {

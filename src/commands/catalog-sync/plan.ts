@@ -1,4 +1,5 @@
 /** Catalog sync planner: compares the catalog with a snapshot of Stripe and lists the writes, without doing any. */
+import { translator } from "../../i18n/messages.ts";
 import { formatMoney } from "../../lib/money.ts";
 import { SHOP_MARKER } from "../../order/metadata.ts";
 import type { Catalog, Product } from "../../shop/catalog.ts";
@@ -46,6 +47,10 @@ export interface LinkState {
   allowPromotionCodes: boolean;
   /** Allowed shipping countries; null when no shipping address is collected. */
   shippingCountries: string[] | null;
+  /** `restrictions.completed_sessions`: checkouts completed on the link, and the most it takes; null = no limit. */
+  completedSessions: { count: number; limit: number } | null;
+  /** What the link shows once it is inactive; null = Stripe's default. */
+  inactiveMessage: string | null;
   lineItems: {
     id: string;
     priceId: string;
@@ -82,17 +87,24 @@ export interface LinkSettings {
   shippingCountries: string[] | null;
   /** Highest quantity a customer may choose; null = fixed quantity 1. */
   maximumQuantity: number | null;
+  /** Completed checkouts the link may take (the catalog's `stock`) and what it says once sold out; null = no limit. */
+  stock: { limit: number; inactiveMessage: string } | null;
 }
 
 /** Changes to an existing Payment Link; only the fields present change. */
 export interface LinkUpdate {
-  active?: true;
+  /** true reactivates the link; false stops it (its stock is already sold). */
+  active?: boolean;
   redirectUrl?: string;
   allowPromotionCodes?: boolean;
   /** null removes shipping address collection. */
   shippingCountries?: string[] | null;
   /** Line item to adjust and its new maximum (null = fixed quantity). */
   quantity?: { lineItemId: string; maximum: number | null };
+  /** New `restrictions.completed_sessions.limit`; null removes the limit. */
+  limit?: number | null;
+  /** New message of the inactive link; null removes it. */
+  inactiveMessage?: string | null;
 }
 
 /** One write to Stripe. Steps run in order; later steps may use objects earlier ones create. */
@@ -176,14 +188,27 @@ export function productFieldsFor(product: Product, siteUrl: string): ProductFiel
 }
 
 /** Payment Link settings the catalog wants. */
-export function linkSettingsFor(product: Product, siteUrl: string): LinkSettings {
+export function linkSettingsFor(
+  product: Product,
+  siteUrl: string,
+  catalog: Pick<Catalog, "shop">,
+): LinkSettings {
   const options = product.paymentLink;
   return {
     redirectUrl: thanksUrlFor(siteUrl),
     allowPromotionCodes: options.allowPromotionCodes,
     shippingCountries: options.collectShipping ? [...options.collectShipping.allowedCountries] : null,
     maximumQuantity: options.adjustableQuantity?.maximum ?? null,
+    stock:
+      product.stock === undefined
+        ? null
+        : { limit: product.stock, inactiveMessage: soldOutMessage(catalog.shop.locale) },
   };
+}
+
+/** What a sold-out Payment Link says, in the shop's language. */
+export function soldOutMessage(locale: string): string {
+  return translator(locale, "page")("soldOutLink");
 }
 
 const sameList = (a: readonly string[], b: readonly string[]) =>
@@ -230,7 +255,18 @@ function planProduct(want: ProductFields, have: ProductState, catalogId: string)
 
 function planLinkUpdate(want: LinkSettings, have: LinkState, priceId: string): LinkUpdate {
   const update: LinkUpdate = {};
-  if (!have.active) update.active = true;
+  // A link whose stock is sold stays inactive (Stripe stops it at the limit), and one stopped by a lower stock too: a
+  // limit at or under the checkouts already completed is never sent. Raising the stock reopens the link.
+  const completed = have.completedSessions?.count ?? 0;
+  if (want.stock !== null && completed >= want.stock.limit) {
+    if (have.active) update.active = false;
+  } else {
+    if (!have.active) update.active = true;
+    const limit = want.stock?.limit ?? null;
+    if ((have.completedSessions?.limit ?? null) !== limit) update.limit = limit;
+  }
+  const message = want.stock?.inactiveMessage ?? null;
+  if (have.inactiveMessage !== message) update.inactiveMessage = message;
   if (have.redirectUrl !== want.redirectUrl) update.redirectUrl = want.redirectUrl;
   if (have.allowPromotionCodes !== want.allowPromotionCodes)
     update.allowPromotionCodes = want.allowPromotionCodes;
@@ -254,6 +290,8 @@ const LINK_UPDATE_LABELS: Record<keyof LinkUpdate, string> = {
   allowPromotionCodes: "promotion codes",
   shippingCountries: "shipping countries",
   quantity: "adjustable quantity",
+  limit: "stock (completed checkouts limit)",
+  inactiveMessage: "sold-out message",
 };
 
 // Payment Links cannot change their price (Stripe's update only adjusts quantities of existing line items),
@@ -278,7 +316,7 @@ export function planSync(catalog: Catalog, state: StripeState, options: PlanOpti
   for (const product of catalog.products) {
     const id = product.id;
     const wantProduct = productFieldsFor(product, options.siteUrl);
-    const wantLink = linkSettingsFor(product, options.siteUrl);
+    const wantLink = linkSettingsFor(product, options.siteUrl, catalog);
     const lookupKey = lookupKeyFor(product);
 
     // 1. Product: prefer an active one, then the oldest, when Stripe holds several for one id.
@@ -343,7 +381,11 @@ export function planSync(catalog: Catalog, state: StripeState, options: PlanOpti
           kind: "update_link",
           catalogId: id,
           linkId: keep.id,
-          changes: changed.map((key) => LINK_UPDATE_LABELS[key]),
+          changes: changed.map((key) =>
+            key === "active" && update.active === false
+              ? "stopped: its stock is sold"
+              : LINK_UPDATE_LABELS[key],
+          ),
           update,
         });
       }
@@ -351,6 +393,12 @@ export function planSync(catalog: Catalog, state: StripeState, options: PlanOpti
     } else {
       steps.push({ kind: "create_link", catalogId: id, price: priceRef, settings: wantLink });
       links[id] = { createdFor: id };
+      const soldBefore = productLinks.reduce((sum, link) => sum + (link.completedSessions?.count ?? 0), 0);
+      if (product.stock !== undefined && soldBefore > 0) {
+        warnings.push(
+          `${id}: the new Payment Link starts a new run of ${product.stock} (stock counts from a link's creation; its older links completed ${soldBefore} checkout(s))`,
+        );
+      }
     }
     // 4. Links this plan no longer points to stay active (the deployed site may still show them) until a prune
     //    retires those the deployed links file does not name. Old prices go once no active link sells them.
