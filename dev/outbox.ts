@@ -27,6 +27,19 @@ export interface OutboxOptions {
    * accepts any sender). Default: none.
    */
   verifiedDomains?: string[];
+  /** Requests per second it accepts, as Resend limits a team (429 `rate_limit_exceeded` above). Default: no limit. */
+  requestsPerSecond?: number;
+  /**
+   * Emails per UTC day it accepts, as Resend's free plan does (100): 429 `daily_quota_exceeded` beyond, until the
+   * next UTC midnight of the outbox's clock. Default: no quota.
+   */
+  dailyQuota?: number;
+}
+
+/** Limits like Resend's; `undefined` lifts one. */
+export interface OutboxLimits {
+  requestsPerSecond?: number | undefined;
+  dailyQuota?: number | undefined;
 }
 
 /** One accepted email, as kept in memory and written to `<dir>/<createdAt>-<id>.json`. */
@@ -81,6 +94,10 @@ export interface Outbox {
    * key while its first request is still in progress.
    */
   holdNext(): OutboxHold;
+  /** Replaces the rate limit and daily quota (for drills and tests); the day's count is kept. */
+  setLimits(limits: OutboxLimits): void;
+  /** Requests refused by the rate limit or the quota so far, by error name. */
+  refusals(): { rate_limit_exceeded: number; daily_quota_exceeded: number };
   /** Forgets stored emails (memory and files), idempotency keys and pending failures - for tests. */
   clear(): Promise<void>;
 }
@@ -374,6 +391,51 @@ export async function startOutbox(options: OutboxOptions = {}): Promise<Outbox> 
   let failure:
     { remaining: number; status: 429 | 500 | 503; retryAfterSeconds: number | undefined } | undefined;
   let lastCreatedMs = stored.reduce((max, email) => Math.max(max, Date.parse(email.createdAt)), 0);
+  let limits: OutboxLimits = { requestsPerSecond: options.requestsPerSecond, dailyQuota: options.dailyQuota };
+  /** Arrival times (ms) of the send requests of the last second. */
+  let recent: number[] = [];
+  /** Emails accepted on the UTC day `quotaDay`. */
+  let quotaDay = "";
+  let quotaUsed = 0;
+  const refused = { rate_limit_exceeded: 0, daily_quota_exceeded: 0 };
+
+  /** Refuses a request over the per-second limit, as Resend does; counts it otherwise. */
+  function rateLimited(c: Context): Response | undefined {
+    const limit = limits.requestsPerSecond;
+    if (limit === undefined) return undefined;
+    const at = now().getTime();
+    recent = recent.filter((time) => time > at - 1000);
+    if (recent.length < limit) {
+      recent.push(at);
+      return undefined;
+    }
+    refused.rate_limit_exceeded++;
+    c.header("retry-after", "1");
+    c.header("ratelimit-limit", String(limit));
+    c.header("ratelimit-remaining", "0");
+    c.header("ratelimit-reset", "1");
+    const message = `Too many requests. You can only make ${limit} requests per second. See rate limit response headers for more information.`;
+    return c.json(fail(429, "rate_limit_exceeded", message), 429);
+  }
+
+  /** Counts `count` emails against the day's quota, or refuses them all (nothing is counted then). */
+  function overQuota(c: Context, count: number): Response | undefined {
+    const quota = limits.dailyQuota;
+    if (quota === undefined) return undefined;
+    const today = now().toISOString().slice(0, 10);
+    if (today !== quotaDay) {
+      quotaDay = today;
+      quotaUsed = 0;
+    }
+    if (quotaUsed + count <= quota) {
+      quotaUsed += count;
+      return undefined;
+    }
+    refused.daily_quota_exceeded++;
+    const midnight = Date.parse(`${today}T00:00:00.000Z`) + 24 * 60 * 60 * 1000;
+    c.header("retry-after", String(Math.ceil((midnight - now().getTime()) / 1000)));
+    return c.json(fail(429, "daily_quota_exceeded", "You have reached your daily email sending quota."), 429);
+  }
 
   /** createdAt strictly increases, so file names sort in acceptance order even within one millisecond. */
   function nextCreatedAt(): string {
@@ -472,8 +534,12 @@ export async function startOutbox(options: OutboxOptions = {}): Promise<Outbox> 
     payload: unknown,
     accept: (key: string | undefined) => Accepted,
   ): Promise<Response> {
+    // A request that would send more than the day's quota allows is refused whole; a replay of a key sends nothing.
+    const count = Array.isArray(payload) ? payload.length : 1;
     const key = c.req.header("idempotency-key");
     if (key === undefined) {
+      const quota = overQuota(c, count);
+      if (quota) return quota;
       const result = await store(accept(undefined));
       return c.json(result.body, result.status);
     }
@@ -498,6 +564,8 @@ export async function startOutbox(options: OutboxOptions = {}): Promise<Outbox> 
       }
       return c.json(record.result.body, record.result.status);
     }
+    const quota = overQuota(c, count);
+    if (quota) return quota;
     // Claimed with no await since the lookup above, so a parallel request with this key sees "in_progress".
     keys.set(key, { state: "in_progress", fingerprint });
     try {
@@ -544,7 +612,7 @@ export async function startOutbox(options: OutboxOptions = {}): Promise<Outbox> 
     onError: (c) => c.json(fail(413, "validation_error", "The request body is larger than 1 MiB."), 413),
   });
 
-  const failFirst: MiddlewareHandler = async (c, next) => injectedFailure(c) ?? next();
+  const failFirst: MiddlewareHandler = async (c, next) => injectedFailure(c) ?? rateLimited(c) ?? next();
 
   const app = new Hono();
 
@@ -695,6 +763,13 @@ export async function startOutbox(options: OutboxOptions = {}): Promise<Outbox> 
       });
       holds.push({ arrive, released });
       return { arrived, release };
+    },
+    setLimits(next) {
+      limits = { ...next };
+      recent = [];
+    },
+    refusals() {
+      return { ...refused };
     },
     async clear() {
       await Promise.allSettled([...writes]);

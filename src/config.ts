@@ -31,6 +31,8 @@ export interface Config {
   redisPrefix: string;
   /** Signs the download links of the shop's files; orders with files wait (failed, alerted) without it. */
   downloadSecret: string | undefined;
+  /** Requests per second the shop allows itself at Resend, shared by every invocation (default 2). */
+  emailRequestsPerSecond: number;
 }
 
 /** Thrown when the environment cannot produce a Config; the message names every offending variable. */
@@ -90,6 +92,13 @@ const variables = v.object({
   ),
   // HMAC key of the download links: long enough that it cannot be guessed (npm start makes one per run).
   LINKSHOP_DOWNLOAD_SECRET: optional(v.minLength(32, DOWNLOAD_SECRET_HINT)),
+  // Resend's limit per team, which other apps on the same team share: 2 by default (its error messages' figure).
+  LINKSHOP_EMAIL_RATE: optional(
+    v.check(
+      (s: string) => /^\d{1,2}$/.test(s) && Number(s) >= 1,
+      "must be a whole number of requests per second, 1-99",
+    ),
+  ),
 });
 
 /**
@@ -129,6 +138,7 @@ export function readConfig(env: Record<string, string | undefined>): Config {
     sessionScope: (vars.LINKSHOP_FULFIL_SESSIONS ?? "shop") as SessionScope,
     redisPrefix: vars.LINKSHOP_REDIS_PREFIX ?? "linkshop:",
     downloadSecret: vars.LINKSHOP_DOWNLOAD_SECRET,
+    emailRequestsPerSecond: Number(vars.LINKSHOP_EMAIL_RATE ?? 2),
   };
 }
 
@@ -157,6 +167,29 @@ export function readDownloadConfig(env: Record<string, string | undefined>): Dow
     redisPrefix: vars.LINKSHOP_REDIS_PREFIX ?? "linkshop:",
     downloadSecret: vars.LINKSHOP_DOWNLOAD_SECRET,
     siteUrl: vars.URL,
+  };
+}
+
+/** What a function that only reads Redis needs (the stock function): the store and its key prefix. */
+export interface StoreConfig {
+  upstashUrl: string;
+  upstashToken: string;
+  redisPrefix: string;
+}
+
+const storeVariables = v.pick(variables, [
+  "UPSTASH_REDIS_REST_URL",
+  "UPSTASH_REDIS_REST_TOKEN",
+  "LINKSHOP_REDIS_PREFIX",
+]);
+
+/** Validates the store's variables only; throws one ConfigError like readConfig. */
+export function readStoreConfig(env: Record<string, string | undefined>): StoreConfig {
+  const vars = parsed(storeVariables, env);
+  return {
+    upstashUrl: vars.UPSTASH_REDIS_REST_URL,
+    upstashToken: vars.UPSTASH_REDIS_REST_TOKEN,
+    redisPrefix: vars.LINKSHOP_REDIS_PREFIX ?? "linkshop:",
   };
 }
 

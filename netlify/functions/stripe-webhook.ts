@@ -5,7 +5,8 @@ import { webhookFromEnv } from "../../src/app/webhook.ts";
 // Built once per cold start and reused by warm invocations.
 const handle = webhookFromEnv(process.env);
 
-export default async (req: Request, _context: Context): Promise<Response> => handle(req);
+// The context lets the handler send queued emails after answering Stripe (context.waitUntil).
+export default async (req: Request, context: Context): Promise<Response> => handle(req, context);
 
 export const config: Config = {
   path: "/api/stripe-webhook",

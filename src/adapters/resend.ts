@@ -1,54 +1,56 @@
-/** Mailer over Resend: one request per email, idempotent, with a short retry on rate limiting. */
+/** Resend's batch endpoint: up to 100 emails in one idempotent request, its answers mapped to what a drainer does. */
 import { Resend } from "resend";
-import { PermanentError, UpstreamError } from "../lib/errors.ts";
-import type { Mailer } from "../fulfilment/ports.ts";
+import type { BatchOutcome, BatchSender } from "../fulfilment/ports.ts";
 
-export interface ResendMailerOptions {
+export interface ResendSenderOptions {
   apiKey: string;
   /** Sender, e.g. `Shop <orders@shop.example>`. */
   from: string;
-  /** Longest single wait on a 429 we accept before failing to Stripe's retry instead. Milliseconds. */
-  maxRetryWaitMs?: number;
-  /** Retries after a 429 (Resend allows a few requests per second per team). */
-  maxRetries?: number;
-  /** Waits `ms`; injectable so tests can observe the delay instead of sleeping. */
-  wait?: (ms: number) => Promise<void>;
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
 /** Resend reads RESEND_BASE_URL itself, which points it at a local outbox. */
-export function resendMailer(options: ResendMailerOptions): Mailer {
+export function resendBatchSender(options: ResendSenderOptions): BatchSender {
   const resend = new Resend(options.apiKey);
-  const { maxRetryWaitMs = 2_000, maxRetries = 2, wait = sleep } = options;
   return {
-    async send(email, idempotencyKey) {
-      for (let attempt = 0; ; attempt++) {
-        // The SDK never throws; failures come back as { error } with the HTTP status and headers.
-        const { data, error, headers } = await resend.emails.send(
-          { from: options.from, ...email },
-          { idempotencyKey },
-        );
-        if (!error) return { id: data?.id };
-        const status = error.statusCode;
-        // "A request with this key was already accepted" (with another body, e.g. after a product rename): sent.
-        if (status === 409 && error.name === "invalid_idempotent_request") return { id: undefined };
-        const reason = `resend:${status ?? "network"}:${error.name}`;
-        // Other 4xx (403 unverified domain, 422 bad address): no retry can fix them.
-        if (status !== null && status >= 400 && status < 500 && status !== 409 && status !== 429)
-          throw new PermanentError(reason, { cause: error });
-        const delayMs = status === 429 ? retryAfterMs(headers) : undefined;
-        if (delayMs === undefined || delayMs > maxRetryWaitMs || attempt >= maxRetries) {
-          throw new UpstreamError("resend", reason, { cause: error });
-        }
-        await wait(delayMs);
+    async sendBatch(emails, idempotencyKey): Promise<BatchOutcome> {
+      // The SDK never throws; failures come back as { error } with the HTTP status and headers. Permissive: one bad
+      // address is refused on its own instead of holding back every other email of the batch.
+      const { data, error, headers } = await resend.batch.send(
+        emails.map(({ email }) => ({ from: options.from, ...email })),
+        { idempotencyKey, batchValidation: "permissive" },
+      );
+      if (!error) {
+        return {
+          kind: "sent",
+          ids: emails.map((_, i) => data?.data[i]?.id),
+          refused: (data?.errors ?? []).map(({ index }) => ({
+            index,
+            reason: "resend:422:validation_error",
+          })),
+        };
       }
+      const status = error.statusCode;
+      const reason = `resend:${status ?? "network"}:${error.name}`;
+      // "This key was already used with another body": the batch went out before.
+      if (status === 409 && error.name === "invalid_idempotent_request")
+        return { kind: "sent", ids: emails.map(() => undefined), refused: [] };
+      if (status === 429) {
+        // Any 429 but the per-second limit is a quota (daily, monthly): waiting seconds does not help.
+        if (error.name === "rate_limit_exceeded")
+          return { kind: "rate_limited", retryAfterMs: retryAfterMs(headers) ?? 1000 };
+        return { kind: "quota", retryAfterMs: retryAfterMs(headers) };
+      }
+      // 403 unverified domain, 401 bad key, 422 a malformed request: no attempt fixes them.
+      if (status !== null && status >= 400 && status < 500 && status !== 409)
+        return { kind: "refused", reason };
+      return { kind: "failed", reason };
     },
   };
 }
 
-/** `retry-after` in seconds (Resend's form) to milliseconds; 1 s when the header is absent or unreadable. */
-function retryAfterMs(headers: Record<string, string> | null): number {
-  const seconds = Number(headers?.["retry-after"]);
-  return Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : 1000;
+/** `retry-after` in seconds (Resend's form) to milliseconds; undefined when absent or unreadable. */
+function retryAfterMs(headers: Record<string, string> | null): number | undefined {
+  const raw = headers?.["retry-after"];
+  const seconds = raw === undefined ? Number.NaN : Number(raw);
+  return Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : undefined;
 }

@@ -1,18 +1,20 @@
 /** The composition root's wiring: configuration in, the shop's services out, over the real clients. */
-import { resendMailer } from "../adapters/resend.ts";
+import { resendBatchSender } from "../adapters/resend.ts";
 import { createStripeClient, stripeLineItems, stripeSessions } from "../adapters/stripe.ts";
 import {
   createRedisClient,
   upstashClaimStore,
   upstashDownloadCounter,
   upstashLedger,
+  upstashMailQueue,
   upstashValues,
 } from "../adapters/upstash.ts";
 import type { Config } from "../config.ts";
 import type { FulfilmentDeps } from "../fulfilment/fulfil.ts";
-import type { DownloadCounter, ValueStore } from "../fulfilment/ports.ts";
+import { type DrainDeps, queueMailer } from "../fulfilment/mail.ts";
+import type { DownloadCounter, MailQueue, ValueStore } from "../fulfilment/ports.ts";
 import type { Logger } from "../lib/log.ts";
-import { deployedCatalog } from "./catalog.ts";
+import { deployedCatalog, stockCount } from "./catalog.ts";
 import type { Catalog } from "../shop/catalog.ts";
 import { shopInfo } from "../shop/info.ts";
 
@@ -22,25 +24,48 @@ export interface Services extends FulfilmentDeps {
   values: ValueStore;
   /** How often each file of an order was downloaded (the merchant's view and reset). */
   downloads: DownloadCounter;
+  /** Where every email waits until the drain sends it. */
+  queue: MailQueue;
+  /** What sending the queued emails takes. */
+  drain: DrainDeps;
 }
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** The services for `config`, wired to real clients. */
 export function services(config: Config, log: Logger, catalog: Catalog = deployedCatalog()): Services {
   const stripe = createStripeClient(config.stripeSecretKey, config.stripeApiBase);
   const redis = createRedisClient(config.upstashUrl, config.upstashToken);
+  const queue = upstashMailQueue(redis, config.redisPrefix);
+  const sessions = stripeSessions(stripe);
+  const shop = shopInfo(catalog, config.siteUrl);
   return {
     claims: upstashClaimStore(redis, config.redisPrefix),
     ledger: upstashLedger(redis, config.redisPrefix),
     values: upstashValues(redis, config.redisPrefix),
     downloads: upstashDownloadCounter(redis, config.redisPrefix),
+    queue,
     lineItems: stripeLineItems(stripe),
-    sessions: stripeSessions(stripe),
-    mailer: resendMailer({ apiKey: config.resendApiKey, from: config.emailFrom }),
-    shop: shopInfo(catalog, config.siteUrl),
+    sessions,
+    // Every path that sends puts its email in the queue; the drain sends it.
+    mailer: queueMailer(queue, Date.now),
+    drain: {
+      queue,
+      sender: resendBatchSender({ apiKey: config.resendApiKey, from: config.emailFrom }),
+      sessions,
+      merchantEmail: config.merchantEmail,
+      shop,
+      spacingMs: Math.ceil(1000 / config.emailRequestsPerSecond),
+      now: Date.now,
+      wait: sleep,
+      log,
+    },
+    shop,
     merchantEmail: config.merchantEmail,
     scope: config.sessionScope,
     downloadSecret: config.downloadSecret,
     now: Date.now,
     log,
+    ...stockCount(catalog, redis, config.redisPrefix),
   };
 }

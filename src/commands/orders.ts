@@ -12,6 +12,7 @@ import {
   UsageError,
 } from "./kit.ts";
 import { resendReceipt, retryOrder } from "../fulfilment/fulfil.ts";
+import { COMMAND_DRAIN_MS, drainMail, mailLine } from "../fulfilment/mail.ts";
 import type { LedgerRecord } from "../order/ledger.ts";
 import { formatMoney } from "../lib/money.ts";
 import { isLiveKey } from "../lib/stripe-keys.ts";
@@ -199,8 +200,13 @@ async function send(
   if (action === "resend" || record?.state !== "fulfilled")
     await options.consent.confirm(proposal(action, session, record, deps));
   const result = action === "resend" ? await resendReceipt(session, deps) : await retryOrder(session, deps);
+  // The email went into the mail queue: send it now, through the same paced path as every other email.
+  const queued = result.outcome === "queued" || result.reason === "receipt_resent";
+  const mail = queued ? await drainMail(deps.drain, COMMAND_DRAIN_MS) : undefined;
   io.out(
-    options.json ? JSON.stringify(result) : `${action} ${sessionId}: ${result.outcome} (${result.reason})`,
+    options.json
+      ? JSON.stringify({ ...result, ...(mail && { mail }) })
+      : `${action} ${sessionId}: ${result.outcome} (${result.reason})${mail ? `; ${mailLine(mail)}` : ""}`,
   );
   return result.outcome === "failed" ? EXIT.failed : EXIT.ok;
 }

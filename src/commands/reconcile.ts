@@ -1,4 +1,5 @@
 /** `npm run reconcile`: one reconciliation pass from the command line, with the functions' configuration. */
+import { COMMAND_DRAIN_MS, drainMail, mailLine } from "../fulfilment/mail.ts";
 import {
   type ConsentRule,
   commandFunction,
@@ -102,6 +103,11 @@ export const reconcileCommand = defineCommand({
     }
     const summary = await reconcile(deps, { ...pass, dryRun });
     report(summary, dryRun, values.json, io);
+    // What the pass queued (receipts, alerts) leaves now, paced like every other email.
+    if (!dryRun) {
+      const mail = await drainMail(deps.drain, COMMAND_DRAIN_MS);
+      if (!values.json && (mail.sent > 0 || mail.stopped !== "empty")) io.out(mailLine(mail));
+    }
     return summary.errors > 0 ? EXIT.failed : EXIT.ok;
   },
 });

@@ -7,12 +7,12 @@ import {
   renderFailureAlert,
   renderMerchantNotice,
   renderPaymentFailed,
+  renderOversoldAlert,
   renderReceipt,
 } from "../email/templates.ts";
 import { InProgressError, PermanentError, reasonOf } from "../lib/errors.ts";
 import type { Logger } from "../lib/log.ts";
 import type { ShopInfo } from "../shop/info.ts";
-import { FULFILLED_MARKER } from "../order/metadata.ts";
 import {
   emailKey,
   fulfilledOnStripe,
@@ -40,7 +40,18 @@ import {
   SETTLED_STATES,
 } from "../order/ledger.ts";
 import { downloadLinks, linkProblem, orderFiles } from "./downloads.ts";
-import type { ClaimStore, Ledger, LineItemSource, Mailer, OutgoingEmail, SessionSource } from "./ports.ts";
+import { markOnStripe } from "./mail.ts";
+import type { Catalog } from "../shop/catalog.ts";
+import { type OversoldNotifier, recordSales, type SalesStore } from "../stock/sales.ts";
+import type {
+  ClaimStore,
+  Ledger,
+  LineItemSource,
+  MailJob,
+  Mailer,
+  OutgoingEmail,
+  SessionSource,
+} from "./ports.ts";
 
 /** What fulfilment needs, injected. */
 export interface FulfilmentDeps {
@@ -59,6 +70,8 @@ export interface FulfilmentDeps {
   /** Milliseconds since the epoch; injected so tests control time. */
   now: () => number;
   log: Logger;
+  /** The catalog's stock and the shop's own count of sales; absent when nothing is sold by the unit. */
+  stock?: { catalog: Catalog; sales: SalesStore };
 }
 
 /**
@@ -74,7 +87,8 @@ export const claimKey = (key: string) => `claim:order:${key}`;
 
 /** How an action ended: a value for normal endings (permanent failures included, they are recorded). */
 export interface ActionResult {
-  outcome: "fulfilled" | "duplicate" | "failed" | "ignored";
+  /** `queued`: the order's emails wait in the mail queue (src/fulfilment/mail.ts), which sends them shortly. */
+  outcome: "fulfilled" | "queued" | "duplicate" | "failed" | "ignored";
   reason: string;
 }
 
@@ -93,9 +107,10 @@ export interface FulfilOptions {
 }
 
 /**
- * Sends the receipt and the merchant notice for a paid session unless it is already fulfilled, whichever path gets
- * here first. Throws InProgressError, StoreUnavailableError or UpstreamError for what a retry can fix; permanent
- * problems are recorded as `failed`, alerted and returned.
+ * Queues the receipt and the merchant notice of a paid session unless the order is already queued or done,
+ * whichever path gets here first: the record and its emails are one compare-and-set, so no claim is needed and a
+ * first delivery costs two store commands. Throws StoreUnavailableError or UpstreamError for what a retry can fix;
+ * permanent problems are recorded as `failed`, alerted and returned.
  */
 export async function fulfilOrder(
   session: SessionPayload,
@@ -105,39 +120,59 @@ export async function fulfilOrder(
   const key = sessionKey(session.id);
   const refused = await refuseUnusable(session, deps, options.by);
   if (refused) return refused;
-  // The common repeat (a redelivery, a reload of the thank-you page) costs one read and no claim.
-  const settled = settledResult(await deps.ledger.get(key));
-  if (settled) return settled;
-  return withClaim(deps, key, async () => {
-    // Read again under the claim: another path may have finished in between.
-    const existing = await deps.ledger.get(key);
-    const settledMeanwhile = settledResult(existing);
-    if (settledMeanwhile) return settledMeanwhile;
-    let current = session;
-    if (!options.fresh && fulfilledOnStripe(session) === undefined) {
-      // Before sending, ask Stripe for its copy of "fulfilled" (one call): the ledger may have been lost.
-      const retrieved = await deps.sessions.retrieve(session.id);
-      if (!retrieved) return recordFailure(deps, key, session.id, "unknown_session", options.by, existing);
-      current = retrieved;
-    }
-    const stripeAt = fulfilledOnStripe(current);
-    if (stripeAt !== undefined) {
-      // Redis lost the record (or never had it) but Stripe remembers: restore the record, send nothing.
-      const base = existing ?? blankRecord(session, deps.now());
-      await deps.ledger.put(key, existing?.state ?? "absent", {
-        ...base,
-        state: "fulfilled",
-        reason: "restored_from_stripe",
-        fulfilledAt: stripeAt || deps.now(),
-        updatedAt: deps.now(),
-        by: options.by,
-      });
-      return { outcome: "duplicate", reason: "fulfilled_on_stripe" };
-    }
-    if (existing?.state === "failed" && !options.retryFailed)
-      return { outcome: "failed", reason: existing.reason ?? "failed" };
-    return sendOrder(session, deps, options, key, existing);
-  });
+  // The common repeat (a redelivery, a reload of the thank-you page) costs one read.
+  const existing = await deps.ledger.get(key);
+  const done = doneResult(existing);
+  if (done) return done;
+  try {
+    return await startOrder(session, deps, options, key, existing);
+  } catch (error) {
+    // Another path wrote the record in between (its compare-and-set won): what it did is the answer.
+    if (!(error instanceof InProgressError)) throw error;
+    const now = doneResult(await deps.ledger.get(key));
+    if (now) return now;
+    throw error;
+  }
+}
+
+/** A settled order, or one whose emails already wait in the queue: nothing is queued again. */
+function doneResult(record: LedgerRecord | undefined): ActionResult | undefined {
+  if (record?.state === "fulfilling" && (record.queued?.length ?? 0) > 0)
+    return { outcome: "duplicate", reason: "queued" };
+  return settledResult(record);
+}
+
+async function startOrder(
+  session: SessionPayload,
+  deps: FulfilmentDeps,
+  options: FulfilOptions,
+  key: string,
+  existing: LedgerRecord | undefined,
+): Promise<ActionResult> {
+  let current = session;
+  if (!options.fresh && fulfilledOnStripe(session) === undefined) {
+    // Before sending, ask Stripe for its copy of "fulfilled" (one call): the ledger may have been lost.
+    const retrieved = await deps.sessions.retrieve(session.id);
+    if (!retrieved) return recordFailure(deps, key, session.id, "unknown_session", options.by, existing);
+    current = retrieved;
+  }
+  const stripeAt = fulfilledOnStripe(current);
+  if (stripeAt !== undefined) {
+    // Redis lost the record (or never had it) but Stripe remembers: restore the record, send nothing.
+    const base = existing ?? blankRecord(session, deps.now());
+    await deps.ledger.put(key, existing?.state ?? "absent", {
+      ...base,
+      state: "fulfilled",
+      reason: "restored_from_stripe",
+      fulfilledAt: stripeAt || deps.now(),
+      updatedAt: deps.now(),
+      by: options.by,
+    });
+    return { outcome: "duplicate", reason: "fulfilled_on_stripe" };
+  }
+  if (existing?.state === "failed" && !options.retryFailed)
+    return { outcome: "failed", reason: existing.reason ?? "failed" };
+  return sendOrder(session, deps, options, key, existing);
 }
 
 async function sendOrder(
@@ -148,7 +183,7 @@ async function sendOrder(
   existing: LedgerRecord | undefined,
 ): Promise<ActionResult> {
   const now = deps.now();
-  let record: LedgerRecord = existing ?? blankRecord(session, now);
+  const record: LedgerRecord = existing ?? blankRecord(session, now);
   let lineItems = options.lineItems;
   try {
     lineItems ??= await deps.lineItems.listLineItems(session.id);
@@ -174,48 +209,38 @@ async function sendOrder(
     return recordFailure(deps, key, session.id, "outcome_unknown_key_expired", options.by, existing);
   }
 
-  let state: OrderState | "absent" = existing?.state ?? "absent";
-  const write = async (next: LedgerRecord) => {
-    await putExpected(deps, key, state, next);
-    state = next.state;
-    record = next;
-  };
-  await write({
+  // The record and its emails in one atomic write: the order is queued exactly once, whichever path gets here
+  // first, and the drain sends it (src/fulfilment/mail.ts). An order with no email to send is done now.
+  const slots = emails.map(([slot]) => slot);
+  const jobs = emails.map(([slot, email], index) => ({
+    id: emailKey(slot, key),
+    email,
+    order: { key, slot },
+    // The queue sends in queueing order: the customer's receipt first, the merchant's notice a millisecond after.
+    queuedAt: now + index,
+  }));
+  const queued = slots.length > 0;
+  const next: LedgerRecord = {
     ...record,
     ...orderSummary(order),
-    state: "fulfilling",
-    reason: null,
+    state: queued ? "fulfilling" : "fulfilled",
+    reason: queued ? "queued" : null,
     ...delivered(session, files),
     updatedAt: now,
     by: options.by,
     attempts: record.attempts + 1,
     // A merchant's retry starts a new sending window: what failed before was refused, not accepted.
     sendingSince: options.retryFailed ? now : (record.sendingSince ?? now),
-  });
-
-  // Two requests with two keys: the merchant hears of the order even when the receipt cannot be delivered.
-  const failures: string[] = [];
-  for (const [slot, email] of emails) {
-    try {
-      const { id } = await deps.mailer.send(email, emailKey(slot, key));
-      await write({
-        ...record,
-        emails: { ...record.emails, [slot]: id ?? "accepted" },
-        updatedAt: deps.now(),
-      });
-    } catch (error) {
-      if (!(error instanceof PermanentError)) throw error;
-      failures.push(`${slot}:${error.reason}`);
-    }
-  }
-  if (failures.length > 0)
-    return recordFailure(deps, key, session.id, failures.join(","), options.by, record);
-
-  const fulfilledAt = deps.now();
-  await write({ ...record, state: "fulfilled", fulfilledAt, updatedAt: fulfilledAt });
-  await markOnStripe(deps, session.id, fulfilledAt);
-  const reason = order.customerEmail ? "emails_sent" : "no_customer_email";
-  return { outcome: "fulfilled", reason };
+    queued: slots,
+    ...(!queued && { fulfilledAt: now }),
+  };
+  // Counted before the order is queued, so a retry after a store failure counts it (once) before anything is sent.
+  if (deps.stock)
+    await recordSales(order, { ...deps.stock, notifier: oversoldNotifier(deps), log: deps.log });
+  await putExpected(deps, key, existing?.state ?? "absent", next, jobs);
+  if (queued) return { outcome: "queued", reason: "emails_queued" };
+  await markOnStripe(deps, session.id, now);
+  return { outcome: "fulfilled", reason: order.customerEmail ? "emails_sent" : "no_customer_email" };
 }
 
 /**
@@ -440,11 +465,13 @@ export async function putExpected(
   key: string,
   expected: OrderState | "absent",
   record: LedgerRecord,
+  jobs?: MailJob[],
 ): Promise<void> {
   // A move the model forbids is a bug here, not a race: fail loudly instead of retrying it forever.
   if (!canTransition(expected, record.state))
     throw new Error(`ledger: ${expected} -> ${record.state} is not allowed`);
-  if (!(await deps.ledger.put(key, expected, record))) throw new InProgressError("ledger changed underneath");
+  if (!(await deps.ledger.put(key, expected, record, jobs)))
+    throw new InProgressError("ledger changed underneath");
 }
 
 /** Runs `work` while holding the order's claim; another holder makes it throw InProgressError. */
@@ -464,19 +491,6 @@ export async function withClaim(
       // The store is failing too; the claim expires after CLAIM_TTL_SECONDS and a retry proceeds then.
       deps.log("claim.release_failed", { key });
     }
-  }
-}
-
-async function markOnStripe(deps: FulfilmentDeps, sessionId: string, at: number): Promise<void> {
-  try {
-    await deps.sessions.markFulfilled(sessionId, new Date(at));
-  } catch (error) {
-    // The ledger already says fulfilled; reconciliation writes the metadata when it next sees the session.
-    deps.log("order.stripe_mark_failed", {
-      sessionId,
-      marker: FULFILLED_MARKER,
-      reason: reasonOf(error, "unknown"),
-    });
   }
 }
 
@@ -501,4 +515,24 @@ function orderEmails(
   if (deps.merchantEmail)
     emails.push(["notice", { to: deps.merchantEmail, ...renderMerchantNotice(order, deps.shop) }]);
   return emails;
+}
+
+/** The merchant hears once that a product sold more than its stock: one queued email, named by the product and stock. */
+function oversoldNotifier(deps: FulfilmentDeps): OversoldNotifier {
+  return {
+    async notifyOversold(productId, sold, stock) {
+      if (!deps.merchantEmail) return;
+      const productName = deps.stock?.catalog.products.find((product) => product.id === productId)?.name;
+      await deps.mailer.send(
+        {
+          to: deps.merchantEmail,
+          ...renderOversoldAlert(
+            { productId, productName: productName ?? productId, sold, stock },
+            deps.shop,
+          ),
+        },
+        emailKey("oversold", `${productId}-${stock}`),
+      );
+    },
+  };
 }

@@ -21,9 +21,10 @@ export interface Ledger {
   get(key: string): Promise<LedgerRecord | undefined>;
   /**
    * Compare-and-set: writes `record` only while the stored state is `expected` ("absent": no record yet) and the
-   * move is one of TRANSITIONS (src/order/ledger.ts). Returns whether it wrote.
+   * move is one of TRANSITIONS (src/order/ledger.ts), and queues `jobs` in the same atomic step (nothing is queued
+   * when it does not write). Returns whether it wrote.
    */
-  put(key: string, expected: OrderState | "absent", record: LedgerRecord): Promise<boolean>;
+  put(key: string, expected: OrderState | "absent", record: LedgerRecord, jobs?: MailJob[]): Promise<boolean>;
   /** Records newest first, created at or before `before` (ms) when given. */
   list(options: { limit: number; before?: number }): Promise<{ key: string; record: LedgerRecord }[]>;
   /** The key of the order paid by this PaymentIntent, when a record named it (`paymentIntent`). */
@@ -100,4 +101,108 @@ export interface DownloadCounter {
   all(orderKey: string): Promise<Record<string, number>>;
   /** Forgets an order's counts (the merchant's reset). */
   reset(orderKey: string): Promise<void>;
+}
+
+/**
+ * An email waiting in the mail queue. Its id names it once and for all: queueing an id that is already waiting, or
+ * was sent in the last 24 hours, adds nothing.
+ */
+export interface MailJob {
+  id: string;
+  email: OutgoingEmail;
+  /** The order the email belongs to and its slot (`receipt`, `notice`): accepted slots are recorded on the order. */
+  order?: { key: string; slot: string };
+  /** When it was queued. Milliseconds since the epoch. */
+  queuedAt: number;
+}
+
+/** What a drainer gets when it asks the queue for work. Times in milliseconds since the epoch. */
+export type MailTake =
+  | { kind: "empty" }
+  /** Another drainer holds the batch in flight until `until`. */
+  | { kind: "busy"; until: number }
+  /** Sending stopped (the provider's daily quota is spent) until `until`. */
+  | { kind: "paused"; until: number }
+  /** The shared request budget allows the next request at `until`. */
+  | { kind: "wait"; until: number }
+  | {
+      kind: "batch";
+      /** Also the batch's idempotency key: a batch sent again is the same request. */
+      id: string;
+      /** When the batch was first taken: the provider keeps idempotency keys for 24 hours. */
+      since: number;
+      /** Times it was taken, this one included. */
+      attempts: number;
+      jobs: MailJob[];
+      /** The current ledger record of each order in the batch, by ledger key. */
+      records: Record<string, LedgerRecord>;
+    };
+
+/**
+ * The mail queue: every email the shop sends waits here and leaves in batches, one drainer at a time, with requests
+ * spaced by a budget shared by every invocation. Throws StoreUnavailableError on store failures.
+ */
+export interface MailQueue {
+  /** Queues `jobs` (ids already waiting or recently sent are skipped). */
+  enqueue(jobs: MailJob[]): Promise<void>;
+  /**
+   * Takes the batch in flight again if its lease ran out, else up to `max` waiting emails as a new batch `batchId`,
+   * leased for `leaseMs` and spending one request of the budget (one request per `spacingMs`).
+   */
+  take(options: {
+    now: number;
+    leaseMs: number;
+    max: number;
+    spacingMs: number;
+    batchId: string;
+  }): Promise<MailTake>;
+  /**
+   * Ends batch `id` (sent, or refused for good): forgets its emails (remembered as sent for 24 hours, except the
+   * `refused` ids), writes each record whose stored state is still `expected`, and queues `then`. Returns which
+   * writes happened.
+   */
+  finish(
+    id: string,
+    writes: { key: string; expected: OrderState; record: LedgerRecord }[],
+    then: MailJob[],
+    now: number,
+    refused?: string[],
+  ): Promise<boolean[]>;
+  /** Keeps batch `id` for another attempt at `notBefore` or later; with `pause`, all sending stops until then. */
+  retryLater(id: string, notBefore: number, pause?: boolean): Promise<void>;
+  /** What waits, for the merchant's view. */
+  status(): Promise<MailQueueStatus>;
+}
+
+/** The mail queue as the merchant sees it. Times in milliseconds since the epoch. */
+export interface MailQueueStatus {
+  /** Emails waiting, in flight included. */
+  waiting: number;
+  /** When the oldest waiting email was queued, or null. */
+  oldestQueuedAt: number | null;
+  /** Sending is stopped until then (daily quota), or null. */
+  pausedUntil: number | null;
+  /** The batch in flight: its attempts and when the next may run. */
+  inFlight: { attempts: number; since: number; notBefore: number } | null;
+}
+
+/** How one batch request ended. */
+export type BatchOutcome =
+  /** Accepted: an id per email (undefined when unknown), and the indexes the provider refused one by one. */
+  | { kind: "sent"; ids: (string | undefined)[]; refused: { index: number; reason: string }[] }
+  /** Too many requests: try the same batch again after `retryAfterMs`. */
+  | { kind: "rate_limited"; retryAfterMs: number }
+  /** The day's quota is spent: nothing is sent until it resets (`retryAfterMs` when the provider says). */
+  | { kind: "quota"; retryAfterMs: number | undefined }
+  /** A failure a later attempt may fix (5xx, network). */
+  | { kind: "failed"; reason: string }
+  /** Refused as a whole for good (bad key, unverified domain): no attempt can fix it. */
+  | { kind: "refused"; reason: string };
+
+/**
+ * Sends up to 100 emails in one request under one idempotency key (each email comes with its queue id, which names
+ * it in logs and tests). Never throws.
+ */
+export interface BatchSender {
+  sendBatch(emails: { id: string; email: OutgoingEmail }[], idempotencyKey: string): Promise<BatchOutcome>;
 }

@@ -77,6 +77,8 @@ export interface LedgerRecord {
   sendingSince: number | null;
   /** Resend ids of accepted emails (`accepted` when Resend answered "already accepted" without an id). */
   emails: { receipt?: string; notice?: string; paymentFailed?: string; alert?: string; resent?: string[] };
+  /** Slots (`receipt`, `notice`) queued and not accepted by the mailer yet; the order is fulfilled when none is left. */
+  queued?: string[];
   /** The order's files, as delivered (absent on orders without files and on records older than downloads). */
   files?: OrderFile[];
   /** Stripe's PaymentIntent of the order (`pi_...`): how a refund or a dispute finds it. */

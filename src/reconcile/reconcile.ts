@@ -159,7 +159,8 @@ async function visit(
   try {
     // Listed just now: its metadata is current.
     const result = await fulfilOrder(session, deps, { by: "reconcile", fresh: true });
-    if (result.outcome === "fulfilled") summary.fulfilled++;
+    // Queued counts as fulfilled here: the order's emails are in the mail queue, which sends them next.
+    if (result.outcome === "fulfilled" || result.outcome === "queued") summary.fulfilled++;
     else if (result.outcome === "duplicate") summary.alreadyFulfilled++;
     else if (result.outcome === "failed") summary.failed++;
   } catch (error) {

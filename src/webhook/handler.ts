@@ -17,6 +17,13 @@ export interface WebhookSetup {
   log: Logger;
   /** Milliseconds since the epoch, for the signature's timestamp; Date.now unless a test pins it. */
   now?: () => number;
+  /** Sends what waits in the mail queue (src/fulfilment/mail.ts); run after every event the shop acted on. */
+  drain?: () => Promise<unknown>;
+}
+
+/** What the platform offers a request (Netlify's Context): work that may go on after the response. */
+export interface RequestContext {
+  waitUntil?: (promise: Promise<unknown>) => void;
 }
 
 /**
@@ -27,9 +34,14 @@ export const SIGNATURE_TOLERANCE_SECONDS = 300;
 
 type Reply = { status: number; outcome: string; reason: string };
 
-/** Builds the request handler. */
-export function createWebhookHandler(setup: WebhookSetup): (req: Request) => Promise<Response> {
-  return async (req) => {
+/**
+ * Builds the request handler. After an event the shop acted on, the mail queue is drained: after the response when
+ * the platform can (`context.waitUntil`), so Stripe's delivery is answered at once; otherwise before it.
+ */
+export function createWebhookHandler(
+  setup: WebhookSetup,
+): (req: Request, context?: RequestContext) => Promise<Response> {
+  return async (req, context) => {
     const started = performance.now();
     const fields: LogFields = {};
     let reply: Reply;
@@ -48,6 +60,11 @@ export function createWebhookHandler(setup: WebhookSetup): (req: Request) => Pro
       status: reply.status,
       durationMs: Math.round(performance.now() - started),
     });
+    if (setup.drain && reply.status === 200 && reply.outcome !== "ignored" && reply.outcome !== "rejected") {
+      const draining = drainSafely(setup);
+      if (context?.waitUntil) context.waitUntil(draining);
+      else await draining;
+    }
     const body = reply.status < 300 ? { received: true, outcome: reply.outcome } : { error: reply.reason };
     return Response.json(body, {
       status: reply.status,
@@ -122,6 +139,18 @@ export function signatureTimestamp(header: string): number | undefined {
     .filter(([key]) => key === "t")
     .at(-1)?.[1];
   return value !== undefined && /^\d{1,12}$/.test(value) ? Number(value) : undefined;
+}
+
+/** The drain after a delivery; its failure is logged (the next delivery or the scheduled drain carries on). */
+async function drainSafely(setup: WebhookSetup): Promise<void> {
+  try {
+    await setup.drain?.();
+  } catch (error) {
+    setup.log("mail.drain_failed", {
+      level: "error",
+      reason: error instanceof Error && "reason" in error ? String(error.reason) : "internal_error",
+    });
+  }
 }
 
 function rejected(status: number, reason: string): Reply {

@@ -6,9 +6,9 @@ import { randomUUID } from "node:crypto";
 import type { Redis } from "@upstash/redis";
 import type Stripe from "stripe";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { resendMailer } from "../../src/adapters/resend.ts";
-import { stripeLineItems, stripeSessions } from "../../src/adapters/stripe.ts";
-import { createRedisClient, upstashClaimStore, upstashLedger } from "../../src/adapters/upstash.ts";
+import { resendBatchSender } from "../../src/adapters/resend.ts";
+import { drainMail } from "../../src/fulfilment/mail.ts";
+import { stripeLineItems } from "../../src/adapters/stripe.ts";
 import { type LocalServices, startLocalServices } from "../../dev/local-services.ts";
 import type { Outbox } from "../../dev/outbox.ts";
 import type { StripeEmulator } from "../../dev/stripe-emulator/index.ts";
@@ -16,6 +16,7 @@ import type { UpstashBridge } from "../../dev/upstash-bridge.ts";
 import catalogFile from "../../catalog.json" with { type: "json" };
 import { webhookFromEnv } from "../../src/app/webhook.ts";
 import { services } from "../../src/app/services.ts";
+import { orderStatusDeps } from "../../src/app/order-status.ts";
 import { parseCatalog } from "../../src/shop/catalog.ts";
 import { readConfig } from "../../src/config.ts";
 import { createOrderStatusHandler } from "../../src/order-status/handler.ts";
@@ -24,7 +25,6 @@ import { createWebhookHandler } from "../../src/webhook/handler.ts";
 import { redisBackend } from "../support/redis.ts";
 import { sign, webhookRequest } from "../support/stripe-payloads.ts";
 import { emulatorClient, type OrderLine, paidSession } from "../support/stripe-emulator.ts";
-import { testShop } from "../support/fakes.ts";
 import { orderNumber } from "../../src/order/number.ts";
 
 const secret = "whsec_integration_secret";
@@ -90,10 +90,11 @@ describe("webhook over real services", () => {
     const names = Array.from({ length: 12 }, (_, i) => `Print no. ${i + 1}`);
     const sessionId = await pay(names.map((name, i) => ({ name, unitAmount: 1000 + i, quantity: 1 })));
     const result = await post(handler(), await eventFor(sessionId));
-    expect(result).toEqual({ status: 200, body: { received: true, outcome: "fulfilled" } });
+    expect(result).toEqual({ status: 200, body: { received: true, outcome: "queued" } });
     const [receipt] = receipts();
     for (const name of names) expect(receipt?.text).toContain(name);
-    expect(receipt?.idempotencyKey).toBe(`linkshop-receipt-${sessionId}`);
+    // Sent in one batch request with the notice, under the batch's own key.
+    expect(receipt?.idempotencyKey).toMatch(/^linkshop-batch-[0-9a-f-]{36}$/);
     expect(outbox.emails().map((email) => email.to)).toEqual([["jenny@example.com"], ["owner@shop.example"]]);
     expect(await redis.hget(`${prefix}ledger:${sessionId}`, "state")).toBe("fulfilled");
     expect(await redis.ttl(`${prefix}ledger:${sessionId}`)).toBe(-1);
@@ -152,8 +153,8 @@ describe("webhook over real services", () => {
   it("sends exactly one email when 25 deliveries of one event arrive at once", async () => {
     const { body, handle } = await mugOrder();
     const results = await Promise.all(Array.from({ length: 25 }, () => post(handle, body)));
-    expect(results.every((r) => r.status === 200 || r.status === 409)).toBe(true);
-    expect(results.filter((r) => r.body.outcome === "fulfilled")).toHaveLength(1);
+    expect(results.map((r) => r.status)).toEqual(Array.from({ length: 25 }, () => 200));
+    expect(results.filter((r) => r.body.outcome === "queued")).toHaveLength(1);
     expect(receipts()).toHaveLength(1);
   });
 
@@ -164,7 +165,7 @@ describe("webhook over real services", () => {
     expect(outbox.emails()).toHaveLength(0);
     await emulator.idle();
     const succeeded = await eventFor(sessionId, "checkout.session.async_payment_succeeded");
-    expect((await post(handle, succeeded)).body.outcome).toBe("fulfilled");
+    expect((await post(handle, succeeded)).body.outcome).toBe("queued");
     expect((await post(handle, succeeded)).body.outcome).toBe("duplicate");
     expect(receipts()).toHaveLength(1);
   });
@@ -190,13 +191,18 @@ describe("a shop in German", () => {
       shop: { ...catalogFile.shop, currency: "eur", locale: "de-DE", supportEmail: "hilfe@laden.example" },
     });
     const deps = services(readConfig({ ...env, URL: "https://laden.example" }), () => {}, catalog);
-    const webhook = createWebhookHandler({ webhookSecret: secret, deps, log: () => {} });
+    const webhook = createWebhookHandler({
+      webhookSecret: secret,
+      deps,
+      log: () => {},
+      drain: () => drainMail(deps.drain, 20_000),
+    });
     const sessionId = await pay([{ name: "Becher", unitAmount: 1500, quantity: 2 }], {
       currency: "eur",
     });
     expect(await post(webhook, await eventFor(sessionId))).toEqual({
       status: 200,
-      body: { received: true, outcome: "fulfilled" },
+      body: { received: true, outcome: "queued" },
     });
     const [receipt] = receipts();
     const number = orderNumber(sessionId);
@@ -206,7 +212,10 @@ describe("a shop in German", () => {
     expect(receipt?.text).toContain(`Bestellnummer: ${number}`);
     expect(receipt?.html).toContain('<html lang="de-DE">');
 
-    const status = createOrderStatusHandler({ deps, log: () => {} });
+    const status = createOrderStatusHandler({
+      deps: orderStatusDeps(readConfig({ ...env, URL: "https://laden.example" }), () => {}, catalog),
+      log: () => {},
+    });
     const res = await status(new Request(`https://laden.example/api/order-status?session_id=${sessionId}`));
     expect(await res.json()).toMatchObject({
       status: "paid",
@@ -238,13 +247,17 @@ describe("the ledger over real services", () => {
   });
 
   it("treats Resend's 409 invalid_idempotent_request as already sent, not as stuck", async () => {
-    const mailer = resendMailer({ apiKey: "re_integration", from: "Shop <orders@shop.example>" });
-    const key = `linkshop-receipt-cs_test_${randomUUID().replaceAll("-", "")}`;
+    const sender = resendBatchSender({ apiKey: "re_integration", from: "Shop <orders@shop.example>" });
+    const key = `linkshop-batch-${randomUUID()}`;
     const email = { to: "jenny@example.com", subject: "Your order", html: "<p>1</p>", text: "1" };
-    const first = await mailer.send(email, key);
-    expect(first.id).toEqual(expect.any(String));
-    // The product was renamed between attempts: same key, different body.
-    expect(await mailer.send({ ...email, text: "renamed" }, key)).toEqual({ id: undefined });
+    const first = await sender.sendBatch([{ id: "receipt", email }], key);
+    expect(first).toEqual({ kind: "sent", ids: [expect.any(String)], refused: [] });
+    // Same key, different body.
+    expect(await sender.sendBatch([{ id: "receipt", email: { ...email, text: "renamed" } }], key)).toEqual({
+      kind: "sent",
+      ids: [undefined],
+      refused: [],
+    });
     expect(outbox.emails()).toHaveLength(1);
   });
 
@@ -286,80 +299,48 @@ describe("failing dependencies over real services", () => {
     expect(await post(handle, body)).toEqual({ status: 502, body: { error: "stripe:500" } });
     expect(outbox.emails()).toHaveLength(0);
     expect(await redis.exists(`${prefix}ledger:${sessionId}`)).toBe(0);
-    expect((await post(handle, body)).body.outcome).toBe("fulfilled");
+    expect((await post(handle, body)).body.outcome).toBe("queued");
     expect(receipts()).toHaveLength(1);
   });
 
-  it("answers 502 while Resend fails, and the retry sends exactly one", async () => {
-    const { body, handle } = await mugOrder();
+  it("answers 200 while Resend fails: the order waits queued, and a later drain sends exactly one", async () => {
+    const { sessionId, body, handle } = await mugOrder();
     outbox.failNext(1, 500);
-    expect(await post(handle, body)).toEqual({
-      status: 502,
-      body: { error: "resend:500:internal_server_error" },
-    });
+    expect(await post(handle, body)).toEqual({ status: 200, body: { received: true, outcome: "queued" } });
     expect(outbox.emails()).toHaveLength(0);
-    expect((await post(handle, body)).body.outcome).toBe("fulfilled");
+    // Stripe's redelivery does not depend on Resend: the order is already queued.
+    expect((await post(handle, body)).body.outcome).toBe("duplicate");
+    const { drain } = services(readConfig(env), () => {});
+    expect(await drainMail({ ...drain, now: () => Date.now() + 31_000 }, 10_000)).toMatchObject({
+      fulfilled: 1,
+    });
     expect(receipts()).toHaveLength(1);
+    expect(await redis.hget(`${prefix}ledger:${sessionId}`, "state")).toBe("fulfilled");
   });
 
   describe("Resend rate limiting", () => {
-    const waits: number[] = [];
-    const build = () =>
-      createWebhookHandler({
-        webhookSecret: secret,
-        log: () => {},
-        deps: {
-          claims: upstashClaimStore(createRedisClient(bridge.url, bridge.token), prefix),
-          ledger: upstashLedger(createRedisClient(bridge.url, bridge.token), prefix),
-          lineItems: stripeLineItems(stripe),
-          sessions: stripeSessions(stripe),
-          scope: "shop",
-          now: Date.now,
-          mailer: resendMailer({
-            apiKey: "re_integration",
-            from: env.EMAIL_FROM ?? "",
-            wait: async (ms) => {
-              waits.push(ms);
-            },
-          }),
-          shop: testShop({ name: "Fern & Fig" }),
-          merchantEmail: undefined,
-          downloadSecret: env.LINKSHOP_DOWNLOAD_SECRET,
-          log: () => {},
-        },
-      });
-
-    beforeEach(() => {
-      waits.length = 0;
-    });
-
-    it("honours retry-after on a 429 and sends within the same delivery", async () => {
+    it("honours retry-after on a 429: the drain waits, then sends the same batch once", async () => {
       const sessionId = await pay(MUG);
       outbox.failNext(1, 429, { retryAfterSeconds: 1 });
-      expect((await post(build(), await eventFor(sessionId))).status).toBe(200);
-      expect(waits).toEqual([1000]);
-      expect(receipts()).toHaveLength(1);
-    });
-
-    it("gives up with 502 when the rate limit outlasts the short retry, and the next delivery sends once", async () => {
-      const sessionId = await pay(MUG);
-      const body = await eventFor(sessionId);
-      outbox.failNext(3, 429, { retryAfterSeconds: 1 });
-      expect(await post(build(), body)).toEqual({
-        status: 502,
-        body: { error: "resend:429:rate_limit_exceeded" },
+      expect(await post(handler(), await eventFor(sessionId))).toEqual({
+        status: 200,
+        body: { received: true, outcome: "queued" },
       });
-      expect(waits).toEqual([1000, 1000]);
-      expect(receipts()).toHaveLength(0);
-      expect((await post(build(), body)).status).toBe(200);
       expect(receipts()).toHaveLength(1);
+      expect(await redis.hget(`${prefix}ledger:${sessionId}`, "state")).toBe("fulfilled");
     });
 
-    it("does not wait for a retry-after longer than the function can afford", async () => {
+    it("answers 200 when the wait outlasts the drain's time; the order waits queued and a later drain sends it", async () => {
       const sessionId = await pay(MUG);
       outbox.failNext(1, 429, { retryAfterSeconds: 30 });
-      expect((await post(build(), await eventFor(sessionId))).status).toBe(502);
-      expect(waits).toEqual([]);
+      expect((await post(handler(), await eventFor(sessionId))).status).toBe(200);
+      expect(receipts()).toHaveLength(0);
+      expect(await redis.hget(`${prefix}ledger:${sessionId}`, "state")).toBe("fulfilling");
+      // The scheduled drain, half a minute later.
+      const { drain } = services(readConfig(env), () => {});
+      const later = () => Date.now() + 31_000;
+      expect(await drainMail({ ...drain, now: later }, 10_000)).toMatchObject({ sent: 2, fulfilled: 1 });
+      expect(receipts()).toHaveLength(1);
     });
   });
 
@@ -372,7 +353,7 @@ describe("failing dependencies over real services", () => {
     } finally {
       bridge.setUnavailable(false);
     }
-    expect((await post(handle, body)).body.outcome).toBe("fulfilled");
+    expect((await post(handle, body)).body.outcome).toBe("queued");
     expect(receipts()).toHaveLength(1);
   });
 

@@ -1,8 +1,15 @@
 /** In-memory test doubles for the fulfilment ports, with the same semantics as the real adapters. */
 import { PermanentError, StoreUnavailableError, UpstreamError } from "../../src/lib/errors.ts";
 import type { FulfilmentDeps } from "../../src/fulfilment/fulfil.ts";
+import { type DrainDeps, drainMail, queueMailer } from "../../src/fulfilment/mail.ts";
 import type { ShopInfo } from "../../src/shop/info.ts";
 import type {
+  BatchOutcome,
+  BatchSender,
+  MailJob,
+  MailQueue,
+  MailQueueStatus,
+  MailTake,
   Claim,
   ClaimStore,
   DownloadCounter,
@@ -42,19 +49,30 @@ export class MemoryClaimStore implements ClaimStore {
 /** A Ledger on a Map with the adapter's compare-and-set rules; shares `down` with a claim store when given. */
 export class MemoryLedger implements Ledger {
   readonly records = new Map<string, LedgerRecord>();
+  /** The mail queue its writes queue into, as the Upstash ledger's script does. */
+  readonly queue: MemoryMailQueue = new MemoryMailQueue(this);
   constructor(private readonly health: { check(): void } = { check() {} }) {}
   async get(key: string) {
     this.health.check();
     const record = this.records.get(key);
     return record && structuredClone(record);
   }
-  async put(key: string, expected: OrderState | "absent", record: LedgerRecord) {
+  async put(key: string, expected: OrderState | "absent", record: LedgerRecord, jobs: MailJob[] = []) {
     this.health.check();
+    if (!this.write(key, expected, record)) return false;
+    this.queue.add(jobs);
+    return true;
+  }
+  /** The compare-and-set itself, synchronous (one Lua script). */
+  write(key: string, expected: OrderState | "absent", record: LedgerRecord): boolean {
     const current = this.records.get(key)?.state ?? "absent";
     if (current !== expected) return false;
     if (!canTransition(current, record.state)) return false;
     this.records.set(key, structuredClone(record));
     return true;
+  }
+  check() {
+    this.health.check();
   }
   async findByPaymentIntent(paymentIntent: string) {
     this.health.check();
@@ -70,11 +88,98 @@ export class MemoryLedger implements Ledger {
   }
 }
 
+/** The mail queue on Maps, with the Upstash script's rules: one batch in flight, a lease, spacing, a pause. */
+export class MemoryMailQueue implements MailQueue {
+  readonly pending = new Map<string, MailJob>();
+  readonly sent = new Map<string, number>();
+  batch:
+    | { id: string; jobs: MailJob[]; since: number; attempts: number; leaseUntil: number; notBefore: number }
+    | undefined;
+  lastSendAt = 0;
+  pausedUntil = 0;
+  constructor(private readonly ledger: MemoryLedger) {}
+  add(jobs: MailJob[]) {
+    for (const job of jobs) {
+      const inFlight = this.batch?.jobs.some((queued) => queued.id === job.id);
+      if (!this.sent.has(job.id) && !this.pending.has(job.id) && !inFlight)
+        this.pending.set(job.id, structuredClone(job));
+    }
+  }
+  async enqueue(jobs: MailJob[]) {
+    this.ledger.check();
+    this.add(jobs);
+  }
+  async take(o: {
+    now: number;
+    leaseMs: number;
+    max: number;
+    spacingMs: number;
+    batchId: string;
+  }): Promise<MailTake> {
+    this.ledger.check();
+    if (this.pausedUntil > o.now) return { kind: "paused", until: this.pausedUntil };
+    if (this.batch) {
+      if (this.batch.leaseUntil > o.now && this.batch.leaseUntil <= o.now + o.leaseMs)
+        return { kind: "busy", until: this.batch.leaseUntil };
+      if (this.batch.notBefore > o.now) return { kind: "wait", until: this.batch.notBefore };
+    } else if (this.pending.size === 0) return { kind: "empty" };
+    const nextAt = this.lastSendAt + o.spacingMs;
+    if (nextAt > o.now && nextAt <= o.now + o.spacingMs) return { kind: "wait", until: nextAt };
+    if (!this.batch) {
+      const jobs = [...this.pending.values()].sort((a, b) => a.queuedAt - b.queuedAt).slice(0, o.max);
+      for (const job of jobs) this.pending.delete(job.id);
+      this.batch = { id: o.batchId, jobs, since: o.now, attempts: 0, leaseUntil: 0, notBefore: 0 };
+    }
+    this.batch.attempts++;
+    this.batch.leaseUntil = o.now + o.leaseMs;
+    this.lastSendAt = o.now;
+    const records: Record<string, LedgerRecord> = {};
+    for (const job of this.batch.jobs) {
+      const record = job.order && this.ledger.records.get(job.order.key);
+      if (job.order && record) records[job.order.key] = structuredClone(record);
+    }
+    const { id, since, attempts, jobs } = this.batch;
+    return { kind: "batch", id, since, attempts, jobs: structuredClone(jobs), records };
+  }
+  async finish(
+    id: string,
+    writes: { key: string; expected: OrderState; record: LedgerRecord }[],
+    then: MailJob[],
+    now: number,
+    refused: string[] = [],
+  ) {
+    this.ledger.check();
+    if (this.batch?.id !== id) return writes.map(() => false);
+    for (const job of this.batch.jobs) if (!refused.includes(job.id)) this.sent.set(job.id, now);
+    this.batch = undefined;
+    const results = writes.map(({ key, expected, record }) => this.ledger.write(key, expected, record));
+    this.add(then);
+    return results;
+  }
+  async retryLater(id: string, notBefore: number, pause = false) {
+    this.ledger.check();
+    if (this.batch?.id === id) Object.assign(this.batch, { leaseUntil: 0, notBefore });
+    if (pause) this.pausedUntil = notBefore;
+  }
+  async status(): Promise<MailQueueStatus> {
+    this.ledger.check();
+    const oldest = Math.min(...[...this.pending.values()].map((job) => job.queuedAt));
+    return {
+      waiting: this.pending.size + (this.batch?.jobs.length ?? 0),
+      oldestQueuedAt: Number.isFinite(oldest) ? oldest : (this.batch?.since ?? null),
+      pausedUntil: this.pausedUntil > 0 ? this.pausedUntil : null,
+      inFlight: this.batch
+        ? { attempts: this.batch.attempts, since: this.batch.since, notBefore: this.batch.notBefore }
+        : null,
+    };
+  }
+}
+
 /**
  * Records what would be sent; `failures` queues errors for the next sends. Honours idempotency keys like Resend:
  * the same key again sends nothing and answers the first id.
  */
-export class RecordingMailer implements Mailer {
+export class RecordingMailer implements Mailer, BatchSender {
   readonly sent: (OutgoingEmail & { idempotencyKey: string; id: string })[] = [];
   readonly failures: (UpstreamError | PermanentError)[] = [];
   /** Every request, including repeats and failures. */
@@ -91,9 +196,42 @@ export class RecordingMailer implements Mailer {
     this.sent.push({ ...email, idempotencyKey, id });
     return { id };
   }
+  /** Batch requests, each under one key; a failure queued in `failures` answers the whole batch. */
+  batches = 0;
+  /** Outcomes to answer the next batch requests with instead of sending (e.g. `{ kind: "quota" }`). */
+  readonly batchOutcomes: BatchOutcome[] = [];
+  /** Indexes refused one by one in the next batch. */
+  refuseNext: { index: number; reason: string }[] = [];
+  async sendBatch(
+    emails: { id: string; email: OutgoingEmail }[],
+    idempotencyKey: string,
+  ): Promise<BatchOutcome> {
+    this.batches++;
+    this.requests++;
+    const scripted = this.batchOutcomes.shift();
+    if (scripted) return scripted;
+    const failure = this.failures.shift();
+    if (failure instanceof PermanentError) return { kind: "refused", reason: failure.reason };
+    if (failure) return { kind: "failed", reason: failure.reason };
+    const known = this.batchKeys.get(idempotencyKey);
+    if (known) return { kind: "sent", ids: known, refused: [] };
+    const refused = this.refuseNext;
+    this.refuseNext = [];
+    // Each email is recorded under its own key (its queue id), as the single-send requests were.
+    const ids = emails.map(({ id: key, email }, index) => {
+      if (refused.some((item) => item.index === index)) return undefined;
+      const id = crypto.randomUUID();
+      this.sent.push({ ...email, idempotencyKey: key, id });
+      return id;
+    });
+    this.batchKeys.set(idempotencyKey, ids);
+    return { kind: "sent", ids, refused };
+  }
+  private readonly batchKeys = new Map<string, (string | undefined)[]>();
   /** Forgets every idempotency key, as Resend does after 24 hours. */
   expireKeys() {
     this.keys.clear();
+    this.batchKeys.clear();
   }
 }
 
@@ -202,7 +340,8 @@ export function fakeDeps(overrides: Partial<FulfilmentDeps> = {}) {
   const deps: FulfilmentDeps = {
     claims: store,
     ledger,
-    mailer,
+    // As in production: every email is queued, and the drain sends it through `mailer`.
+    mailer: queueMailer(ledger.queue, clock.read),
     lineItems,
     sessions,
     shop: testShop({ name: "Test Shop", siteUrl: "https://shop.example" }),
@@ -213,7 +352,35 @@ export function fakeDeps(overrides: Partial<FulfilmentDeps> = {}) {
     log,
     ...overrides,
   };
-  return { deps, store, ledger, mailer, lineItems, sessions, clock, logs: entries };
+  const drainDeps: DrainDeps = {
+    queue: ledger.queue,
+    sender: mailer,
+    sessions: deps.sessions,
+    merchantEmail: deps.merchantEmail,
+    shop: deps.shop,
+    spacingMs: 0,
+    now: deps.now,
+    // The fake clock moves instead of anyone sleeping.
+    wait: async (ms) => {
+      clock.advance(ms);
+    },
+    log: deps.log,
+  };
+  /** Sends everything queued, as the drain after a delivery does. */
+  const drain = () => drainMail(drainDeps, 20_000);
+  return {
+    deps,
+    store,
+    ledger,
+    mailer,
+    lineItems,
+    sessions,
+    clock,
+    logs: entries,
+    queue: ledger.queue,
+    drainDeps,
+    drain,
+  };
 }
 
 /** Shop facts for tests: an English shop with a support address, no logo, no pictures unless given. */

@@ -7,6 +7,7 @@ import type { LineItemPayload, SessionPayload } from "../../src/order/model.ts";
 import { createOrderStatusHandler } from "../../src/order-status/handler.ts";
 import { type ReconcileDeps, reconcile } from "../../src/reconcile/reconcile.ts";
 import { fakeDeps } from "../support/fakes.ts";
+import { pageDeps } from "../support/order-status.ts";
 import { checkoutSession, lineItem } from "../support/stripe-payloads.ts";
 
 const HOSTILE = "jenny@example.com\r\nBcc: everyone@evil.example";
@@ -29,7 +30,7 @@ function withSession(email: unknown) {
 describe("a customer email that is not one address", () => {
   it("is not sent to by the thank-you page, which answers that the order cannot be shown", async () => {
     const { deps, session, mailer, ledger } = withSession(HOSTILE);
-    const handle = createOrderStatusHandler({ deps, log: deps.log });
+    const handle = createOrderStatusHandler({ deps: pageDeps(deps), log: deps.log });
     const res = await handle(new Request(`http://localhost/api/order-status?session_id=${session.id}`));
     expect(res.status).toBe(422);
     expect(await res.json()).toEqual({ error: "unusable_order" });
@@ -39,7 +40,7 @@ describe("a customer email that is not one address", () => {
   });
 
   it("is recorded as failed by reconciliation, with the merchant alerted and no receipt", async () => {
-    const { deps, session, mailer, ledger } = withSession("a@x.com, b@y.com");
+    const { deps, session, mailer, ledger, drain } = withSession("a@x.com, b@y.com");
     const values = new Map<string, string>();
     const reconcileDeps: ReconcileDeps = {
       ...deps,
@@ -51,6 +52,7 @@ describe("a customer email that is not one address", () => {
     };
     const summary = await reconcile(reconcileDeps);
     expect(summary).toMatchObject({ listed: 1, fulfilled: 0, failed: 1 });
+    await drain();
     expect(ledger.records.get(session.id)).toMatchObject({
       state: "failed",
       reason: "invalid_customer_email",

@@ -9,7 +9,6 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ordersCommand, RESEND_WINDOW_MS } from "../../src/commands/orders.ts";
 import { fulfilOrder } from "../../src/fulfilment/fulfil.ts";
-import { PermanentError } from "../../src/lib/errors.ts";
 import type { LineItemPayload, SessionPayload } from "../../src/order/model.ts";
 import { orderNumber } from "../../src/order/number.ts";
 import type { Services } from "../../src/app/services.ts";
@@ -34,6 +33,8 @@ function setup(scope: Services["scope"] = "shop") {
   const fakes = fakeDeps({ scope });
   const deps: Services = {
     ...fakes.deps,
+    queue: fakes.queue,
+    drain: fakes.drainDeps,
     downloads: new MemoryDownloadCounter(),
     values: { get: async () => undefined, set: async () => {}, delete: async () => {} },
   };
@@ -51,6 +52,7 @@ function setup(scope: Services["scope"] = "shop") {
   const fulfilled = async () => {
     const session = add();
     await fulfilOrder(session, deps, { by: "webhook", fresh: true });
+    await fakes.drain();
     return session;
   };
   const receipts = (id: string) =>
@@ -100,7 +102,7 @@ describe("orders resend and retry with a live key", () => {
     );
     expect(run.text()).not.toContain("jenny@example.com");
     expect(shop.receipts(session.id)).toHaveLength(2);
-    expect(run.out).toEqual([`resend ${session.id}: fulfilled (receipt_resent)`]);
+    expect(run.out).toEqual([`resend ${session.id}: fulfilled (receipt_resent); 1 email sent`]);
   });
 
   it("a retry shows every masked recipient of what it would send", async () => {
@@ -118,8 +120,9 @@ describe("orders resend and retry with a live key", () => {
     const shop = setup();
     const session = shop.add();
     // The notice went out, the receipt was refused: a retry sends the receipt only.
-    shop.mailer.failures.push(new PermanentError("resend:422:validation_error"));
+    shop.mailer.refuseNext = [{ index: 0, reason: "resend:422:validation_error" }];
     await fulfilOrder(session, shop.deps, { by: "webhook", fresh: true });
+    await shop.drain();
     expect(shop.ledger.records.get(session.id)).toMatchObject({ state: "failed" });
     const run = await shop.orders(["retry", session.id], LIVE, [true]);
     expect(run.code, run.text()).toBe(0);
@@ -267,6 +270,7 @@ describe("orders of files", () => {
       livemode: false,
     });
     await fulfilOrder(session, shop.deps, { by: "webhook", fresh: true });
+    await shop.drain();
     for (let i = 0; i < 2; i++) await shop.deps.downloads.take(session.id, TRAIL_MAPS.id, 5);
     return { ...shop, session };
   }

@@ -32,6 +32,8 @@ function setup() {
   const values = new Map<string, string>();
   const deps: Services = {
     ...fakes.deps,
+    queue: fakes.queue,
+    drain: fakes.drainDeps,
     downloads: new MemoryDownloadCounter(),
     values: {
       get: async (key) => values.get(key),

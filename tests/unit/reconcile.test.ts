@@ -37,12 +37,14 @@ function setup() {
 
 describe("reconcile", () => {
   it("fulfils paid sessions whose webhook never arrived, once, and leaves the rest alone", async () => {
-    const { deps, add, mailer, receiptsFor, ledger, logs } = setup();
+    const { deps, add, mailer, receiptsFor, ledger, logs, drain } = setup();
     const missed = [add(), add(), add({ payment_status: "no_payment_required", amount_total: 0 })];
     const foreign = add({ metadata: {}, payment_link: null });
     const unpaid = add({ payment_status: "unpaid" });
     const setupMode = add({ mode: "setup", payment_status: "no_payment_required" });
     const summary = await reconcile(deps);
+    // The pass queues; the drain sends (every minute, or right after a command's pass).
+    await drain();
     expect(summary).toMatchObject({ complete: true, listed: 6, fulfilled: 3, notOurs: 2, unpaid: 1 });
     for (const session of missed) {
       expect(receiptsFor(session.id)).toHaveLength(1);
@@ -96,13 +98,13 @@ describe("reconcile", () => {
   });
 
   it("stops at its time budget and resumes where it stopped, fulfilling each order once", async () => {
-    const { deps, add, mailer, clock, values } = setup();
+    const { deps, add, mailer, clock, values, lineItems, drain } = setup();
     const sessions = Array.from({ length: 7 }, () => add());
-    // Each email takes 4 s of the injected clock: a 20 s budget fits about two orders.
-    const send = mailer.send.bind(mailer);
-    mailer.send = async (email, key) => {
-      clock.advance(4_000);
-      return send(email, key);
+    // Each order's Stripe read takes 8 s of the injected clock: a 20 s budget fits about two orders.
+    const list = lineItems.listLineItems.bind(lineItems);
+    lineItems.listLineItems = async (id) => {
+      clock.advance(8_000);
+      return list(id);
     };
     const runs = [];
     for (let i = 0; i < 10; i++) {
@@ -116,6 +118,7 @@ describe("reconcile", () => {
     expect(runs.slice(1).every((r) => r.resumed)).toBe(true);
     expect(values.has("reconcile:cursor")).toBe(false);
     expect(runs.reduce((sum, r) => sum + r.fulfilled, 0)).toBe(7);
+    await drain();
     for (const session of sessions) {
       expect(mailer.sent.filter((e) => e.text.includes(session.id))).toHaveLength(2);
     }
@@ -132,7 +135,7 @@ describe("reconcile", () => {
   });
 
   it("counts a Stripe failure for one order and carries on with the others", async () => {
-    const { deps, add, lineItems, mailer } = setup();
+    const { deps, add, lineItems, mailer, drain } = setup();
     const broken = add();
     add();
     const list = lineItems.listLineItems.bind(lineItems);
@@ -141,6 +144,7 @@ describe("reconcile", () => {
       return list(id);
     };
     expect(await reconcile(deps)).toMatchObject({ fulfilled: 1, errors: 1 });
+    await drain();
     expect(mailer.sent).toHaveLength(2);
   });
 });

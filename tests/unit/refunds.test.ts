@@ -15,7 +15,12 @@ const secret = "whsec_test_secret";
 
 function setup(overrides: Partial<FulfilmentDeps> = {}) {
   const fakes = fakeDeps({ shop: filesShop(), ...overrides });
-  const handle = createWebhookHandler({ webhookSecret: secret, deps: fakes.deps, log: fakes.deps.log });
+  const handle = createWebhookHandler({
+    webhookSecret: secret,
+    deps: fakes.deps,
+    log: fakes.deps.log,
+    drain: fakes.drain,
+  });
   const deliver = async (event: unknown) => {
     const res = await handle(webhookRequest(JSON.stringify(event), { secret }));
     return { status: res.status, body: (await res.json()) as Record<string, unknown> };
@@ -24,8 +29,9 @@ function setup(overrides: Partial<FulfilmentDeps> = {}) {
   const fulfilled = async () => {
     const session = trailMapsSession(fakes, { payment_intent: `pi_${Math.random().toString(36).slice(2)}x` });
     expect((await deliver(stripeEvent("checkout.session.completed", session))).body).toMatchObject({
-      outcome: "fulfilled",
+      outcome: "queued",
     });
+    expect(fakes.ledger.records.get(session.id)?.state).toBe("fulfilled");
     fakes.mailer.sent.length = 0;
     fakes.sessions.calls = 0;
     return session as typeof session & { payment_intent: string };

@@ -1,13 +1,9 @@
 import { createHmac } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../../src/config.ts";
-import { PermanentError, UpstreamError } from "../../src/lib/errors.ts";
-import {
-  CLAIM_TTL_SECONDS,
-  IDEMPOTENCY_WINDOW_MS,
-  resendReceipt,
-  retryOrder,
-} from "../../src/fulfilment/fulfil.ts";
+import { UpstreamError } from "../../src/lib/errors.ts";
+import { CLAIM_TTL_SECONDS, resendReceipt, retryOrder } from "../../src/fulfilment/fulfil.ts";
+import { BATCH_KEY_WINDOW_MS } from "../../src/fulfilment/mail.ts";
 import { sessionKey } from "../../src/order/session.ts";
 import type { FulfilmentDeps } from "../../src/fulfilment/fulfil.ts";
 import type { LineItemPayload, SessionPayload } from "../../src/order/model.ts";
@@ -24,7 +20,12 @@ const secret = "whsec_test_secret";
 
 function setup(overrides: Partial<FulfilmentDeps> = {}) {
   const fakes = fakeDeps(overrides);
-  const handle = createWebhookHandler({ webhookSecret: secret, deps: fakes.deps, log: fakes.deps.log });
+  const handle = createWebhookHandler({
+    webhookSecret: secret,
+    deps: fakes.deps,
+    log: fakes.deps.log,
+    drain: fakes.drain,
+  });
   const deliver = async (event: unknown) => {
     const res = await handle(webhookRequest(JSON.stringify(event), { secret }));
     return { status: res.status, body: (await res.json()) as Record<string, unknown> };
@@ -131,7 +132,7 @@ describe("signature verification", () => {
       const event = stripeEvent("checkout.session.completed", paidSession());
       const res = await handle(webhookRequest(JSON.stringify(event), { secret, timestamp }));
       expect(res.status).toBe(200);
-      expect(await res.json()).toEqual({ received: true, outcome: "fulfilled" });
+      expect(await res.json()).toEqual({ received: true, outcome: "queued" });
     });
 
     it("reads the t= Stripe's library signs: the last one, and only plain digits", async () => {
@@ -249,7 +250,7 @@ describe("fulfilment", () => {
     const { deliver, paidSession, mailer, store, ledger, sessions, clock } = setup();
     const session = paidSession();
     const event = stripeEvent("checkout.session.completed", session);
-    expect(await deliver(event)).toEqual({ status: 200, body: { received: true, outcome: "fulfilled" } });
+    expect(await deliver(event)).toEqual({ status: 200, body: { received: true, outcome: "queued" } });
     expect(mailer.sent.map((email) => [email.to, email.idempotencyKey])).toEqual([
       ["jenny@example.com", `linkshop-receipt-${session.id}`],
       ["owner@shop.example", `linkshop-notice-${session.id}`],
@@ -267,6 +268,8 @@ describe("fulfilment", () => {
       attempts: 1,
       sendingSince: clock.now,
       emails: { receipt: mailer.sent[0]?.id, notice: mailer.sent[1]?.id },
+      // Nothing of the order waits in the mail queue any more.
+      queued: [],
       amount: 3000,
       currency: "usd",
       livemode: false,
@@ -292,14 +295,16 @@ describe("fulfilment", () => {
     expect(lineItems.calls).toBe(1);
   });
 
-  it("fulfils once when concurrent deliveries race; the others get 409 or 200 duplicate", async () => {
-    const { deliver, paidSession, mailer } = setup();
-    const event = stripeEvent("checkout.session.completed", paidSession());
+  it("queues once when concurrent deliveries race; the others get 200 duplicate", async () => {
+    const { deliver, paidSession, mailer, ledger } = setup();
+    const session = paidSession();
+    const event = stripeEvent("checkout.session.completed", session);
     const results = await Promise.all(Array.from({ length: 20 }, () => deliver(event)));
-    const statuses = results.map((r) => r.status);
-    expect(statuses.filter((s) => s === 200 || s === 409)).toHaveLength(20);
-    expect(results.filter((r) => r.body.outcome === "fulfilled")).toHaveLength(1);
+    expect(results.map((r) => r.status)).toEqual(Array.from({ length: 20 }, () => 200));
+    expect(results.filter((r) => r.body.outcome === "queued")).toHaveLength(1);
+    expect(results.filter((r) => r.body.outcome === "duplicate")).toHaveLength(19);
     expect(mailer.sent.filter((email) => email.to === "jenny@example.com")).toHaveLength(1);
+    expect(ledger.records.get(session.id)?.state).toBe("fulfilled");
   });
 
   it("waits on an unpaid completion and fulfils on async_payment_succeeded, once", async () => {
@@ -311,7 +316,7 @@ describe("fulfilment", () => {
     const succeeded = { ...session, payment_status: "paid" };
     expect(
       (await deliver(stripeEvent("checkout.session.async_payment_succeeded", succeeded))).body.outcome,
-    ).toBe("fulfilled");
+    ).toBe("queued");
     expect(
       (await deliver(stripeEvent("checkout.session.async_payment_succeeded", succeeded))).body.outcome,
     ).toBe("duplicate");
@@ -331,7 +336,10 @@ describe("fulfilment", () => {
     const { deliver, paidSession, mailer, logs } = setup();
     await deliver(stripeEvent("checkout.session.completed", paidSession({ customer_details: null })));
     expect(mailer.sent.map((email) => email.to)).toEqual(["owner@shop.example"]);
-    expect(logs.at(-1)).toMatchObject({ outcome: "fulfilled", reason: "no_customer_email" });
+    expect(logs.findLast((entry) => entry.event === "webhook.delivery")).toMatchObject({
+      outcome: "queued",
+      reason: "emails_queued",
+    });
   });
 
   it("ignores sessions in setup mode, expired sessions and other events with 200", async () => {
@@ -377,18 +385,29 @@ describe("failing dependencies", () => {
     expect(mailer.sent).toHaveLength(0);
     expect(store.values.size).toBe(0);
     lineItems.fail = false;
-    expect((await deliver(event)).body.outcome).toBe("fulfilled");
+    expect((await deliver(event)).body.outcome).toBe("queued");
     expect(mailer.sent).toHaveLength(2);
   });
 
-  it("answers 502 when Resend refuses, and the retry sends exactly once", async () => {
-    const { deliver, paidSession, mailer, store } = setup();
-    const event = stripeEvent("checkout.session.completed", paidSession());
+  it("answers 200 when Resend fails: the order waits in the queue, and a later drain sends it exactly once", async () => {
+    const { deliver, paidSession, mailer, ledger, clock, drain } = setup();
+    const session = paidSession();
+    const event = stripeEvent("checkout.session.completed", session);
     mailer.failures.push(new UpstreamError("resend", "resend:500:internal_server_error"));
-    expect((await deliver(event)).status).toBe(502);
-    expect(store.values.size).toBe(0);
-    expect((await deliver(event)).status).toBe(200);
+    expect(await deliver(event)).toEqual({ status: 200, body: { received: true, outcome: "queued" } });
+    expect(mailer.sent).toHaveLength(0);
+    expect(ledger.records.get(session.id)).toMatchObject({
+      state: "fulfilling",
+      queued: ["receipt", "notice"],
+    });
+    // Stripe's redelivery finds it queued: nothing listed, nothing queued again.
+    expect((await deliver(event)).body.outcome).toBe("duplicate");
+    // The failed batch is tried again after a pause (30 s), not in a tight loop.
+    expect((await drain()).requests).toBe(0);
+    clock.advance(30_000);
+    expect(await drain()).toMatchObject({ requests: 1, sent: 2, fulfilled: 1 });
     expect(mailer.sent).toHaveLength(2);
+    expect(ledger.records.get(session.id)?.state).toBe("fulfilled");
   });
 
   it("answers 503 when the store is down, and sends nothing", async () => {
@@ -399,16 +418,8 @@ describe("failing dependencies", () => {
     expect(mailer.sent).toHaveLength(0);
     expect(lineItems.calls).toBe(0);
     store.down = false;
-    expect((await deliver(event)).body.outcome).toBe("fulfilled");
-  });
-
-  it("answers 409 while another attempt holds the order", async () => {
-    const { deliver, paidSession, store, mailer } = setup();
-    const session = paidSession();
-    await store.claim(`claim:order:${session.id}`);
-    const res = await deliver(stripeEvent("checkout.session.completed", session));
-    expect(res).toEqual({ status: 409, body: { error: "in_progress" } });
-    expect(mailer.sent).toHaveLength(0);
+    expect((await deliver(event)).body.outcome).toBe("queued");
+    expect(mailer.sent).toHaveLength(2);
   });
 });
 
@@ -418,18 +429,20 @@ describe("logging", () => {
     const session = paidSession();
     const event = stripeEvent("checkout.session.completed", session);
     await deliver(event);
-    expect(logs).toEqual([
+    expect(logs.filter((entry) => entry.event === "webhook.delivery")).toEqual([
       {
         event: "webhook.delivery",
         eventId: event.id,
         type: "checkout.session.completed",
         sessionId: session.id,
-        outcome: "fulfilled",
-        reason: "emails_sent",
+        outcome: "queued",
+        reason: "emails_queued",
         status: 200,
         durationMs: expect.any(Number),
       },
     ]);
+    // The drain's own lines: the batch and the order it fulfilled.
+    expect(logs.map((entry) => entry.event)).toEqual(["webhook.delivery", "mail.batch", "order.fulfilled"]);
     expect(JSON.stringify(logs)).not.toMatch(/@|Jenny|Townsend/);
   });
 });
@@ -471,7 +484,7 @@ describe("never twice, at any age", () => {
       ...stripeEvent("checkout.session.completed", paidSession()),
       created: Math.floor(clock.now / 1000) - 60,
     };
-    expect((await deliver(event)).body.outcome).toBe("fulfilled");
+    expect((await deliver(event)).body.outcome).toBe("queued");
     expect(lineItems.calls).toBe(1);
     expect(sessions.retrieves).toBe(0);
     expect(sessions.updates).toBe(1);
@@ -487,7 +500,7 @@ describe("never twice, at any age", () => {
     await deliver(event);
     ledger.records.clear();
     clock.advance(60 * 60 * 1000);
-    expect((await deliver(event)).body.outcome).toBe("fulfilled");
+    expect((await deliver(event)).body.outcome).toBe("queued");
     expect(sessions.retrieves).toBe(0);
     expect(mailer.sent).toHaveLength(2);
   });
@@ -505,46 +518,50 @@ describe("never twice, at any age", () => {
     expect(mailer.sent).toHaveLength(2);
   });
 
-  it("does not send the receipt again when only the merchant notice failed", async () => {
-    const { deliver, paidSession, mailer } = setup();
-    const event = stripeEvent("checkout.session.completed", paidSession());
-    mailer.failures.push(new UpstreamError("resend", "resend:500:internal_server_error"));
-    // The first request (receipt) fails: nothing recorded as sent, Stripe retries.
-    expect((await deliver(event)).status).toBe(502);
-    expect((await deliver(event)).status).toBe(200);
+  it("sends nothing twice when a batch's answer was lost: the same batch goes again under the same key", async () => {
+    const { deliver, paidSession, mailer, ledger, clock, drain } = setup();
+    const session = paidSession();
+    const real = mailer.sendBatch.bind(mailer);
+    let calls = 0;
+    // The first request is accepted, but its answer never arrives.
+    mailer.sendBatch = async (emails, key) => {
+      const outcome = await real(emails, key);
+      return ++calls === 1 ? { kind: "failed", reason: "resend:network:fetch_failed" } : outcome;
+    };
+    expect((await deliver(stripeEvent("checkout.session.completed", session))).status).toBe(200);
+    expect(ledger.records.get(session.id)?.state).toBe("fulfilling");
+    clock.advance(30_000);
+    expect(await drain()).toMatchObject({ requests: 1, fulfilled: 1 });
     expect(mailer.sent.map((e) => e.to)).toEqual(["jenny@example.com", "owner@shop.example"]);
+    expect(ledger.records.get(session.id)?.state).toBe("fulfilled");
   });
 
-  it("records an attempt whose outcome is unknown after the key window as failed, and alerts instead of resending", async () => {
-    const { deliver, paidSession, mailer, ledger, clock } = setup();
+  it("records a batch whose outcome is unknown after the key window as failed, and alerts instead of resending", async () => {
+    const { deliver, paidSession, mailer, ledger, clock, drain } = setup();
     const session = paidSession();
-    const event = stripeEvent("checkout.session.completed", session);
-    // The receipt is accepted, then the merchant notice times out (answer lost).
-    const real = mailer.send.bind(mailer);
+    const real = mailer.sendBatch.bind(mailer);
     let calls = 0;
-    mailer.send = async (email, key) => {
-      calls++;
-      if (calls === 2) {
-        await real(email, key);
-        throw new UpstreamError("resend", "resend:network:fetch_failed");
-      }
-      return real(email, key);
+    mailer.sendBatch = async (emails, key) => {
+      const outcome = await real(emails, key);
+      return ++calls === 1 ? { kind: "failed", reason: "resend:network:fetch_failed" } : outcome;
     };
-    expect((await deliver(event)).status).toBe(502);
-    clock.advance(IDEMPOTENCY_WINDOW_MS + 60_000);
+    expect((await deliver(stripeEvent("checkout.session.completed", session))).status).toBe(200);
+    // Nothing drained for a day: the batch's key has expired at Resend.
+    clock.advance(BATCH_KEY_WINDOW_MS + 60_000);
     mailer.expireKeys();
-    const res = await deliver(stripeEvent("checkout.session.async_payment_succeeded", session));
-    expect(res).toEqual({ status: 200, body: { received: true, outcome: "failed" } });
+    expect(await drain()).toMatchObject({ failed: 1 });
     expect(ledger.records.get(session.id)).toMatchObject({
       state: "failed",
-      reason: "outcome_unknown_key_expired",
+      reason: "receipt:outcome_unknown_key_expired",
     });
-    const notices = mailer.sent.filter((e) => e.subject.startsWith("[TEST] New order"));
-    expect(notices).toHaveLength(1);
-    expect(mailer.sent.at(-1)).toMatchObject({
-      to: "owner@shop.example",
-      subject: "Order not fulfilled: outcome_unknown_key_expired",
-    });
+    expect(mailer.sent.map((e) => e.subject)).toEqual([
+      `Your Test Shop order ${orderNumber(session.id)}: $30.00`,
+      expect.stringMatching(/^\[TEST\] New order/),
+      "Order not fulfilled: receipt:outcome_unknown_key_expired",
+    ]);
+    // A redelivery afterwards sends nothing: the merchant decides (retry or resend).
+    await deliver(stripeEvent("checkout.session.async_payment_succeeded", session));
+    expect(mailer.sent).toHaveLength(3);
   });
 
   it("keeps claims just over Netlify's 60 s function limit", () => {
@@ -557,9 +574,10 @@ describe("permanent failures", () => {
   it("records a Resend 422 on the receipt, still notifies the merchant, alerts separately and answers 200", async () => {
     const { deliver, paidSession, mailer, ledger, logs } = setup();
     const session = paidSession();
-    mailer.failures.push(new PermanentError("resend:422:validation_error"));
+    // Resend refuses the receipt alone (permissive batch validation) and takes the notice.
+    mailer.refuseNext = [{ index: 0, reason: "resend:422:validation_error" }];
     const res = await deliver(stripeEvent("checkout.session.completed", session));
-    expect(res).toEqual({ status: 200, body: { received: true, outcome: "failed" } });
+    expect(res).toEqual({ status: 200, body: { received: true, outcome: "queued" } });
     expect(mailer.sent.map((e) => [e.to, e.subject])).toEqual([
       ["owner@shop.example", `[TEST] New order ${orderNumber(session.id)}: $30.00, 2 items`],
       ["owner@shop.example", "Order not fulfilled: receipt:resend:422:validation_error"],
@@ -685,9 +703,7 @@ describe("permanent failures", () => {
     const session = paidSession({
       customer_details: { email: "o'brien+shop@mail.example.co.uk", name: "Aoife" },
     });
-    expect((await deliver(stripeEvent("checkout.session.completed", session))).body.outcome).toBe(
-      "fulfilled",
-    );
+    expect((await deliver(stripeEvent("checkout.session.completed", session))).body.outcome).toBe("queued");
     expect(mailer.sent.map((e) => e.to)).toEqual(["o'brien+shop@mail.example.co.uk", "owner@shop.example"]);
   });
 
@@ -726,14 +742,14 @@ describe("only this shop's sessions", () => {
     ["shop", apiSession, "ignored"],
     ["shop", handMadeLink, "ignored"],
     ["payment_links", apiSession, "ignored"],
-    ["payment_links", handMadeLink, "fulfilled"],
-    ["all", apiSession, "fulfilled"],
+    ["payment_links", handMadeLink, "queued"],
+    ["all", apiSession, "queued"],
   ] as const)("with scope %s, a session %o is %s", async (scope, overrides, outcome) => {
     const { deliver, paidSession, mailer, ledger } = setup({ scope });
     const res = await deliver(stripeEvent("checkout.session.completed", paidSession(overrides)));
     expect(res.body.outcome).toBe(outcome);
-    expect(mailer.sent.length > 0).toBe(outcome === "fulfilled");
-    expect(ledger.records.size > 0).toBe(outcome === "fulfilled");
+    expect(mailer.sent.length > 0).toBe(outcome === "queued");
+    expect(ledger.records.size > 0).toBe(outcome === "queued");
   });
 });
 
@@ -747,12 +763,13 @@ describe("session keys", () => {
 
 describe("deliberate resends and retries", () => {
   it("resends a fulfilled order's receipt with a new key each time, and refuses an unfulfilled one", async () => {
-    const { deliver, paidSession, mailer, ledger, deps } = setup();
+    const { deliver, paidSession, mailer, ledger, deps, drain } = setup();
     const done = paidSession();
     await deliver(stripeEvent("checkout.session.completed", done));
     const session = (await deps.sessions.retrieve(done.id)) as SessionPayload;
     expect(await resendReceipt(session, deps)).toEqual({ outcome: "fulfilled", reason: "receipt_resent" });
     expect(await resendReceipt(session, deps)).toEqual({ outcome: "fulfilled", reason: "receipt_resent" });
+    await drain();
     const receipts = mailer.sent.filter((e) => e.to === "jenny@example.com");
     expect(receipts.map((e) => e.idempotencyKey)).toEqual([
       `linkshop-receipt-${done.id}`,
@@ -783,17 +800,19 @@ describe("deliberate resends and retries", () => {
   });
 
   it("retries a failed order once its cause is fixed, sending only what was not accepted", async () => {
-    const { deliver, paidSession, mailer, ledger, deps } = setup();
+    const { deliver, paidSession, mailer, ledger, deps, drain } = setup();
     const session = paidSession();
-    mailer.failures.push(new PermanentError("resend:403:validation_error"));
+    mailer.refuseNext = [{ index: 0, reason: "resend:422:validation_error" }];
     await deliver(stripeEvent("checkout.session.completed", session));
     expect(ledger.records.get(session.id)?.state).toBe("failed");
     const before = mailer.sent.length;
     expect(await retryOrder(session as unknown as SessionPayload, deps)).toEqual({
-      outcome: "fulfilled",
-      reason: "emails_sent",
+      outcome: "queued",
+      reason: "emails_queued",
     });
+    await drain();
     expect(mailer.sent.slice(before).map((e) => e.to)).toEqual(["jenny@example.com"]);
+    expect(ledger.records.get(session.id)?.state).toBe("fulfilled");
     expect(await retryOrder(session as unknown as SessionPayload, deps)).toMatchObject({
       outcome: "duplicate",
     });

@@ -1,0 +1,247 @@
+/**
+ * Every email the shop sends leaves through the mail queue: paths that send put emails in it (an order's receipt and
+ * notice in the same atomic write as its record), and a drainer sends them in batches, one drainer at a time, with
+ * requests spaced by a budget every invocation shares. A burst of orders becomes a few batch requests; a refusal of
+ * the provider's rate limit or daily quota makes the queue wait, never a webhook fail.
+ */
+import { renderFailureAlert } from "../email/templates.ts";
+import type { Logger } from "../lib/log.ts";
+import type { LedgerRecord, OrderState } from "../order/ledger.ts";
+import { emailKey } from "../order/session.ts";
+import type { ShopInfo } from "../shop/info.ts";
+import type { BatchOutcome, BatchSender, MailJob, MailQueue, Mailer, SessionSource } from "./ports.ts";
+
+/** The most emails Resend takes in one batch request. */
+export const BATCH_MAX = 100;
+/**
+ * How long a drainer holds a batch before another may take it again (the same batch, under the same idempotency
+ * key): longer than one request may take. Milliseconds.
+ */
+export const LEASE_MS = 30_000;
+/** The provider keeps idempotency keys for 24 hours; a batch first taken longer ago than this is not sent again. */
+export const BATCH_KEY_WINDOW_MS = 23 * 60 * 60 * 1000;
+/** When the provider names no time, a spent daily quota is checked again after this long. Milliseconds. */
+export const QUOTA_RECHECK_MS = 60 * 60 * 1000;
+
+/** How long a merchant's command waits for its emails to leave (the queue may hold a burst's). Milliseconds. */
+export const COMMAND_DRAIN_MS = 60_000;
+
+/** One line for a merchant: what a drain sent, and why it stopped when something still waits. */
+export function mailLine(summary: DrainSummary): string {
+  const sent = `${summary.sent} email${summary.sent === 1 ? "" : "s"} sent`;
+  const why: Record<DrainSummary["stopped"], string> = {
+    empty: "",
+    busy: ", the rest is being sent by a running drain",
+    paused: ", the rest waits: the email provider's daily quota is spent (npm run doctor)",
+    deadline: ", the rest waits for the next drain (every minute)",
+    retry_later: ", the rest waits: the email provider failed, the drain tries again shortly",
+  };
+  return sent + why[summary.stopped];
+}
+
+/** What draining needs, injected. */
+export interface DrainDeps {
+  queue: MailQueue;
+  sender: BatchSender;
+  /** Stripe's copy of "fulfilled" is written for each order the drain completes. */
+  sessions: Pick<SessionSource, "markFulfilled">;
+  /** Receives an alert for an order whose email was refused for good. */
+  merchantEmail: string | undefined;
+  shop: ShopInfo;
+  /** At least this long between two requests to the provider, across all invocations. Milliseconds. */
+  spacingMs: number;
+  now: () => number;
+  /** Waits `ms`; injectable so tests need no real sleeps. */
+  wait: (ms: number) => Promise<void>;
+  log: Logger;
+}
+
+/** What one drain did. */
+export interface DrainSummary {
+  /** Batch requests made. */
+  requests: number;
+  /** Emails the provider accepted. */
+  sent: number;
+  /** Orders whose last email was accepted: now fulfilled. */
+  fulfilled: number;
+  /** Orders recorded as failed (an email refused for good, or too old to send again safely). */
+  failed: number;
+  /** Why it stopped: nothing left, another drainer at work, sending paused, out of time, or a failure to retry later. */
+  stopped: "empty" | "busy" | "paused" | "deadline" | "retry_later";
+}
+
+/** A Mailer that queues: the email leaves with the next drain, at most once for its idempotency key. */
+export function queueMailer(queue: MailQueue, now: () => number): Mailer {
+  return {
+    async send(email, idempotencyKey) {
+      await queue.enqueue([{ id: idempotencyKey, email, queuedAt: now() }]);
+      return { id: "queued" };
+    },
+  };
+}
+
+/**
+ * Sends what waits, batch after batch, until the queue is empty, another drainer holds it, sending is paused, or
+ * `budgetMs` is spent (the caller's time limit, minus a margin for the last request). Throws StoreUnavailableError
+ * when the store fails; the batch in flight is then taken again after its lease.
+ */
+export async function drainMail(deps: DrainDeps, budgetMs: number): Promise<DrainSummary> {
+  const deadline = deps.now() + budgetMs;
+  const summary: DrainSummary = { requests: 0, sent: 0, fulfilled: 0, failed: 0, stopped: "empty" };
+  for (;;) {
+    const now = deps.now();
+    if (now >= deadline) return { ...summary, stopped: "deadline" };
+    const take = await deps.queue.take({
+      now,
+      leaseMs: LEASE_MS,
+      max: BATCH_MAX,
+      spacingMs: deps.spacingMs,
+      batchId: crypto.randomUUID(),
+    });
+    if (take.kind === "empty" || take.kind === "busy" || take.kind === "paused")
+      return { ...summary, stopped: take.kind };
+    if (take.kind === "wait") {
+      if (take.until >= deadline) return { ...summary, stopped: "deadline" };
+      await deps.wait(take.until - now);
+      continue;
+    }
+    const { id, jobs, records } = take;
+    if (now - take.since > BATCH_KEY_WINDOW_MS) {
+      // Sent a day ago or not, its key no longer protects a second send: the merchant decides.
+      const refusedAll = jobs.map((_, index) => ({ index, reason: "outcome_unknown_key_expired" }));
+      await settle(deps, id, jobs, records, { kind: "sent", ids: [], refused: refusedAll }, summary);
+      continue;
+    }
+    summary.requests++;
+    const outcome = await deps.sender.sendBatch(
+      jobs.map(({ id, email }) => ({ id, email })),
+      `linkshop-batch-${id}`,
+    );
+    deps.log("mail.batch", {
+      batchId: id,
+      emails: jobs.length,
+      attempt: take.attempts,
+      outcome: outcome.kind,
+      reason: "reason" in outcome ? outcome.reason : undefined,
+    });
+    switch (outcome.kind) {
+      case "sent":
+        summary.sent += outcome.ids.length - outcome.refused.length;
+        await settle(deps, id, jobs, records, outcome, summary);
+        continue;
+      case "refused":
+        await settle(
+          deps,
+          id,
+          jobs,
+          records,
+          { kind: "sent", ids: [], refused: jobs.map((_, index) => ({ index, reason: outcome.reason })) },
+          summary,
+        );
+        continue;
+      case "rate_limited": {
+        // Someone else spends the same budget (another app on the account): wait, then the same batch again.
+        const at = deps.now() + outcome.retryAfterMs;
+        await deps.queue.retryLater(id, at);
+        if (at >= deadline) return { ...summary, stopped: "deadline" };
+        continue;
+      }
+      case "quota": {
+        const until = deps.now() + (outcome.retryAfterMs ?? QUOTA_RECHECK_MS);
+        await deps.queue.retryLater(id, until, true);
+        deps.log("mail.paused", { level: "warn", until: new Date(until).toISOString() });
+        return { ...summary, stopped: "paused" };
+      }
+      case "failed":
+        // 30 s, 1, 2, 4, 8 minutes, then every 10: the scheduled drain comes back, never a tight loop.
+        await deps.queue.retryLater(id, deps.now() + Math.min(600_000, 30_000 * 2 ** (take.attempts - 1)));
+        return { ...summary, stopped: "retry_later" };
+    }
+  }
+}
+
+/**
+ * Ends a batch the provider answered: records each accepted email on its order (fulfilled once nothing of it waits),
+ * records refused ones as failures with an alert to the merchant, then writes Stripe's copy of "fulfilled".
+ */
+async function settle(
+  deps: DrainDeps,
+  batchId: string,
+  jobs: MailJob[],
+  records: Record<string, LedgerRecord>,
+  outcome: Extract<BatchOutcome, { kind: "sent" }>,
+  summary: DrainSummary,
+): Promise<void> {
+  const now = deps.now();
+  const refused = new Map(outcome.refused.map(({ index, reason }) => [index, reason]));
+  const next = new Map<string, LedgerRecord>();
+  const alerts: MailJob[] = [];
+  jobs.forEach((job, index) => {
+    const reason = refused.get(index);
+    if (!job.order) {
+      if (reason) deps.log("mail.refused", { level: "error", emailId: job.id, reason });
+      return;
+    }
+    const { key, slot } = job.order;
+    const record = next.get(key) ?? records[key];
+    // Refunded or disputed while it waited, or already settled: the record stays as it is.
+    if (!record || (record.state !== "fulfilling" && record.state !== "failed")) return;
+    const queued = (record.queued ?? []).filter((name) => name !== slot);
+    let updated: LedgerRecord = { ...record, queued, updatedAt: now };
+    if (reason && record.state === "failed") {
+      // A second refusal of the same order: the first reason and its alert stand.
+    } else if (reason) {
+      updated = { ...updated, state: "failed", reason: `${slot}:${reason}` };
+      deps.log("order.failed", { level: "error", sessionId: record.sessionId, reason: updated.reason });
+      if (deps.merchantEmail && record.emails.alert === undefined) {
+        alerts.push({
+          id: emailKey("alert", `${key}-${updated.reason}`),
+          email: {
+            to: deps.merchantEmail,
+            ...renderFailureAlert(
+              { sessionId: record.sessionId, key, reason: updated.reason ?? reason },
+              deps.shop,
+            ),
+          },
+          queuedAt: now,
+        });
+        updated.emails = { ...updated.emails, alert: "queued" };
+      }
+    } else {
+      updated.emails = { ...updated.emails, [slot]: outcome.ids[index] ?? "accepted" };
+      if (updated.state === "fulfilling" && queued.length === 0)
+        updated = { ...updated, state: "fulfilled", reason: null, fulfilledAt: now };
+    }
+    next.set(key, updated);
+  });
+  const writes = [...next].flatMap(([key, record]) => {
+    const stored = records[key];
+    return stored ? [{ key, expected: stored.state as OrderState, record }] : [];
+  });
+  const refusedIds = jobs.filter((_, index) => refused.has(index)).map((job) => job.id);
+  const written = await deps.queue.finish(batchId, writes, alerts, now, refusedIds);
+  const done = writes.filter((write, i) => written[i] && write.record.state === "fulfilled");
+  summary.fulfilled += done.length;
+  summary.failed += writes.filter((write, i) => written[i] && write.record.state === "failed").length;
+  for (const { record } of done) {
+    if (!record.sessionId) continue;
+    deps.log("order.fulfilled", { sessionId: record.sessionId });
+    await markOnStripe(deps, record.sessionId, record.fulfilledAt ?? now);
+  }
+}
+
+/** Stripe's copy of "fulfilled"; a failure is logged, and reconciliation writes it when it next sees the session. */
+export async function markOnStripe(
+  deps: { sessions: Pick<SessionSource, "markFulfilled">; log: Logger },
+  sessionId: string,
+  at: number,
+): Promise<void> {
+  try {
+    await deps.sessions.markFulfilled(sessionId, new Date(at));
+  } catch (error) {
+    deps.log("order.stripe_mark_failed", {
+      sessionId,
+      reason: error instanceof Error && "reason" in error ? String(error.reason) : "unknown",
+    });
+  }
+}
