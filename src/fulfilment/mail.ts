@@ -20,6 +20,8 @@ export const BATCH_MAX = 100;
 export const LEASE_MS = 30_000;
 /** The provider keeps idempotency keys for 24 hours; a batch first taken longer ago than this is not sent again. */
 export const BATCH_KEY_WINDOW_MS = 23 * 60 * 60 * 1000;
+/** Waits before the next attempt of a batch that failed (5xx, network), by attempt; the last one repeats. Milliseconds. */
+export const RETRY_DELAYS_MS = [2_000, 5_000, 15_000, 30_000, 60_000, 120_000, 300_000, 600_000];
 /** When the provider names no time, a spent daily quota is checked again after this long. Milliseconds. */
 export const QUOTA_RECHECK_MS = 60 * 60 * 1000;
 
@@ -152,10 +154,15 @@ export async function drainMail(deps: DrainDeps, budgetMs: number): Promise<Drai
         deps.log("mail.paused", { level: "warn", until: new Date(until).toISOString() });
         return { ...summary, stopped: "paused" };
       }
-      case "failed":
-        // 30 s, 1, 2, 4, 8 minutes, then every 10: the scheduled drain comes back, never a tight loop.
-        await deps.queue.retryLater(id, deps.now() + Math.min(600_000, 30_000 * 2 ** (take.attempts - 1)));
-        return { ...summary, stopped: "retry_later" };
+      case "failed": {
+        // A blip is retried within the same drain; a longer outage waits for the scheduled drain. Never a tight loop.
+        const delay =
+          RETRY_DELAYS_MS[Math.min(take.attempts, RETRY_DELAYS_MS.length) - 1] ?? QUOTA_RECHECK_MS;
+        const at = deps.now() + delay;
+        await deps.queue.retryLater(id, at);
+        if (at >= deadline) return { ...summary, stopped: "retry_later" };
+        continue;
+      }
     }
   }
 }

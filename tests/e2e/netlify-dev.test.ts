@@ -47,7 +47,9 @@ describe("stripe-webhook under netlify dev", () => {
 
     const first = await fetch(webhookRequest(body, { secret, url }));
     expect(first.status).toBe(200);
-    expect(await first.json()).toEqual({ received: true, outcome: "fulfilled" });
+    expect(await first.json()).toEqual({ received: true, outcome: "queued" });
+    // The receipt leaves after the answer (context.waitUntil), in the same invocation.
+    await expect.poll(() => local.outbox.emails().length, { timeout: 30_000 }).toBe(1);
     const again = await fetch(webhookRequest(body, { secret, url }));
     expect(await again.json()).toEqual({ received: true, outcome: "duplicate" });
     const forged = await fetch(webhookRequest(body, { secret: "whsec_wrong", url }));

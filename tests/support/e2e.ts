@@ -253,7 +253,9 @@ export function functionLogs(shop: E2eShop, sessionId: string): FunctionLog[] {
 /** Log lines that record the order being fulfilled (by the webhook or by the thank-you page's status check). */
 export function fulfilments(shop: E2eShop, sessionId: string): FunctionLog[] {
   return functionLogs(shop, sessionId).filter(
-    (log) => log.outcome === "fulfilled" || log.note === "fulfilled_here",
+    (log) =>
+      (log.event === "webhook.delivery" && (log.outcome === "queued" || log.outcome === "fulfilled")) ||
+      log.note === "fulfilled_here",
   );
 }
 
