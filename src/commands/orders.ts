@@ -12,6 +12,7 @@ import {
   UsageError,
 } from "./kit.ts";
 import { resendReceipt, retryOrder } from "../fulfilment/fulfil.ts";
+import type { MailQueueStatus } from "../fulfilment/ports.ts";
 import { COMMAND_DRAIN_MS, drainMail, mailLine } from "../fulfilment/mail.ts";
 import type { LedgerRecord } from "../order/ledger.ts";
 import { formatMoney } from "../lib/money.ts";
@@ -126,8 +127,12 @@ function downloadsLine(
 async function list(deps: Services, limit: number, json: boolean, io: Io): Promise<number> {
   const rows = await deps.ledger.list({ limit });
   const counts = await downloadCounts(deps, rows);
-  if (!json) printTable(rows, counts, deps.shop.downloads.limit, io);
-  else {
+  const mail = await deps.queue.status();
+  if (!json) {
+    const line = queueLine(mail, deps.now());
+    if (line) io.out(line);
+    printTable(rows, counts, deps.shop.downloads.limit, io);
+  } else {
     const orders = rows.map(({ key, record }) => ({
       key,
       orderNumber: record.sessionId ? orderNumber(record.sessionId) : null,
@@ -137,6 +142,16 @@ async function list(deps: Services, limit: number, json: boolean, io: Io): Promi
     io.out(JSON.stringify(orders, null, 2));
   }
   return EXIT.ok;
+}
+
+/** What waits in the mail queue, for the top of the list; undefined when nothing does. */
+export function queueLine(status: MailQueueStatus, now: number): string | undefined {
+  if (status.waiting === 0) return undefined;
+  const minutes = status.oldestQueuedAt === null ? 0 : Math.floor((now - status.oldestQueuedAt) / 60_000);
+  const waiting = `Mail queue: ${status.waiting} email${status.waiting === 1 ? "" : "s"} waiting (the oldest for ${minutes} min)`;
+  return status.pausedUntil === null
+    ? `${waiting}; orders marked "queued" are paid and wait for them.`
+    : `${waiting}; paused until ${new Date(status.pausedUntil).toISOString()} (Resend's daily quota is spent): orders marked "queued" get their emails then.`;
 }
 
 async function show(deps: Services, sessionId: string, json: boolean, io: Io): Promise<number> {

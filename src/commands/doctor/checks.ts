@@ -7,7 +7,8 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { dirname, join } from "node:path";
 import { Resend } from "resend";
 import Stripe from "stripe";
-import { createRedisClient, RELEASE_SCRIPT } from "../../adapters/upstash.ts";
+import { createRedisClient, KEY_PREFIX, RELEASE_SCRIPT, upstashMailQueue } from "../../adapters/upstash.ts";
+import type { MailQueueStatus } from "../../fulfilment/ports.ts";
 import { createStripeClient } from "../../adapters/stripe.ts";
 import { type PaymentLinks, readPaymentLinks } from "../../site/links-file.ts";
 import { SHOP_MARKER } from "../../order/metadata.ts";
@@ -412,6 +413,51 @@ export async function checkUpstash(context: DoctorContext): Promise<CheckResult>
   } finally {
     await redis.del(key).catch(() => 0);
   }
+}
+
+// --- Mail queue -------------------------------------------------------------------------------------------
+
+/** Emails that wait longer than this are worth a look (the drain runs every minute). Milliseconds. */
+const QUEUE_STALE_MS = 10 * 60 * 1000;
+
+/** What waits in the mail queue: a warning when sending is paused (daily quota) or emails wait too long. */
+export async function checkMailQueue(context: DoctorContext): Promise<CheckResult> {
+  const name = "Mail queue";
+  const url = value(context.env, "UPSTASH_REDIS_REST_URL");
+  const token = value(context.env, "UPSTASH_REDIS_REST_TOKEN");
+  if (!url || !token || !URL.canParse(url))
+    return skip(name, "no usable Upstash configuration (see Upstash)");
+  let status: MailQueueStatus;
+  try {
+    const prefix = value(context.env, "LINKSHOP_REDIS_PREFIX") ?? KEY_PREFIX;
+    status = await upstashMailQueue(createRedisClient(url, token), prefix).status();
+  } catch {
+    return skip(name, "Upstash did not answer (see Upstash)");
+  }
+  return mailQueueResult(status, Date.now());
+}
+
+/** The check's verdict on a queue's status at `now` (ms). */
+export function mailQueueResult(status: MailQueueStatus, now: number): CheckResult {
+  const name = "Mail queue";
+  if (status.waiting === 0) return ok(name, "empty: every email was handed to Resend");
+  const minutes = status.oldestQueuedAt === null ? 0 : Math.floor((now - status.oldestQueuedAt) / 60_000);
+  const waiting = `${status.waiting} email${status.waiting === 1 ? "" : "s"} waiting, the oldest for ${minutes} min`;
+  if (status.pausedUntil !== null)
+    return {
+      name,
+      status: "warn",
+      detail: `${waiting}; sending is paused until ${new Date(status.pausedUntil).toISOString()}: Resend's daily quota is spent`,
+      fix: "they go out by themselves when the quota resets (npm run orders lists the orders waiting); a paid Resend plan raises the quota",
+    };
+  if (status.oldestQueuedAt !== null && now - status.oldestQueuedAt > QUEUE_STALE_MS)
+    return {
+      name,
+      status: "warn",
+      detail: `${waiting}${status.inFlight ? ` (a batch tried ${status.inFlight.attempts} times)` : ""}`,
+      fix: "Resend is refusing or failing: see the Resend check above and the function log (event mail.batch)",
+    };
+  return ok(name, `${waiting}: the drain sends them within a minute`);
 }
 
 // --- Resend -----------------------------------------------------------------------------------------------

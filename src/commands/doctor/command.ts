@@ -11,6 +11,7 @@ import {
   checkResend,
   checkStripeAccess,
   checkStripeKey,
+  checkMailQueue,
   checkUpstash,
   checkVariables,
   checkWebhookEndpoint,
@@ -78,6 +79,7 @@ export const doctorCommand = defineCommand({
     report(await checkPaymentLinks(context, links.links));
     report(await checkWebhookEndpoint(context));
     report(await checkUpstash(context));
+    report(await checkMailQueue(context));
     report(await checkResend(context));
     report(await checkWebhookSignature(context));
 
