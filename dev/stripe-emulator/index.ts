@@ -83,6 +83,8 @@ export interface StripeEmulator {
   resend(eventId: string, options?: ResendOptions): Promise<Delivery[]>;
   /** Every recorded event, oldest first. */
   events(): EventObject[];
+  /** API requests (`/v1/...`) received so far, injected failures included, oldest first: what a shop costs in calls. */
+  requests(): { method: string; path: string }[];
   /** The most deliveries in flight to one endpoint at a time. */
   readonly maxInFlight: number;
   /**
@@ -193,6 +195,7 @@ export async function startStripeEmulator(options: StripeEmulatorOptions = {}): 
     });
   };
 
+  const apiRequests: { method: string; path: string }[] = [];
   const emulator: Omit<StripeEmulator, "url" | "close"> = {
     // Both logs hold ISO timestamps; a stable sort keeps each one's order among equal times.
     deliveries: () =>
@@ -221,6 +224,7 @@ export async function startStripeEmulator(options: StripeEmulatorOptions = {}): 
         .filter((delivery) => delivery.eventId === eventId);
     },
     events: () => [...state.events.values()].map((event) => structuredClone(event)),
+    requests: () => apiRequests.map((request) => ({ ...request })),
     maxInFlight: deliverer.maxInFlight,
     deliveryQueue: () => deliverer.queue(),
     holdDelayedPayments() {
@@ -235,6 +239,7 @@ export async function startStripeEmulator(options: StripeEmulatorOptions = {}): 
   const app = new Hono();
   // Injected failures come first, so they also hit requests that would fail auth or not exist.
   app.use("*", async (c, next) => {
+    if (c.req.path.startsWith("/v1/")) apiRequests.push({ method: c.req.method, path: c.req.path });
     if (c.req.path.startsWith("/_emulator")) return next();
     const rule = failures.find(
       (candidate) => candidate.remaining > 0 && c.req.path.startsWith(candidate.prefix),
