@@ -166,9 +166,13 @@ describe("the layout", () => {
     expect([...outside, ...tooling]).toEqual([]);
   });
 
-  it("keeps the Stripe and Resend SDKs out of the download function", () => {
-    const loaded = [...reachable(graph, ["netlify/functions/download.ts"])];
-    expect(loaded).toContain("src/download/handler.ts");
+  it.each([
+    ["download", "src/download/handler.ts"],
+    ["order-status", "src/order-status/handler.ts"],
+    ["stock", "src/stock/handler.ts"],
+  ])("keeps the Stripe and Resend SDKs out of the %s function", (name, handler) => {
+    const loaded = [...reachable(graph, [`netlify/functions/${name}.ts`])];
+    expect(loaded).toContain(handler);
     const sdks = loaded.flatMap((file) =>
       (packages.get(file) ?? [])
         .filter((name) => name === "stripe" || name === "resend")
@@ -180,7 +184,8 @@ describe("the layout", () => {
   });
 
   it("keeps src/ and the production build free of dev/, tests/ and bench/", () => {
-    const product = files.filter((file) => file.startsWith("src/") || file === "scripts/build-site.ts");
+    const build = ["scripts/build.ts", "scripts/build-site.ts", "scripts/build-functions.ts"];
+    const product = files.filter((file) => file.startsWith("src/") || build.includes(file));
     const loaded = [...reachable(graph, product)];
     expect(loaded.filter((file) => /^(dev|tests|bench)\//.test(file))).toEqual([]);
   });
