@@ -4,6 +4,7 @@ import { StoreUnavailableError } from "../lib/errors.ts";
 import type {
   Claim,
   ClaimStore,
+  CustomerOrders,
   DownloadCounter,
   Ledger,
   MailJob,
@@ -84,13 +85,16 @@ end
 const LUA = ledgerLua(TRANSITIONS);
 
 /**
- * KEYS: order hash, index, payment index, pending mail, mail jobs, sent mail. ARGV: expected state ("absent" for
- * none), new state, record JSON, creation time, index member, PaymentIntent ("" for none), then mail job triples.
- * Returns 1 when written (and queued).
+ * KEYS: order hash, index, payment index, pending mail, mail jobs, sent mail, the customer's orders. ARGV: expected
+ * state ("absent" for none), new state, record JSON, creation time, index member, PaymentIntent ("" for none), "1"
+ * to list the order under the customer, then mail job triples. Returns 1 when written (and queued, and listed).
  */
 const PUT = `${LUA}
 local written = put(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6])
-if written == 1 then enqueue(KEYS[4], KEYS[5], KEYS[6], ARGV, 7) end
+if written == 1 then
+  if ARGV[7] == "1" then redis.call("ZADD", KEYS[7], ARGV[4], ARGV[5]) end
+  enqueue(KEYS[4], KEYS[5], KEYS[6], ARGV, 8)
+end
 return written`;
 
 /** Redis keys of the ledger and the mail queue under `prefix`. */
@@ -103,6 +107,7 @@ function keys(prefix: string) {
     pending: `${prefix}mail:pending`,
     jobs: `${prefix}mail:jobs`,
     sent: `${prefix}mail:sent`,
+    customer: (hash: string) => `${prefix}customers:${hash}`,
     batch: `${prefix}mail:batch`,
     state: `${prefix}mail:state`,
   };
@@ -119,11 +124,11 @@ export function upstashLedger(redis: Redis, prefix = KEY_PREFIX): Ledger {
       const raw = await guard(() => redis.hget<string>(k.record(key), "record"));
       return raw ? parseRecord(raw) : undefined;
     },
-    async put(key, expected, record, jobs = []) {
+    async put(key, expected, record, { jobs = [], customer } = {}) {
       const written = await guard(() =>
         redis.eval<string[], number>(
           PUT,
-          [k.record(key), k.index, k.payments, k.pending, k.jobs, k.sent],
+          [k.record(key), k.index, k.payments, k.pending, k.jobs, k.sent, k.customer(customer ?? "none")],
           [
             expected,
             record.state,
@@ -131,6 +136,7 @@ export function upstashLedger(redis: Redis, prefix = KEY_PREFIX): Ledger {
             String(record.createdAt),
             key,
             record.paymentIntent ?? "",
+            customer ? "1" : "",
             ...jobArgs(jobs),
           ],
         ),
@@ -358,6 +364,19 @@ export function upstashMailQueue(redis: Redis, prefix = KEY_PREFIX): MailQueue {
           ? { attempts: inFlight.attempts, since: inFlight.since, notBefore: inFlight.notBefore }
           : null,
       };
+    },
+  };
+}
+
+/** Each customer's orders: `<prefix>customers:<hash>` ZSETs of ledger keys scored by creation time, no expiry. */
+export function upstashCustomerOrders(redis: Redis, prefix = KEY_PREFIX): CustomerOrders {
+  const k = keys(prefix);
+  return {
+    async list(customer, limit) {
+      return guard(() => redis.zrange<string[]>(k.customer(customer), 0, limit - 1, { rev: true }));
+    },
+    async add(customer, key, createdAt) {
+      await guard(() => redis.zadd(k.customer(customer), { score: createdAt, member: key }));
     },
   };
 }

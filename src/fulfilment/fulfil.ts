@@ -43,11 +43,12 @@ import { downloadLinks, linkProblem, orderFiles } from "./downloads.ts";
 import { markOnStripe } from "./mail.ts";
 import type { Catalog } from "../shop/catalog.ts";
 import { type OversoldNotifier, recordSales, type SalesStore } from "../stock/sales.ts";
+import { customerHash } from "../order/customers.ts";
 import type {
   ClaimStore,
   Ledger,
   LineItemSource,
-  MailJob,
+  LedgerExtras,
   Mailer,
   OutgoingEmail,
   SessionSource,
@@ -237,7 +238,12 @@ async function sendOrder(
   // Counted before the order is queued, so a retry after a store failure counts it (once) before anything is sent.
   if (deps.stock)
     await recordSales(order, { ...deps.stock, notifier: oversoldNotifier(deps), log: deps.log });
-  await putExpected(deps, key, existing?.state ?? "absent", next, jobs);
+  // The customer finds the order on their own page later, by the keyed hash of their address (never the address).
+  const customer =
+    order.customerEmail && deps.downloadSecret
+      ? customerHash(order.customerEmail, deps.downloadSecret)
+      : undefined;
+  await putExpected(deps, key, existing?.state ?? "absent", next, { jobs, customer });
   if (queued) return { outcome: "queued", reason: "emails_queued" };
   await markOnStripe(deps, session.id, now);
   return { outcome: "fulfilled", reason: order.customerEmail ? "emails_sent" : "no_customer_email" };
@@ -465,12 +471,12 @@ export async function putExpected(
   key: string,
   expected: OrderState | "absent",
   record: LedgerRecord,
-  jobs?: MailJob[],
+  extra?: LedgerExtras,
 ): Promise<void> {
   // A move the model forbids is a bug here, not a race: fail loudly instead of retrying it forever.
   if (!canTransition(expected, record.state))
     throw new Error(`ledger: ${expected} -> ${record.state} is not allowed`);
-  if (!(await deps.ledger.put(key, expected, record, jobs)))
+  if (!(await deps.ledger.put(key, expected, record, extra)))
     throw new InProgressError("ledger changed underneath");
 }
 

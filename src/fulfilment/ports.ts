@@ -16,15 +16,36 @@ export interface ClaimStore {
   release(key: string, token: string): Promise<void>;
 }
 
+/** What a ledger write may do besides the record, in the same atomic step. */
+export interface LedgerExtras {
+  /** Emails to queue (the order's receipt and notice). */
+  jobs?: MailJob[];
+  /** The customer's index key (src/order/customers.ts): the order is listed under it, scored by creation time. */
+  customer?: string;
+}
+
+/** The orders of each customer, under the keyed hash of their email (src/order/customers.ts); no expiry. */
+export interface CustomerOrders {
+  /** Ledger keys of the customer's orders, newest first, at most `limit`. */
+  list(customer: string, limit: number): Promise<string[]>;
+  /** Lists an order under the customer (the merchant's `npm run orders -- index`). */
+  add(customer: string, key: string, createdAt: number): Promise<void>;
+}
+
 /** The durable order records: one per Checkout Session, no expiry, indexed by creation time. */
 export interface Ledger {
   get(key: string): Promise<LedgerRecord | undefined>;
   /**
    * Compare-and-set: writes `record` only while the stored state is `expected` ("absent": no record yet) and the
-   * move is one of TRANSITIONS (src/order/ledger.ts), and queues `jobs` in the same atomic step (nothing is queued
-   * when it does not write). Returns whether it wrote.
+   * move is one of TRANSITIONS (src/order/ledger.ts), and in the same atomic step queues `extra.jobs` and indexes
+   * the order under `extra.customer` (nothing happens when it does not write). Returns whether it wrote.
    */
-  put(key: string, expected: OrderState | "absent", record: LedgerRecord, jobs?: MailJob[]): Promise<boolean>;
+  put(
+    key: string,
+    expected: OrderState | "absent",
+    record: LedgerRecord,
+    extra?: LedgerExtras,
+  ): Promise<boolean>;
   /** Records newest first, created at or before `before` (ms) when given. */
   list(options: { limit: number; before?: number }): Promise<{ key: string; record: LedgerRecord }[]>;
   /** The key of the order paid by this PaymentIntent, when a record named it (`paymentIntent`). */

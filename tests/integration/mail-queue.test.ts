@@ -100,9 +100,9 @@ describe("the queue's scripts on Redis", () => {
     const now = Date.now();
     const record = { ...emptyRecord("cs_test_queue1", now), queued: ["receipt"] };
     expect(
-      await ledger.put("cs_test_queue1", "absent", record, [
-        { ...job("r1", now), order: { key: "cs_test_queue1", slot: "receipt" } },
-      ]),
+      await ledger.put("cs_test_queue1", "absent", record, {
+        jobs: [{ ...job("r1", now), order: { key: "cs_test_queue1", slot: "receipt" } }],
+      }),
     ).toBe(true);
     const options = { leaseMs: 30_000, max: 100, spacingMs: 0 };
     const first = await queue.take({ ...options, now, batchId: "b1" });

@@ -14,6 +14,7 @@ import type {
   ClaimStore,
   DownloadCounter,
   Ledger,
+  LedgerExtras,
   LineItemSource,
   Mailer,
   OutgoingEmail,
@@ -57,11 +58,19 @@ export class MemoryLedger implements Ledger {
     const record = this.records.get(key);
     return record && structuredClone(record);
   }
-  async put(key: string, expected: OrderState | "absent", record: LedgerRecord, jobs: MailJob[] = []) {
+  /** Each customer's orders, as the Upstash script lists them. */
+  readonly customers = new Map<string, Map<string, number>>();
+  async put(key: string, expected: OrderState | "absent", record: LedgerRecord, extra: LedgerExtras = {}) {
     this.health.check();
     if (!this.write(key, expected, record)) return false;
-    this.queue.add(jobs);
+    if (extra.customer) this.addCustomer(extra.customer, key, record.createdAt);
+    this.queue.add(extra.jobs ?? []);
     return true;
+  }
+  addCustomer(customer: string, key: string, createdAt: number) {
+    const orders = this.customers.get(customer) ?? new Map<string, number>();
+    orders.set(key, createdAt);
+    this.customers.set(customer, orders);
   }
   /** The compare-and-set itself, synchronous (one Lua script). */
   write(key: string, expected: OrderState | "absent", record: LedgerRecord): boolean {
