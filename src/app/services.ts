@@ -4,6 +4,7 @@ import { createStripeClient, stripeLineItems, stripeSessions } from "../adapters
 import {
   createRedisClient,
   upstashClaimStore,
+  upstashCustomerOrders,
   upstashDownloadCounter,
   upstashLedger,
   upstashMailQueue,
@@ -12,7 +13,7 @@ import {
 import type { Config } from "../config.ts";
 import type { FulfilmentDeps } from "../fulfilment/fulfil.ts";
 import { type DrainDeps, queueMailer } from "../fulfilment/mail.ts";
-import type { DownloadCounter, MailQueue, ValueStore } from "../fulfilment/ports.ts";
+import type { CustomerOrders, DownloadCounter, MailQueue, ValueStore } from "../fulfilment/ports.ts";
 import type { Logger } from "../lib/log.ts";
 import { deployedCatalog, stockCount } from "./catalog.ts";
 import type { Catalog } from "../shop/catalog.ts";
@@ -26,6 +27,8 @@ export interface Services extends FulfilmentDeps {
   downloads: DownloadCounter;
   /** Where every email waits until the drain sends it. */
   queue: MailQueue;
+  /** Each customer's orders, under the keyed hash of their email. */
+  customers: CustomerOrders;
   /** What sending the queued emails takes. */
   drain: DrainDeps;
 }
@@ -45,6 +48,7 @@ export function services(config: Config, log: Logger, catalog: Catalog = deploye
     values: upstashValues(redis, config.redisPrefix),
     downloads: upstashDownloadCounter(redis, config.redisPrefix),
     queue,
+    customers: upstashCustomerOrders(redis, config.redisPrefix),
     lineItems: stripeLineItems(stripe),
     sessions,
     // Every path that sends puts its email in the queue; the drain sends it.

@@ -18,7 +18,8 @@ import type { LedgerRecord } from "../order/ledger.ts";
 import { formatMoney } from "../lib/money.ts";
 import { isLiveKey } from "../lib/stripe-keys.ts";
 import { customerEmailOf, type SessionPayload } from "../order/model.ts";
-import { inScope, maskEmail, SESSION_ID, sessionKey } from "../order/session.ts";
+import { inScope, maskEmail, SESSION_ID, sessionKey, sessionProblem } from "../order/session.ts";
+import { customerHash } from "../order/customers.ts";
 import { normalizeOrderNumber, orderNumber } from "../order/number.ts";
 import type { Services } from "../app/services.ts";
 
@@ -38,6 +39,9 @@ Commands:
   retry <order>       re-run a failed order (receipt and merchant notice not yet accepted)
   reset-downloads <order>
                       let the customer download every file of the order again as often as the limit allows
+  index               make every order in the ledger findable on the customer's own pages ("Find your order"):
+                      lists the account's complete Checkout Sessions and files each recorded order under the keyed
+                      hash of its customer's email (orders fulfilled from now on are filed as they are queued)
 
 <order> is the order number the receipt shows (e.g. 7KQ4-M9PX) or the Checkout Session id (cs_test_... or cs_live_...).
 
@@ -49,7 +53,7 @@ Options:
   --force        resend even if the receipt was resent less than ${RESEND_WINDOW_MS / 60_000} minutes ago
   -h, --help     show this help`;
 
-const ACTIONS = ["list", "show", "resend", "retry", "reset-downloads"] as const;
+const ACTIONS = ["list", "show", "resend", "retry", "reset-downloads", "index"] as const;
 type Action = (typeof ACTIONS)[number];
 type SendAction = Extract<Action, "resend" | "retry">;
 
@@ -72,9 +76,11 @@ export const ordersCommand = defineCommand({
     const limit = Number(values.limit);
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
       throw new UsageError("--limit must be 1 to 1000.");
-    if (action === "list") {
-      if (order !== undefined) throw new UsageError("list takes no order.");
-      return list(services(), limit, values.json, io);
+    if (action === "list" || action === "index") {
+      if (order !== undefined) throw new UsageError(`${action} takes no order.`);
+      return action === "list"
+        ? list(services(), limit, values.json, io)
+        : index(services(), values.json, io);
     }
     if (order === undefined || (!SESSION_ID.test(order) && !normalizeOrderNumber(order)))
       throw new UsageError(
@@ -98,6 +104,51 @@ export const ordersCommand = defineCommand({
 
 /** `npm run orders` as a function (tests pass fake services as `build`). */
 export const runOrders = commandFunction(ordersCommand);
+
+/** States of an order the customer's page shows: it was paid and recorded. */
+const INDEXED_STATES: readonly LedgerRecord["state"][] = ["fulfilling", "fulfilled", "refunded", "disputed"];
+
+/**
+ * Files every recorded order of the account's complete sessions under its customer's keyed hash: one Stripe list call
+ * per 100 sessions, one ledger read and one index write per order. Safe to run again (an order is filed once).
+ */
+async function index(deps: Services, json: boolean, io: Io): Promise<number> {
+  const secret = deps.downloadSecret;
+  if (!secret)
+    throw new CliError(
+      "LINKSHOP_DOWNLOAD_SECRET is not set: it keys the customer index (see the README's Configuration).",
+    );
+  const counts = { sessions: 0, indexed: 0, notRecorded: 0, skipped: 0 };
+  let cursor: string | undefined;
+  do {
+    const page = await deps.sessions.listComplete(0, cursor);
+    for (const session of page.sessions) {
+      counts.sessions++;
+      const email = customerEmailOf(session);
+      if (!inScope(session, deps.scope) || sessionProblem(session) || !email) {
+        counts.skipped++;
+        continue;
+      }
+      const key = sessionKey(session.id);
+      const record = await deps.ledger.get(key);
+      if (!record || !INDEXED_STATES.includes(record.state)) {
+        counts.notRecorded++;
+        continue;
+      }
+      await deps.customers.add(customerHash(email, secret), key, record.createdAt);
+      counts.indexed++;
+    }
+    cursor = page.nextCursor;
+  } while (cursor);
+  if (json) io.out(JSON.stringify(counts));
+  else
+    io.out(
+      `${counts.indexed} order${counts.indexed === 1 ? "" : "s"} findable by their customers' addresses ` +
+        `(${counts.sessions} complete sessions: ${counts.notRecorded} not recorded as paid orders, ` +
+        `${counts.skipped} not this shop's or without a usable address).`,
+    );
+  return EXIT.ok;
+}
 
 /** The Checkout Session id of `order` (an id, or an order number looked up in the ledger). */
 async function findSession(deps: Services, order: string): Promise<string> {

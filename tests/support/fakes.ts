@@ -12,6 +12,7 @@ import type {
   MailTake,
   Claim,
   ClaimStore,
+  CustomerOrders,
   DownloadCounter,
   Ledger,
   LedgerExtras,
@@ -67,6 +68,15 @@ export class MemoryLedger implements Ledger {
     this.queue.add(extra.jobs ?? []);
     return true;
   }
+  /** The index as the CustomerOrders port reads and fills it. */
+  readonly customerOrders: CustomerOrders = {
+    list: async (customer, limit) =>
+      [...(this.customers.get(customer) ?? new Map<string, number>())]
+        .sort(([, a], [, b]) => b - a)
+        .slice(0, limit)
+        .map(([key]) => key),
+    add: async (customer, key, createdAt) => this.addCustomer(customer, key, createdAt),
+  };
   addCustomer(customer: string, key: string, createdAt: number) {
     const orders = this.customers.get(customer) ?? new Map<string, number>();
     orders.set(key, createdAt);

@@ -11,6 +11,8 @@ import { ordersCommand, RESEND_WINDOW_MS } from "../../src/commands/orders.ts";
 import { fulfilOrder } from "../../src/fulfilment/fulfil.ts";
 import type { LineItemPayload, SessionPayload } from "../../src/order/model.ts";
 import { orderNumber } from "../../src/order/number.ts";
+import { customerHash } from "../../src/order/customers.ts";
+import { emptyRecord } from "../../src/order/ledger.ts";
 import type { Services } from "../../src/app/services.ts";
 import { fakeDeps, MemoryDownloadCounter } from "../support/fakes.ts";
 import { filesShop, TRAIL_MAPS, trailMapsSession } from "../support/trail-maps.ts";
@@ -34,6 +36,7 @@ function setup(scope: Services["scope"] = "shop") {
   const deps: Services = {
     ...fakes.deps,
     queue: fakes.queue,
+    customers: fakes.ledger.customerOrders,
     drain: fakes.drainDeps,
     downloads: new MemoryDownloadCounter(),
     values: { get: async () => undefined, set: async () => {}, delete: async () => {} },
@@ -257,6 +260,46 @@ describe("orders usage and configuration", () => {
     const shop = setup();
     const run = await shop.orders(["show", "ZZZZ-ZZZZ"]);
     expect(run).toMatchObject({ code: 1, err: ["No order ZZZZ-ZZZZ in the ledger."] });
+  });
+});
+
+describe("orders index", () => {
+  it("files every recorded order of this shop under its customer's keyed hash, once, and nothing else", async () => {
+    const shop = setup();
+    const secret = shop.deps.downloadSecret ?? "";
+    // Orders fulfilled before the index existed: a record, no index entry.
+    const older = [shop.add({ livemode: false }), shop.add({ livemode: false })];
+    older.forEach((session, i) =>
+      shop.ledger.write(session.id, "absent", {
+        ...emptyRecord(session.id, 1_700_000_000_000 + i),
+        state: "fulfilled",
+      }),
+    );
+    // Not indexed: another shop's session, a paid session never recorded, a hostile address.
+    shop.add({ metadata: {}, payment_link: null });
+    shop.add();
+    const hostile = shop.add({ customer_details: { email: "a@x.com, b@y.com", name: "Eve" } });
+    shop.ledger.write(hostile.id, "absent", { ...emptyRecord(hostile.id, 1), state: "fulfilled" });
+
+    const run = await shop.orders(["index"]);
+    expect(run.code, run.text()).toBe(0);
+    expect(run.out.join("\n")).toContain("2 orders findable by their customers' addresses");
+    // Newest first.
+    expect(await shop.ledger.customerOrders.list(customerHash("JENNY@example.com", secret), 10)).toEqual(
+      older.map((session) => session.id).reverse(),
+    );
+    expect(shop.ledger.customers.size).toBe(1);
+    // Again: the same two, filed once.
+    expect((await shop.orders(["index"])).code).toBe(0);
+    expect(shop.ledger.customers.get(customerHash("jenny@example.com", secret))?.size).toBe(2);
+  });
+
+  it("needs the shop's secret, which keys the index", async () => {
+    const shop = setup();
+    shop.deps.downloadSecret = undefined;
+    const run = await shop.orders(["index"]);
+    expect(run.code).toBe(1);
+    expect(run.text()).toContain("LINKSHOP_DOWNLOAD_SECRET is not set");
   });
 });
 

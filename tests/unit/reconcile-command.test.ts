@@ -33,6 +33,7 @@ function setup() {
   const deps: Services = {
     ...fakes.deps,
     queue: fakes.queue,
+    customers: fakes.ledger.customerOrders,
     drain: fakes.drainDeps,
     downloads: new MemoryDownloadCounter(),
     values: {
