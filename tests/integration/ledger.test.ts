@@ -5,7 +5,7 @@
 import { randomUUID } from "node:crypto";
 import type { Redis } from "@upstash/redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createRedisClient, upstashLedger } from "../../src/adapters/upstash.ts";
+import { createRedisClient, upstashCustomerOrders, upstashLedger } from "../../src/adapters/upstash.ts";
 import type { Ledger } from "../../src/fulfilment/ports.ts";
 import {
   canTransition,
@@ -82,5 +82,28 @@ describe("ledger transitions", () => {
     expect(await ledger.put(key, "absent", record("fulfilling"))).toBe(true);
     expect(await ledger.put(key, "absent", record("failed"))).toBe(false);
     expect((await ledger.get(key))?.state).toBe("fulfilling");
+  });
+});
+
+describe("the customer index", () => {
+  it("lists an order under its customer in the write that records it, and only when that write happens", async () => {
+    const customers = upstashCustomerOrders(redis, prefix);
+    const customer = "c".repeat(64);
+    const first = `cs_test_${randomUUID().replaceAll("-", "")}`;
+    const second = `cs_test_${randomUUID().replaceAll("-", "")}`;
+    expect(await ledger.put(first, "absent", { ...record("fulfilling"), createdAt: 1 }, { customer })).toBe(
+      true,
+    );
+    // A write the compare-and-set refuses lists nothing.
+    expect(
+      await ledger.put(second, "fulfilled", { ...record("fulfilled"), createdAt: 3 }, { customer }),
+    ).toBe(false);
+    expect(await ledger.put(second, "absent", { ...record("fulfilling"), createdAt: 2 }, { customer })).toBe(
+      true,
+    );
+    // Newest first; the merchant's index adds an order once however often it runs.
+    await customers.add(customer, first, 1);
+    expect(await customers.list(customer, 10)).toEqual([second, first]);
+    expect(await customers.list("d".repeat(64), 10)).toEqual([]);
   });
 });
