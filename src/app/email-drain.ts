@@ -1,8 +1,7 @@
 /** The scheduled mail drain's composition, built once per cold start. */
 import { type DrainSummary, drainMail } from "../fulfilment/mail.ts";
-import { reasonOf } from "../lib/errors.ts";
 import { jsonLogger, type Logger } from "../lib/log.ts";
-import { configured, type Env } from "./environment.ts";
+import { type Env, scheduledRun } from "./environment.ts";
 import { services } from "./services.ts";
 
 /**
@@ -11,30 +10,17 @@ import { services } from "./services.ts";
  */
 export const SCHEDULED_DRAIN_MS = 22_000;
 
-/**
- * The drain for this environment: one bounded run per call. A configuration problem is logged and the run skipped
- * (a scheduled function has no caller to answer).
- */
+/** The drain for this environment: one bounded run per call. */
 export function emailDrainFromEnv(
   env: Env,
   log: Logger = jsonLogger,
 ): () => Promise<DrainSummary | undefined> {
-  const result = configured(env);
-  if ("error" in result) {
+  return scheduledRun(env, log, "mail.drain_failed", (config) => {
+    const deps = services(config, log).drain;
     return async () => {
-      log("config.invalid", { message: result.error.message });
-      return undefined;
-    };
-  }
-  const deps = services(result.config, log).drain;
-  return async () => {
-    try {
       const summary = await drainMail(deps, SCHEDULED_DRAIN_MS);
       if (summary.requests > 0 || summary.stopped !== "empty") log("mail.drained", { ...summary });
       return summary;
-    } catch (error) {
-      log("mail.drain_failed", { level: "error", reason: reasonOf(error, "internal_error") });
-      return undefined;
-    }
-  };
+    };
+  });
 }

@@ -126,7 +126,7 @@ export async function fulfilOrder(
   const done = doneResult(existing);
   if (done) return done;
   try {
-    return await startOrder(session, deps, options, key, existing);
+    return await startOrder({ session, deps, options, key, existing });
   } catch (error) {
     // Another path wrote the record in between (its compare-and-set won): what it did is the answer.
     if (!(error instanceof InProgressError)) throw error;
@@ -143,13 +143,17 @@ function doneResult(record: LedgerRecord | undefined): ActionResult | undefined 
   return settledResult(record);
 }
 
-async function startOrder(
-  session: SessionPayload,
-  deps: FulfilmentDeps,
-  options: FulfilOptions,
-  key: string,
-  existing: LedgerRecord | undefined,
-): Promise<ActionResult> {
+/** One path's run at an order: the session as it has it, and the record as it read it. */
+interface OrderRun {
+  session: SessionPayload;
+  deps: FulfilmentDeps;
+  options: FulfilOptions;
+  key: string;
+  existing: LedgerRecord | undefined;
+}
+
+async function startOrder(run: OrderRun): Promise<ActionResult> {
+  const { session, deps, options, key, existing } = run;
   let current = session;
   if (!options.fresh && fulfilledOnStripe(session) === undefined) {
     // Before sending, ask Stripe for its copy of "fulfilled" (one call): the ledger may have been lost.
@@ -173,16 +177,10 @@ async function startOrder(
   }
   if (existing?.state === "failed" && !options.retryFailed)
     return { outcome: "failed", reason: existing.reason ?? "failed" };
-  return sendOrder(session, deps, options, key, existing);
+  return sendOrder(run);
 }
 
-async function sendOrder(
-  session: SessionPayload,
-  deps: FulfilmentDeps,
-  options: FulfilOptions,
-  key: string,
-  existing: LedgerRecord | undefined,
-): Promise<ActionResult> {
+async function sendOrder({ session, deps, options, key, existing }: OrderRun): Promise<ActionResult> {
   const now = deps.now();
   const record: LedgerRecord = existing ?? blankRecord(session, now);
   let lineItems = options.lineItems;
