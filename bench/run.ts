@@ -15,6 +15,7 @@ import { MAX_FILE_BYTES } from "../src/shop/catalog.ts";
 import { shopInfo } from "../src/shop/info.ts";
 import { startLocalServices } from "../dev/local-services.ts";
 import { measureColdStarts } from "./cold-starts.ts";
+import { dropRows } from "./drop.ts";
 import { measureOrderCosts } from "./cost.ts";
 
 /** Targets. Sizes in bytes, times in milliseconds, memory in MiB. */
@@ -241,6 +242,9 @@ await local.stop();
   );
   console.log(`order mix: ${JSON.stringify(costs.mix)}`);
 }
+
+// 6. A launch-day drop on the whole local stack, the outbox at Resend's 2 requests per second (bench/drop.ts).
+for (const row of await dropRows()) record(row.name, row.value, row.target, row.unit);
 
 let failed = false;
 console.log(`\nLinkshop benchmarks (Node ${process.version}, Redis backend: ${local.bridge.backend})\n`);

@@ -690,7 +690,26 @@ export async function startOutbox(options: OutboxOptions = {}): Promise<Outbox> 
     return c.json(toRetrieveResponse(email));
   });
 
-  app.get("/api/emails", thisMachineOnly, (c) => c.json({ object: "list", data: stored }));
+  // `?since=<ISO time>` lists only the emails created at or after it, so a drill watching a long-lived outbox does not
+  // read every earlier email on each look.
+  app.get("/api/emails", thisMachineOnly, (c) => {
+    const since = c.req.query("since");
+    const from = since === undefined ? undefined : Date.parse(since);
+    if (from !== undefined && Number.isNaN(from)) {
+      return c.json(fail(422, "validation_error", "`since` must be an ISO 8601 time."), 422);
+    }
+    const data = from === undefined ? stored : stored.filter((email) => Date.parse(email.createdAt) >= from);
+    return c.json({ object: "list", data });
+  });
+
+  // The limits it enforces and the requests they refused, for drills that run in another process.
+  app.get("/api/limits", thisMachineOnly, (c) =>
+    c.json({
+      requestsPerSecond: limits.requestsPerSecond ?? null,
+      dailyQuota: limits.dailyQuota ?? null,
+      refusals: { ...refused },
+    }),
+  );
 
   // Resend's domain list, so a setup check can ask whether the sender's domain is verified.
   const domainsCreatedAt = now().toISOString();

@@ -13,7 +13,8 @@ import { loadCatalog } from "../src/shop/catalog.ts";
 import { runCatalogSync } from "../src/commands/catalog-sync/command.ts";
 import { HANDLED_EVENTS } from "../src/order/events.ts";
 import { type NetlifyDev, startNetlifyDev } from "./netlify-dev.ts";
-import { type Outbox, startOutbox } from "./outbox.ts";
+import { type Outbox, type OutboxLimits, startOutbox } from "./outbox.ts";
+import { mailLine, type DrainSummary } from "../src/fulfilment/mail.ts";
 import { type StripeCliCommands, stripeCliCommands } from "./stripe-cli.ts";
 import { type StripeEmulator, startStripeEmulator } from "./stripe-emulator/index.ts";
 import { watchSite } from "../src/site/watch.ts";
@@ -62,6 +63,17 @@ export interface StackOptions {
   functionEnv?: Record<string, string>;
   /** Backend of the Upstash bridge; "redis" makes a missing Redis an error (CI). Default "auto". */
   redisBackend?: "auto" | "redis" | "memory";
+  /**
+   * Resend's limits for the outbox to enforce (429 `rate_limit_exceeded` / `daily_quota_exceeded`). Default none;
+   * `npm start` asks for Resend's 2 requests per second. With a rate, the functions pace their sends to it
+   * (LINKSHOP_EMAIL_RATE) unless the environment sets their pace.
+   */
+  outboxLimits?: OutboxLimits;
+  /**
+   * How often the scheduled functions run, as Netlify's scheduler would (netlify dev runs them only when asked):
+   * `email-drain` is invoked this often while the stack runs. Milliseconds; default 60 000 (its schedule); 0 never.
+   */
+  scheduleEveryMs?: number;
 }
 
 /** Which services are real and which are emulated, and where. */
@@ -75,7 +87,7 @@ export interface StackServices {
       }
     | { mode: "real"; live: boolean };
   upstash: { mode: "emulated"; backend: "redis" | "memory" } | { mode: "real" };
-  resend: { mode: "emulated"; outboxUrl: string } | { mode: "real" };
+  resend: { mode: "emulated"; outboxUrl: string; limits: OutboxLimits } | { mode: "real" };
 }
 
 export interface Stack {
@@ -87,6 +99,12 @@ export interface Stack {
   local: { stripe?: StripeEmulator; bridge?: UpstashBridge; outbox?: Outbox };
   stop(): Promise<void>;
 }
+
+/** The scheduled function netlify dev runs only when invoked, and its schedule ("* * * * *"). Milliseconds. */
+const SCHEDULED_FUNCTION = "email-drain";
+const SCHEDULE_MS = 60_000;
+/** The most LINKSHOP_EMAIL_RATE takes (requests per second). */
+const MAX_EMAIL_RATE = 99;
 
 /** Local key of the emulated Stripe account (any sk_test_ key works there; this one is not a secret). */
 const LOCAL_STRIPE_KEY = "sk_test_linkshop_local";
@@ -157,13 +175,23 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         apiKey,
         // Like a Resend account whose sending domain is verified.
         verifiedDomains: [domainOf(from)],
+        ...options.outboxLimits,
       });
       stoppers.push(() => outbox.close());
       local.outbox = outbox;
       Object.assign(functionEnv, { RESEND_API_KEY: apiKey, RESEND_BASE_URL: outbox.url });
       if (!set(env.EMAIL_FROM)) functionEnv.EMAIL_FROM = from;
       if (!set(env.MERCHANT_EMAIL)) functionEnv.MERCHANT_EMAIL = "merchant@shop.localhost";
-      resend = { mode: "emulated", outboxUrl: outbox.url };
+      const rate = options.outboxLimits?.requestsPerSecond;
+      // The shop spaces its requests by its own setting (a real account's limit); here it is the outbox's.
+      if (
+        rate !== undefined &&
+        !set(env.LINKSHOP_EMAIL_RATE) &&
+        functionEnv.LINKSHOP_EMAIL_RATE === undefined
+      ) {
+        functionEnv.LINKSHOP_EMAIL_RATE = String(Math.min(MAX_EMAIL_RATE, Math.max(1, Math.floor(rate))));
+      }
+      resend = { mode: "emulated", outboxUrl: outbox.url, limits: { ...options.outboxLimits } };
     }
 
     if (realUpstash) {
@@ -252,11 +280,17 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       cwd: root,
       siteDir: outDir,
       env: functionEnv,
-      ...(options.showNetlifyOutput !== false && { onOutput: (line: string) => say(line) }),
+      // Quiet, the output still tells what the scheduled drain sent or why it failed.
+      onOutput: options.showNetlifyOutput !== false ? say : (line) => drainNews(line, say),
     }).catch((error: unknown) => {
       throw error instanceof FunctionsBuildError ? new StackError(error.message) : error;
     });
     stoppers.push(() => netlify.stop());
+    const everyMs = options.scheduleEveryMs ?? SCHEDULE_MS;
+    if (everyMs > 0) {
+      const scheduler = runScheduled(shopUrl, everyMs, say);
+      stoppers.push(() => scheduler.stop());
+    }
     if (options.watch !== false) {
       // Edits to the catalog, the pictures and styles (or, with real Stripe, the links file) show on reload.
       const watcher = watchSite({
@@ -316,4 +350,100 @@ function portIsFree(port: number): Promise<boolean> {
     // netlify dev listens on every interface; checking the wildcard address catches both stacks' users.
     server.listen(port, () => server.close(() => resolve(true)));
   });
+}
+
+/**
+ * Runs `run` every `everyMs` until `stop()`, one run at a time (a run still going when the next is due makes that one
+ * skip), as Netlify's scheduler runs a scheduled function. `run` gets a signal that aborts on stop.
+ */
+export function every(
+  everyMs: number,
+  run: (signal: AbortSignal) => Promise<void>,
+): { stop(): Promise<void> } {
+  const aborter = new AbortController();
+  let running: Promise<void> | undefined;
+  const timer = setInterval(() => {
+    running ??= run(aborter.signal)
+      .catch(() => {})
+      .finally(() => {
+        running = undefined;
+      });
+  }, everyMs);
+  return {
+    async stop() {
+      clearInterval(timer);
+      aborter.abort();
+      await running;
+    },
+  };
+}
+
+/**
+ * Invokes the scheduled function `name` of the netlify dev at `shopUrl` as Netlify's scheduler does; resolves with
+ * its HTTP status (netlify dev answers 500 when the function threw).
+ */
+export async function invokeScheduled(shopUrl: string, name: string, signal?: AbortSignal): Promise<number> {
+  // netlify dev answers a scheduled function's invocation with a help page unless it comes from the scheduler.
+  const response = await fetch(`${shopUrl}/.netlify/functions/${encodeURIComponent(name)}`, {
+    method: "POST",
+    headers: { "user-agent": "Netlify Clockwork" },
+    ...(signal && { signal }),
+  });
+  await response.body?.cancel();
+  return response.status;
+}
+
+/** Invokes the scheduled drain every `everyMs`; says nothing unless an invocation fails. */
+function runScheduled(
+  shopUrl: string,
+  everyMs: number,
+  say: (line: string) => void,
+): { stop(): Promise<void> } {
+  return every(everyMs, async (stopped) => {
+    try {
+      const status = await invokeScheduled(
+        shopUrl,
+        SCHEDULED_FUNCTION,
+        AbortSignal.any([stopped, AbortSignal.timeout(everyMs)]),
+      );
+      if (status >= 400) say(`The scheduled ${SCHEDULED_FUNCTION} failed: HTTP ${status}.`);
+    } catch (error) {
+      if (stopped.aborted) return;
+      const reason =
+        error instanceof Error && error.name === "TimeoutError" ? "no answer in time" : "no answer";
+      say(`The scheduled ${SCHEDULED_FUNCTION} did not run: ${reason}.`);
+    }
+  });
+}
+
+/**
+ * Says in a line of its own what a drain's log line reports: what the scheduled drain sent, or that a drain (the
+ * scheduled one or a webhook's) failed. Other lines are left out.
+ */
+export function drainNews(line: string, say: (line: string) => void): void {
+  if (!line.startsWith("{") || !line.includes('"mail.drain')) return;
+  let entry: { event?: unknown; reason?: unknown } & Partial<DrainSummary>;
+  try {
+    entry = JSON.parse(line) as typeof entry;
+  } catch {
+    return;
+  }
+  // The webhook's drain logs mail.drain_failed; the scheduled run, mail.drain.failed.
+  if (entry.event === "mail.drain_failed" || entry.event === "mail.drain.failed") {
+    const reason = typeof entry.reason === "string" ? `: ${entry.reason}` : "";
+    say(`An email drain failed${reason}; what it left waits for the next one.`);
+  }
+  if (entry.event === "mail.drained" && typeof entry.sent === "number" && entry.stopped !== undefined) {
+    const summary = {
+      requests: 0,
+      fulfilled: 0,
+      failed: 0,
+      ...entry,
+      sent: entry.sent,
+      stopped: entry.stopped,
+    };
+    if (summary.sent > 0 || summary.stopped === "paused" || summary.stopped === "retry_later") {
+      say(`Scheduled email drain: ${mailLine(summary)}.`);
+    }
+  }
 }

@@ -7,7 +7,6 @@ import { randomUUID } from "node:crypto";
 import { join } from "node:path";
 import { isLiveKey } from "../src/lib/stripe-keys.ts";
 import Stripe from "stripe";
-import * as v from "valibot";
 import { createStripeClient } from "../src/adapters/stripe.ts";
 import {
   type CommandContext,
@@ -20,9 +19,18 @@ import {
   UsageError,
 } from "../src/commands/kit.ts";
 import { HANDLED_EVENTS } from "../src/order/events.ts";
-import { SHOP_MARKER } from "../src/order/metadata.ts";
 import { formatMoney, isKnownCurrency } from "../src/lib/money.ts";
 import { loadCatalog } from "../src/shop/catalog.ts";
+import {
+  activeLinkOf,
+  CUSTOMER_NAME,
+  type Delivery,
+  EmulatorRoutes,
+  noEmulator,
+  SHIPPING_ADDRESS,
+  shippingFor,
+} from "./emulator-routes.ts";
+import { DEFAULT_SETTLE_MS, defaultDropProduct, formatDropReport, runDrop } from "./drop.ts";
 
 /** How each Checkout event is produced on the emulator; `payment` is the hosted page's choice, null expires. */
 const EVENTS = {
@@ -47,15 +55,6 @@ const isPaymentEvent = (event: SupportedEvent): event is PaymentEvent =>
 const UNIT_AMOUNT = 1500;
 const QUANTITY = 2;
 const DEFAULT_EMAIL = "stripe@example.com";
-const CUSTOMER_NAME = "Jenny Rosen";
-/** Where the customer lives when the Payment Link collects a shipping address (the CLI fixture's address). */
-const SHIPPING_ADDRESS = {
-  line1: "510 Townsend St",
-  postal_code: "94103",
-  city: "San Francisco",
-  state: "CA",
-  country: "US",
-};
 const MAX_ITEMS = 150;
 /** Real Stripe's cap on a Checkout Session's line items; the emulator allows more so pagination can be exercised. */
 const STRIPE_MAX_LINE_ITEMS = 100;
@@ -68,10 +67,16 @@ const LOCAL_KEY = "sk_test_linkshop_local";
 const DEFAULT_STRIPE_PORT = 12111;
 const DEFAULT_SHOP_PORT = 8888;
 const DEFAULT_OUTBOX_PORT = 8025;
+/** The drop drill's defaults: the issue's launch day, 200 orders in two minutes. */
+const DEFAULT_DROP = { orders: 200, seconds: 120 };
+const MAX_DROP_ORDERS = 1000;
+const MAX_DROP_SECONDS = 3600;
+
 /** Products and prices created at once (each create also emits an event the emulator delivers). */
 const CREATE_BATCH = 10;
 
 const USAGE = `Usage: npm run trigger -- <event> [options]
+       npm run trigger -- drop [--orders <n>] [--seconds <s>] [--product <id>]
 
 Makes the local Stripe emulator (started by npm start) send the shop's webhook a signed event, as
 \`stripe trigger <event>\` does on real Stripe, then waits until the webhook has accepted the event. For a Checkout
@@ -107,10 +112,25 @@ Options for every event:
   -h, --help           show this help
 
 With STRIPE_SECRET_KEY set and no STRIPE_API_BASE (the shop uses real Stripe), nothing is sent: the command
-prints the Stripe CLI commands to use instead.`;
+prints the Stripe CLI commands to use instead.
+
+The drop drill (a launch day against npm start's emulator and outbox):
+  drop                 makes --orders paid orders spread evenly over --seconds, each by a customer of its own
+                       (drop-<run>-<n>@example.com) through a catalog product's Payment Link, then watches the
+                       outbox until every receipt arrived (or the drop's length plus 5 minutes passed) and prints
+                       orders made, receipts, duplicates, missing, receipt latency from payment (p50, p95, max) and
+                       the outbox's refusals (429s). Exit 0 when every receipt arrived exactly once, 1 otherwise.
+  --orders <n>         orders to make, 1-${MAX_DROP_ORDERS} (default ${DEFAULT_DROP.orders})
+  --seconds <s>        spread them over this many seconds, 0-${MAX_DROP_SECONDS} (default ${DEFAULT_DROP.seconds})
+  --product <id>       the catalog product bought (default: the first one without stock or files)
+  --stripe-url <url>   as above; the outbox is RESEND_BASE_URL (npm start's), else 127.0.0.1:<LINKSHOP_OUTBOX_PORT or ${DEFAULT_OUTBOX_PORT}>`;
 
 /** Waits of the command, in milliseconds; tests shorten them. */
 export interface TriggerTiming {
+  /** Drop drill: after the last receipt, how long to keep looking for a second copy of any. */
+  dropSettleMs: number;
+  /** Drop drill: stop waiting for receipts this long after the first order (default: its length plus 5 minutes). */
+  dropTimeoutMs?: number;
   /** How long the event may take to appear (async results come after the emulator's delay, 5 s by default). */
   eventTimeoutMs: number;
   /** How long the webhook may take to accept the event, retries included. */
@@ -120,14 +140,12 @@ export interface TriggerTiming {
 }
 
 const DEFAULT_TIMING: TriggerTiming = {
+  dropSettleMs: DEFAULT_SETTLE_MS,
   eventTimeoutMs: 30_000,
   // A slow first answer (a busy laptop) is waited for: the emulator itself gives one attempt 45 s.
   deliveryTimeoutMs: 120_000,
   pollIntervalMs: 100,
 };
-/** Emulator-only routes answer at once; a redelivery drill waits for every delivery and its retries. */
-const ROUTE_TIMEOUT_MS = 5_000;
-const RESEND_TIMEOUT_MS = 180_000;
 
 interface TriggerOptions {
   event: SupportedEvent;
@@ -162,6 +180,8 @@ const OPTIONS = {
   duplicate: { type: "string" },
   concurrent: { type: "boolean", default: false },
   "stripe-url": { type: "string" },
+  orders: { type: "string" },
+  seconds: { type: "string" },
 } as const;
 
 function wholeNumber(raw: string | undefined, flag: string, min: number, max: number): number | undefined {
@@ -198,6 +218,12 @@ function toOptions({
   }
   const supported = event as SupportedEvent;
   const payment = isPaymentEvent(supported);
+  onlyFor(
+    values.orders !== undefined || values.seconds !== undefined,
+    false,
+    "--orders and --seconds",
+    "drop",
+  );
   const checkoutOnly = "the checkout.session.* events";
   onlyFor(values.product !== undefined, !payment, "--product", checkoutOnly);
   onlyFor(values.items !== undefined, !payment, "--items", checkoutOnly);
@@ -294,8 +320,11 @@ function port(env: Env, variable: string, fallback: number): number {
 }
 
 /** Where events come from: the emulator at `url`, or real Stripe (the same rule as npm start). */
-function resolveTarget(options: TriggerOptions, env: Env): { real: true } | { real: false; url: string } {
-  if (options.stripeUrl) return { real: false, url: options.stripeUrl };
+function resolveTarget(
+  stripeUrl: string | undefined,
+  env: Env,
+): { real: true } | { real: false; url: string } {
+  if (stripeUrl) return { real: false, url: stripeUrl };
   if (set(env.STRIPE_API_BASE))
     return { real: false, url: httpOrigin(env.STRIPE_API_BASE, "STRIPE_API_BASE") };
   if (set(env.STRIPE_SECRET_KEY)) return { real: true };
@@ -404,136 +433,6 @@ function stripeCliAdvice(options: TriggerOptions, env: Env): string[] {
   return lines;
 }
 
-const deliverySchema = v.object({
-  eventId: v.string(),
-  type: v.string(),
-  attempt: v.number(),
-  status: v.nullable(v.number()),
-  error: v.optional(v.string()),
-  url: v.string(),
-  queuedMs: v.number(),
-  retryInMs: v.nullable(v.number()),
-});
-type Delivery = v.InferOutput<typeof deliverySchema>;
-const deliveryLogSchema = v.object({ data: v.array(deliverySchema) });
-const resendSchema = v.object({ deliveries: v.array(deliverySchema), max_in_flight: v.number() });
-const disputeSchema = v.object({
-  dispute: v.object({
-    id: v.string(),
-    amount: v.number(),
-    currency: v.string(),
-    reason: v.string(),
-    status: v.string(),
-    evidence_details: v.object({ due_by: v.number() }),
-  }),
-  event_id: v.string(),
-});
-type DisputeAnswer = v.InferOutput<typeof disputeSchema>;
-const emulatorErrorSchema = v.object({ error: v.object({ message: v.string() }) });
-
-const noEmulator = (url: string) =>
-  `No Stripe emulator at ${url} — start the shop first with \`npm start\` (or pass --stripe-url).`;
-
-/** The emulator's own routes under /_emulator, which the Stripe SDK does not know. */
-class EmulatorRoutes {
-  constructor(readonly url: string) {}
-
-  async #request(path: string, init: RequestInit, timeoutMs: number): Promise<Response> {
-    try {
-      return await fetch(`${this.url}${path}`, {
-        ...init,
-        headers: { accept: "application/json", "content-type": "application/json" },
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-    } catch (error) {
-      if (error instanceof Error && error.name === "TimeoutError") {
-        throw new CliError(`The Stripe emulator at ${this.url} did not answer ${path} in time.`);
-      }
-      throw new CliError(noEmulator(this.url));
-    }
-  }
-
-  async #json<T>(
-    path: string,
-    init: RequestInit,
-    schema: v.GenericSchema<unknown, T>,
-    timeoutMs = ROUTE_TIMEOUT_MS,
-  ) {
-    const response = await this.#request(path, init, timeoutMs);
-    const body: unknown = await response.json().catch(() => undefined);
-    if (response.status === 404 && !v.is(emulatorErrorSchema, body)) {
-      throw new CliError(
-        `${this.url} answers, but it is not the Linkshop Stripe emulator (it has no ${path}). Point --stripe-url at the emulator npm start runs.`,
-      );
-    }
-    if (!response.ok) {
-      const reason = v.is(emulatorErrorSchema, body) ? body.error.message : `HTTP ${response.status}`;
-      throw new CliError(`The Stripe emulator refused ${path}: ${reason}`);
-    }
-    const result = v.safeParse(schema, body);
-    if (!result.success)
-      throw new CliError(`Unexpected answer from the Stripe emulator at ${this.url}${path}.`);
-    return result.output;
-  }
-
-  /** Every delivery attempt so far; also proves the emulator is there. */
-  async deliveries(): Promise<Delivery[]> {
-    return (await this.#json("/_emulator/deliveries", { method: "GET" }, deliveryLogSchema)).data;
-  }
-
-  async complete(
-    sessionId: string,
-    body: { email: string; name: string; payment: string; shipping?: { name: string; address: object } },
-  ): Promise<void> {
-    await this.#json(
-      `/_emulator/checkout/sessions/${encodeURIComponent(sessionId)}/complete`,
-      { method: "POST", body: JSON.stringify(body) },
-      v.unknown(),
-    );
-  }
-
-  /** Opens a Payment Link as a customer's browser does; resolves with the id of the Checkout Session it made. */
-  async openLink(linkId: string): Promise<string> {
-    const path = `/pay/${encodeURIComponent(linkId)}`;
-    const response = await this.#request(path, { method: "GET", redirect: "manual" }, ROUTE_TIMEOUT_MS);
-    await response.body?.cancel();
-    const sessionId = /\/c\/pay\/(cs_\w+)$/.exec(response.headers.get("location") ?? "")?.[1];
-    if (response.status !== 303 || sessionId === undefined) {
-      throw new CliError(
-        `The Stripe emulator did not open the Payment Link ${linkId} (HTTP ${response.status}).`,
-      );
-    }
-    return sessionId;
-  }
-
-  /** Has the customer dispute the payment `paymentIntent` as fraudulent; the event it caused comes back too. */
-  openDispute(paymentIntent: string): Promise<DisputeAnswer> {
-    const body = JSON.stringify({ payment_intent: paymentIntent, reason: "fraudulent" });
-    return this.#json("/_emulator/disputes", { method: "POST", body }, disputeSchema);
-  }
-
-  /** Decides an open dispute as the card network would. */
-  closeDispute(disputeId: string, status: "won" | "lost"): Promise<DisputeAnswer> {
-    const path = `/_emulator/disputes/${encodeURIComponent(disputeId)}/close`;
-    return this.#json(path, { method: "POST", body: JSON.stringify({ status }) }, disputeSchema);
-  }
-
-  /**
-   * Redelivers an event and resolves, once all are done, with every attempt made (retries included) and the most
-   * the emulator sends to one endpoint at a time.
-   */
-  async resend(
-    eventId: string,
-    times: number,
-    concurrent: boolean,
-  ): Promise<{ deliveries: Delivery[]; maxInFlight: number }> {
-    const path = `/_emulator/events/${encodeURIComponent(eventId)}/resend`;
-    const init = { method: "POST", body: JSON.stringify({ times, concurrent }) };
-    const answer = await this.#json(path, init, resendSchema, RESEND_TIMEOUT_MS);
-    return { deliveries: answer.deliveries, maxInFlight: answer.max_in_flight };
-  }
-}
-
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Runs `create` for 0..count-1, a batch at a time, keeping the order. */
@@ -639,20 +538,12 @@ async function checkoutOnEmulator(
     await stripe.checkout.sessions.expire(session.id);
     io.out("Expired the session.");
   } else {
-    const collects = session.shipping_address_collection?.allowed_countries;
     await routes.complete(session.id, {
       email: options.email,
       name: CUSTOMER_NAME,
       payment,
       // A Payment Link that ships asks for an address in one of its countries.
-      ...(collects && {
-        shipping: {
-          name: CUSTOMER_NAME,
-          address: collects.includes("US")
-            ? SHIPPING_ADDRESS
-            : { ...SHIPPING_ADDRESS, state: null, country: collects[0] },
-        },
-      }),
+      ...shippingFor(session.shipping_address_collection?.allowed_countries),
     });
     io.out(
       payment === "card"
@@ -698,39 +589,15 @@ async function newSession(
 }
 
 /**
- * A new session of the Payment Link `npm start` made for the catalog product `productId` (the link carries its
- * `linkshop_id`), opened as a customer's browser opens it. Exit 1 when the emulator has no such link, or only
- * stopped ones (its stock is sold): nothing is bought then.
+ * A new session of the Payment Link `npm start` made for the catalog product `productId`, opened as a customer's
+ * browser opens it. Exit 1 when the emulator has no such link, or only stopped ones (its stock is sold).
  */
 async function sessionOfProduct(
   productId: string,
   stripe: Stripe,
   routes: EmulatorRoutes,
 ): Promise<Stripe.Checkout.Session> {
-  let link: Stripe.PaymentLink | undefined;
-  let stopped: Stripe.PaymentLink | undefined;
-  for await (const candidate of stripe.paymentLinks.list({ limit: 100 })) {
-    if (candidate.metadata?.[SHOP_MARKER] !== productId) continue;
-    if (candidate.active) {
-      link = candidate;
-      break;
-    }
-    stopped ??= candidate;
-  }
-  if (!link && stopped) {
-    const completed = stopped.restrictions?.completed_sessions;
-    const why = completed
-      ? `sold out: ${completed.count} of ${completed.limit} checkouts completed (the catalog's stock)`
-      : "it was deactivated";
-    throw new CliError(
-      `The Payment Link of "${productId}" (${stopped.id}) is no longer active: ${why}. Nothing was bought. Raise its "stock" in catalog.json (npm start syncs it) to sell more.`,
-    );
-  }
-  if (!link) {
-    throw new CliError(
-      `The Stripe emulator at ${routes.url} has no active Payment Link for "${productId}". npm start makes one for every product of catalog.json (and again when it changes): is this the emulator of the npm start running in this folder?`,
-    );
-  }
+  const link = await activeLinkOf(productId, stripe, routes.url);
   return stripe.checkout.sessions.retrieve(await routes.openLink(link.id));
 }
 
@@ -939,9 +806,12 @@ export function triggerCommand(timing: Partial<TriggerTiming> = {}) {
     options: OPTIONS,
     positionals: true,
     async run({ values, positionals, env, io, cwd }) {
+      if (positionals[0] === "drop") {
+        return drop(toDropOptions({ values, positionals }), env, io, cwd, { ...DEFAULT_TIMING, ...timing });
+      }
       const options = toOptions({ values, positionals });
       if (options.product !== undefined) await checkCatalogProduct(options.product, cwd);
-      const target = resolveTarget(options, env);
+      const target = resolveTarget(options.stripeUrl, env);
       if (target.real) {
         for (const line of stripeCliAdvice(options, env)) io.out(line);
         return EXIT.ok;
@@ -954,4 +824,108 @@ export function triggerCommand(timing: Partial<TriggerTiming> = {}) {
       }
     },
   });
+}
+
+interface DropCommandOptions {
+  orders: number;
+  seconds: number;
+  product: string | undefined;
+  stripeUrl: string | undefined;
+}
+
+/** `drop`'s command line; throws UsageError (exit 2) for wrong usage, such as another event's options. */
+function toDropOptions({
+  values,
+  positionals,
+}: Pick<CommandContext<typeof OPTIONS>, "values" | "positionals">): DropCommandOptions {
+  if (positionals.length > 1)
+    throw new UsageError(`drop takes no other argument, got: ${positionals.join(" ")}`);
+  const others = [
+    ...(["items", "currency", "email", "session", "amount", "duplicate"] as const).filter(
+      (name) => values[name] !== undefined,
+    ),
+    ...(["won", "lost", "concurrent"] as const).filter((name) => values[name]),
+  ];
+  if (others.length > 0) {
+    throw new UsageError(
+      `drop takes --orders, --seconds, --product and --stripe-url, not ${others.map((name) => `--${name}`).join(", ")}`,
+    );
+  }
+  return {
+    orders: wholeNumber(values.orders, "--orders", 1, MAX_DROP_ORDERS) ?? DEFAULT_DROP.orders,
+    seconds: wholeNumber(values.seconds, "--seconds", 0, MAX_DROP_SECONDS) ?? DEFAULT_DROP.seconds,
+    product: values.product?.trim(),
+    stripeUrl:
+      values["stripe-url"] === undefined ? undefined : httpOrigin(values["stripe-url"], "--stripe-url"),
+  };
+}
+
+/** The catalog product the drop buys: `given` when catalog.json lists it, else the first without stock or files. */
+async function dropProductOf(given: string | undefined, cwd: string): Promise<string> {
+  if (given !== undefined) {
+    await checkCatalogProduct(given, cwd);
+    return given;
+  }
+  const { products } = await loadCatalog(join(cwd, "catalog.json")).catch((error: unknown) => {
+    throw new CliError(
+      `drop needs the shop's catalog: ${error instanceof Error ? error.message : String(error)}`,
+      EXIT.usage,
+    );
+  });
+  const product = defaultDropProduct(products);
+  if (product === undefined) {
+    throw new CliError(
+      "Every product of catalog.json has a stock: choose one with --product <id>.",
+      EXIT.usage,
+    );
+  }
+  return product;
+}
+
+/** Where the running stack's outbox is: RESEND_BASE_URL (npm start passes it), else its default port. */
+function outboxUrlOf(env: Env): string {
+  if (set(env.RESEND_BASE_URL)) return httpOrigin(env.RESEND_BASE_URL, "RESEND_BASE_URL");
+  if (set(env.RESEND_API_KEY)) {
+    throw new CliError(
+      "The drop drill counts receipts in the local outbox, but the shop sends through real Resend (RESEND_API_KEY is set and RESEND_BASE_URL is not). Run it against npm start without Resend credentials.",
+      EXIT.usage,
+    );
+  }
+  return `http://127.0.0.1:${port(env, "LINKSHOP_OUTBOX_PORT", DEFAULT_OUTBOX_PORT)}`;
+}
+
+/** `npm run trigger -- drop`: runs the drill against the running stack and prints its report. */
+async function drop(
+  options: DropCommandOptions,
+  env: Env,
+  io: Io,
+  cwd: string,
+  timing: TriggerTiming,
+): Promise<number> {
+  const product = await dropProductOf(options.product, cwd);
+  const target = resolveTarget(options.stripeUrl, env);
+  if (target.real) {
+    throw new CliError(
+      "The drop drill runs against npm start's Stripe emulator, but STRIPE_SECRET_KEY is set and STRIPE_API_BASE is not (the shop uses real Stripe).",
+      EXIT.usage,
+    );
+  }
+  const outboxUrl = outboxUrlOf(env);
+  try {
+    const report = await runDrop({
+      orders: options.orders,
+      seconds: options.seconds,
+      product,
+      stripeUrl: target.url,
+      outboxUrl,
+      settleMs: timing.dropSettleMs,
+      ...(timing.dropTimeoutMs !== undefined && { timeoutMs: timing.dropTimeoutMs }),
+      say: (line) => io.out(line),
+    });
+    for (const line of formatDropReport(report)) io.out(line);
+    return report.ok ? EXIT.ok : EXIT.failed;
+  } catch (error) {
+    if (error instanceof Stripe.errors.StripeConnectionError) throw new CliError(noEmulator(target.url));
+    throw error;
+  }
 }

@@ -6,6 +6,7 @@ import { parseArgs, parseEnv } from "node:util";
 import { BuildError } from "../src/site/build.ts";
 import { CatalogError } from "../src/shop/catalog.ts";
 import { HANDLED_EVENTS } from "../src/order/events.ts";
+import type { OutboxLimits } from "../dev/outbox.ts";
 import {
   type Env,
   PortInUseError,
@@ -25,6 +26,11 @@ Options:
   --stripe-port <n>    Stripe emulator port (default 12111, or LINKSHOP_STRIPE_PORT)
   --upstash-port <n>   Upstash bridge port (default 8079, or LINKSHOP_UPSTASH_PORT)
   --outbox-port <n>    email outbox port (default 8025, or LINKSHOP_OUTBOX_PORT)
+  --email-rate <n>     requests per second the outbox accepts, as Resend limits a team (default 2, or
+                       LINKSHOP_OUTBOX_RATE; 0 = no limit); the shop paces its sends to it
+  --email-daily-quota <n>
+                       emails per day the outbox accepts, as Resend's free plan (100) does (default none, or
+                       LINKSHOP_OUTBOX_DAILY_QUOTA; 0 = none)
   --quiet              hide netlify dev's own output
   -h, --help           show this help`;
 
@@ -43,6 +49,8 @@ function args() {
         "stripe-port": { type: "string" },
         "upstash-port": { type: "string" },
         "outbox-port": { type: "string" },
+        "email-rate": { type: "string" },
+        "email-daily-quota": { type: "string" },
         quiet: { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
       },
@@ -59,6 +67,19 @@ function port(flag: string | undefined, variable: string, fallback: number): num
   return value;
 }
 
+/** A whole number from 0 to `max` from a flag or a variable; 0 means no limit (undefined). */
+function limit(flag: string | undefined, name: string, variable: string, fallback: number, max: number) {
+  const raw = (flag ?? process.env[variable] ?? String(fallback)).trim();
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw) || value > max) {
+    fail(
+      `${name} must be a whole number from 0 (no limit) to ${max}, got "${raw}" (--${name} or ${variable})`,
+      2,
+    );
+  }
+  return value === 0 ? undefined : value;
+}
+
 const options = args();
 if (options.help) {
   console.log(USAGE);
@@ -69,6 +90,17 @@ const ports: StackPorts = {
   stripe: port(options["stripe-port"], "LINKSHOP_STRIPE_PORT", 12111),
   upstash: port(options["upstash-port"], "LINKSHOP_UPSTASH_PORT", 8079),
   outbox: port(options["outbox-port"], "LINKSHOP_OUTBOX_PORT", 8025),
+};
+const outboxLimits = {
+  // Resend's figure for a new team (its 429 messages say 2 requests per second).
+  requestsPerSecond: limit(options["email-rate"], "email-rate", "LINKSHOP_OUTBOX_RATE", 2, 99),
+  dailyQuota: limit(
+    options["email-daily-quota"],
+    "email-daily-quota",
+    "LINKSHOP_OUTBOX_DAILY_QUOTA",
+    0,
+    1_000_000,
+  ),
 };
 // netlify dev reads .env itself; it is read here only to know which services have real credentials.
 const dotenvPath = join(root, ".env");
@@ -100,6 +132,7 @@ try {
     env,
     say: (line) => console.log(line),
     showNetlifyOutput: !options.quiet,
+    outboxLimits,
   });
 } catch (error) {
   // Mistakes the developer can fix are explained, not shown as a stack trace.
@@ -110,6 +143,13 @@ try {
 }
 if (stopping) await stack.stop();
 else console.log(banner(stack));
+
+/** "2 requests/s, 100 emails a day" for the outbox's limits. */
+function limitsLine({ requestsPerSecond, dailyQuota }: OutboxLimits): string {
+  const rate = requestsPerSecond === undefined ? "no rate limit" : `${requestsPerSecond} requests/s`;
+  const quota = dailyQuota === undefined ? "no daily quota" : `${dailyQuota} emails a day`;
+  return `${rate}, ${quota}; --email-rate, --email-daily-quota`;
+}
 
 function banner({ shopUrl, services }: Stack): string {
   const { stripe, upstash, resend } = services;
@@ -128,13 +168,16 @@ function banner({ shopUrl, services }: Stack): string {
     upstash.mode === "emulated"
       ? `  Upstash   emulated (bridge over ${upstash.backend === "redis" ? "the local Redis" : "an in-memory store"})`
       : "  Upstash   REAL from .env",
-    resend.mode === "emulated" ? "  Resend    emulated (outbox above)" : "  Resend    REAL from .env",
+    resend.mode === "emulated"
+      ? `  Resend    emulated (outbox above; ${limitsLine(resend.limits)})`
+      : "  Resend    REAL from .env",
     "",
   ];
   if (stripe.mode === "emulated") {
     lines.push(
       "  Try it: open the shop, click Buy, and pay on the emulated checkout page.",
       "  Or send events: npm run trigger -- checkout.session.completed",
+      "  Or a launch-day drop, timing every receipt: npm run trigger -- drop --orders 200 --seconds 120",
       "",
       "  Or use the real Stripe CLI (npm install --no-save @stripe/cli; then npx stripe ...), no account needed:",
       `    stripe ${stripe.cli.listen.join(" ")}`,
@@ -150,6 +193,12 @@ function banner({ shopUrl, services }: Stack): string {
       "  Then: stripe trigger checkout.session.completed",
     );
   }
-  lines.push("", "  Press Ctrl-C to stop.", "");
+  lines.push(
+    "",
+    "  The scheduled email drain runs every minute, as on Netlify (netlify dev alone runs it only when asked).",
+    "",
+    "  Press Ctrl-C to stop.",
+    "",
+  );
   return lines.join("\n");
 }
