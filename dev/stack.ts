@@ -428,7 +428,7 @@ export function drainNews(line: string, say: (line: string) => void): void {
   } catch {
     return;
   }
-  // The webhook's drain logs mail.drain_failed; the scheduled run, mail.drain.failed.
+  // Both the webhook's drain and the scheduled run log mail.drain_failed; mail.drain.failed is read too.
   if (entry.event === "mail.drain_failed" || entry.event === "mail.drain.failed") {
     const reason = typeof entry.reason === "string" ? `: ${entry.reason}` : "";
     say(`An email drain failed${reason}; what it left waits for the next one.`);
