@@ -2,6 +2,9 @@
 import { PermanentError, StoreUnavailableError, UpstreamError } from "../../src/lib/errors.ts";
 import type { FulfilmentDeps } from "../../src/fulfilment/fulfil.ts";
 import { type DrainDeps, drainMail, queueMailer } from "../../src/fulfilment/mail.ts";
+import type { Services } from "../../src/app/services.ts";
+import { createWebhookHandler } from "../../src/webhook/handler.ts";
+import { webhookRequest } from "./stripe-payloads.ts";
 import type { ShopInfo } from "../../src/shop/info.ts";
 import type {
   BatchOutcome,
@@ -400,6 +403,40 @@ export function fakeDeps(overrides: Partial<FulfilmentDeps> = {}) {
     drainDeps,
     drain,
   };
+}
+
+/** Every service of the shop over `fakes` (the merchant commands' view), with values kept in `values`. */
+export function fakeServices(
+  fakes: ReturnType<typeof fakeDeps>,
+  values = new Map<string, string>(),
+): Services {
+  return {
+    ...fakes.deps,
+    queue: fakes.queue,
+    customers: fakes.ledger.customerOrders,
+    drain: fakes.drainDeps,
+    downloads: new MemoryDownloadCounter(),
+    values: {
+      get: async (key) => values.get(key),
+      set: async (key, value) => void values.set(key, value),
+      delete: async (key) => void values.delete(key),
+    },
+  };
+}
+
+/** The webhook over `fakes`, draining the mail queue before it answers, and a `deliver` that signs events. */
+export function fakeWebhook(fakes: ReturnType<typeof fakeDeps>, secret: string) {
+  const handle = createWebhookHandler({
+    webhookSecret: secret,
+    deps: fakes.deps,
+    log: fakes.deps.log,
+    drain: fakes.drain,
+  });
+  const deliver = async (event: unknown) => {
+    const res = await handle(webhookRequest(JSON.stringify(event), { secret }));
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  };
+  return { handle, deliver };
 }
 
 /** Shop facts for tests: an English shop with a support address, no logo, no pictures unless given. */

@@ -14,7 +14,7 @@ import { orderNumber } from "../../src/order/number.ts";
 import { customerHash } from "../../src/order/customers.ts";
 import { emptyRecord } from "../../src/order/ledger.ts";
 import type { Services } from "../../src/app/services.ts";
-import { fakeDeps, MemoryDownloadCounter } from "../support/fakes.ts";
+import { fakeDeps, fakeServices } from "../support/fakes.ts";
 import { filesShop, TRAIL_MAPS, trailMapsSession } from "../support/trail-maps.ts";
 import { checkoutSession, lineItem } from "../support/stripe-payloads.ts";
 import { runScripted } from "../support/io.ts";
@@ -33,14 +33,7 @@ afterAll(async () => {
 
 function setup(scope: Services["scope"] = "shop") {
   const fakes = fakeDeps({ scope });
-  const deps: Services = {
-    ...fakes.deps,
-    queue: fakes.queue,
-    customers: fakes.ledger.customerOrders,
-    drain: fakes.drainDeps,
-    downloads: new MemoryDownloadCounter(),
-    values: { get: async () => undefined, set: async () => {}, delete: async () => {} },
-  };
+  const deps: Services = fakeServices(fakes);
   let builds = 0;
   /** A paid live-mode session of this shop (unless overridden), known to Stripe. */
   const add = (overrides: Record<string, unknown> = {}): SessionPayload => {

@@ -11,7 +11,7 @@ import type { LineItemPayload, SessionPayload } from "../../src/order/model.ts";
 import { orderNumber } from "../../src/order/number.ts";
 import type { Services } from "../../src/app/services.ts";
 import { DEFAULT_WINDOW_SECONDS } from "../../src/reconcile/reconcile.ts";
-import { fakeDeps, MemoryDownloadCounter } from "../support/fakes.ts";
+import { fakeDeps, fakeServices } from "../support/fakes.ts";
 import { checkoutSession, lineItem } from "../support/stripe-payloads.ts";
 import { runScripted } from "../support/io.ts";
 
@@ -30,18 +30,7 @@ afterAll(async () => {
 function setup() {
   const fakes = fakeDeps();
   const values = new Map<string, string>();
-  const deps: Services = {
-    ...fakes.deps,
-    queue: fakes.queue,
-    customers: fakes.ledger.customerOrders,
-    drain: fakes.drainDeps,
-    downloads: new MemoryDownloadCounter(),
-    values: {
-      get: async (key) => values.get(key),
-      set: async (key, value) => void values.set(key, value),
-      delete: async (key) => void values.delete(key),
-    },
-  };
+  const deps: Services = fakeServices(fakes, values);
   /** A paid session of this shop whose webhook never arrived, created `days` ago. */
   const missed = (days: number): SessionPayload => {
     const session = checkoutSession({

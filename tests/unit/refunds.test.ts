@@ -6,25 +6,15 @@ import { describe, expect, it } from "vitest";
 import { type FulfilmentDeps, retryOrder } from "../../src/fulfilment/fulfil.ts";
 import type { SessionPayload } from "../../src/order/model.ts";
 import { orderNumber } from "../../src/order/number.ts";
-import { createWebhookHandler } from "../../src/webhook/handler.ts";
-import { fakeDeps } from "../support/fakes.ts";
+import { fakeDeps, fakeWebhook } from "../support/fakes.ts";
 import { filesShop, trailMapsSession } from "../support/trail-maps.ts";
-import { checkoutSession, example, stripeEvent, webhookRequest } from "../support/stripe-payloads.ts";
+import { checkoutSession, example, stripeEvent } from "../support/stripe-payloads.ts";
 
 const secret = "whsec_test_secret";
 
 function setup(overrides: Partial<FulfilmentDeps> = {}) {
   const fakes = fakeDeps({ shop: filesShop(), ...overrides });
-  const handle = createWebhookHandler({
-    webhookSecret: secret,
-    deps: fakes.deps,
-    log: fakes.deps.log,
-    drain: fakes.drain,
-  });
-  const deliver = async (event: unknown) => {
-    const res = await handle(webhookRequest(JSON.stringify(event), { secret }));
-    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-  };
+  const { deliver } = fakeWebhook(fakes, secret);
   /** A paid session for the trail maps, fulfilled through the webhook. */
   const fulfilled = async () => {
     const session = trailMapsSession(fakes, { payment_intent: `pi_${Math.random().toString(36).slice(2)}x` });

@@ -12,7 +12,7 @@ import {
   SIGNATURE_TOLERANCE_SECONDS,
   signatureTimestamp,
 } from "../../src/webhook/handler.ts";
-import { fakeDeps, memoryLog } from "../support/fakes.ts";
+import { fakeDeps, fakeWebhook, memoryLog } from "../support/fakes.ts";
 import { checkoutSession, lineItem, sign, stripeEvent, webhookRequest } from "../support/stripe-payloads.ts";
 import { orderNumber } from "../../src/order/number.ts";
 
@@ -20,16 +20,7 @@ const secret = "whsec_test_secret";
 
 function setup(overrides: Partial<FulfilmentDeps> = {}) {
   const fakes = fakeDeps(overrides);
-  const handle = createWebhookHandler({
-    webhookSecret: secret,
-    deps: fakes.deps,
-    log: fakes.deps.log,
-    drain: fakes.drain,
-  });
-  const deliver = async (event: unknown) => {
-    const res = await handle(webhookRequest(JSON.stringify(event), { secret }));
-    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-  };
+  const { handle, deliver } = fakeWebhook(fakes, secret);
   const paidSession = (overrides: Record<string, unknown> = {}) => {
     const session = checkoutSession(overrides);
     fakes.sessions.sessions.set(session.id, structuredClone(session) as never);
