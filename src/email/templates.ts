@@ -6,6 +6,12 @@ import { type ShopInfo, siteAsset } from "../shop/info.ts";
 import { type Formats, formatsFor } from "./format.ts";
 import { type Translator, translator } from "../i18n/messages.ts";
 
+/**
+ * Where a customer finds their orders again (the find-my-order page): the site's pages and every receipt link to it,
+ * so a lost receipt is never the end of an order.
+ */
+export const FIND_ORDER_PATH = "/orders";
+
 /** A rendered email, without sender or recipient. */
 export interface RenderedEmail {
   subject: string;
@@ -96,7 +102,7 @@ export function renderReceipt(order: Order, shop: ShopInfo, files?: ReceiptDownl
     number: order.orderNumber,
     total: f.money(order.total),
   });
-  return finish(subject, shop, body, text, { footer: true });
+  return finish(subject, shop, body, text, { footer: true, findOrder: true });
 }
 
 /** The merchant's new-order notice: order number, test mark, customer, items, address to copy, Dashboard link. */
@@ -263,11 +269,13 @@ function finish(
   shop: ShopInfo,
   body: SafeHtml,
   text: string[],
-  options: { footer: boolean },
+  options: { footer: boolean; findOrder?: boolean },
 ): RenderedEmail {
   const t = translator(shop.locale, "email");
   const accent = shop.accentColor ?? DEFAULT_ACCENT;
   const logo = shop.logo && siteAsset(shop, shop.logo.src);
+  // A receipt links the find-my-order page, absolute like its other links; without the site's URL there is no link.
+  const findOrder = options.findOrder ? siteAsset(shop, FIND_ORDER_PATH.slice(1)) : undefined;
   const header =
     logo && shop.logo
       ? html`<img src="${logo}" alt="${shop.logo.alt}" height="40" style="display:block;height:40px;width:auto;border:0">`
@@ -277,6 +285,7 @@ function finish(
     html`<tr><td style="padding:16px 24px;border-top:1px solid ${LINE};font-size:13px;color:${MUTED}">
       <p style="margin:0 0 4px">${t("questions", { support: shop.supportEmail })}</p>
       <p style="margin:0"><a href="mailto:${shop.supportEmail}" style="color:${accent}">${shop.supportEmail}</a>${shop.siteUrl && html` · <a href="${shop.siteUrl}" style="color:${accent}" title="${t("visitShop")}">${shop.name}</a>`}</p>
+      ${findOrder && html`<p style="margin:4px 0 0"><a href="${findOrder}" style="color:${accent}">${t("findOrder")}</a></p>`}
     </td></tr>`;
   const page = html`<!doctype html>
 <html lang="${shop.locale}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><meta name="color-scheme" content="light dark"><meta name="supported-color-schemes" content="light dark"><title>${subject}</title></head>
@@ -294,6 +303,7 @@ function finish(
         "",
         "--",
         t("questions", { support: shop.supportEmail }),
+        ...(findOrder ? [`${t("findOrder")}${t("colon")}${findOrder}`] : []),
         ...(shop.siteUrl ? [`${t("visitShop")}${t("colon")}${shop.siteUrl}`] : []),
       ]
     : [];

@@ -1,6 +1,6 @@
 /**
  * Every word the shop's emails and pages say, in each language it speaks: one JSON catalog per language
- * (`messages/<language>.json`, sections `email`, `page`, `download`), with `{name}` placeholders filled in here.
+ * (`messages/<language>.json`, sections `email`, `site`, `download`), with `{name}` placeholders filled in here.
  * A translator edits only those files; a test keeps every catalog in step with the English one.
  */
 import de from "./messages/de.json" with { type: "json" };

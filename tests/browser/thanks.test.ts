@@ -454,6 +454,24 @@ describe.skipIf(skipBrowserTests)("thank-you page in Chromium", () => {
     await close();
   });
 
+  it('links "Lost your receipt? Find your order" to the find-my-order page, with or without JavaScript', async () => {
+    for (const javaScriptEnabled of [true, false]) {
+      const { page, close } = await open("?session_id=cs_paid", { javaScriptEnabled });
+      // Once beside the order and once in the footer, as on every page of the shop.
+      const links = page.getByRole("link", { name: "Lost your receipt? Find your order" });
+      await expect(
+        links.evaluateAll((anchors) => anchors.map((a) => a.getAttribute("href"))),
+      ).resolves.toEqual(["/orders", "/orders"]);
+      await expect(
+        page
+          .getByRole("contentinfo")
+          .getByRole("link", { name: /Find your order/ })
+          .count(),
+      ).resolves.toBe(1);
+      await close();
+    }
+  });
+
   it("without JavaScript shows the noscript explanation and hides the status region", async () => {
     const { page, region, close } = await open("?session_id=cs_paid", { javaScriptEnabled: false });
     await expect(region.isHidden()).resolves.toBe(true);
@@ -500,7 +518,13 @@ describe.skipIf(skipBrowserTests)("thank-you page of a German shop in Chromium",
     await writeFile(join(dir, "catalog.json"), JSON.stringify(catalog));
     const api = new Hono();
     api.get("/api/order-status", (c) =>
-      c.json({ ...PAID, total: { amount: 3000, currency: "eur", formatted: "30,00 €" } }),
+      c.req.query("session_id") === "cs_unpaid"
+        ? c.json({
+            ...UNPAID,
+            items: [{ quantity: 1 }],
+            total: { amount: 1800, currency: "eur", formatted: "18,00 €" },
+          })
+        : c.json({ ...PAID, total: { amount: 3000, currency: "eur", formatted: "30,00 €" } }),
     );
     german = await siteInBrowser({ api, catalog: join(dir, "catalog.json") });
     ({ site: germanSite, browser: germanBrowser } = german);
@@ -521,6 +545,44 @@ describe.skipIf(skipBrowserTests)("thank-you page of a German shop in Chromium",
     await expect(region.textContent()).resolves.toContain("Eine Quittung ist unterwegs an j***@example.com.");
     await expect(page.locator("a", { hasText: "Zurück zum Shop" }).count()).resolves.toBe(1);
     await expect(page.locator("html").getAttribute("lang")).resolves.toBe("de-DE");
+    await expect(page.title()).resolves.toBe("Vielen Dank, Ihre Bestellung ist bestätigt · Trailhead Goods");
+    const findOrder = page.getByRole("link", { name: "Quittung verloren? Bestellung finden" });
+    await expect(
+      findOrder.evaluateAll((anchors) => anchors.map((a) => a.getAttribute("href"))),
+    ).resolves.toEqual(["/orders", "/orders"]);
     await page.close();
+  });
+
+  it("says a pending payment in German, both paragraphs, and names an unnamed item in German", async () => {
+    const page = await germanBrowser.newPage();
+    await page.goto(`${germanSite.url}/thanks?session_id=cs_unpaid`);
+    await page.waitForSelector('#order-status[data-state="unpaid"]');
+    const region = page.locator("#order-status");
+    await expect(region.getByRole("heading", { level: 1 }).textContent()).resolves.toBe(
+      "Ihre Zahlung ist in Bearbeitung",
+    );
+    await expect(region.locator("p").allTextContents()).resolves.toEqual([
+      "Sie haben eine Zahlungsart gewählt, die etwas Zeit braucht, zum Beispiel eine Lastschrift.",
+      "Wir senden Ihre Quittung, sobald die Zahlung eingegangen ist. Sie müssen nichts weiter tun.",
+      "Gesamt: 18,00 €",
+    ]);
+    await expect(region.locator("li").allTextContents()).resolves.toEqual(["1 × Artikel"]);
+    await page.close();
+  });
+
+  it("has no axe-core violations, and says the noscript text in German", async () => {
+    const context = await germanBrowser.newContext({ bypassCSP: true });
+    const page = await context.newPage();
+    await page.goto(`${germanSite.url}/thanks?session_id=cs_paid`);
+    await page.waitForSelector('#order-status[data-state="paid"]');
+    expect(await runAxe(page)).toEqual([]);
+    await context.close();
+
+    const noscript = await germanBrowser.newContext({ javaScriptEnabled: false });
+    const plain = await noscript.newPage();
+    await plain.goto(`${germanSite.url}/thanks?session_id=cs_paid`);
+    await expect(plain.locator("noscript h1").textContent()).resolves.toBe("Vielen Dank für Ihre Bestellung");
+    await expect(plain.locator("html").getAttribute("lang")).resolves.toBe("de-DE");
+    await noscript.close();
   });
 });

@@ -1,6 +1,13 @@
-/** Shop and thank-you pages: escaping is automatic, links and "Unavailable" come from the link file. */
+/** Shop and thank-you pages: escaping is automatic, links and "Unavailable" come from the link file, words from the catalog's language. */
 import { describe, expect, it } from "vitest";
-import { type AssetPaths, renderShopPage, renderThanksPage } from "../../src/site/render.ts";
+import {
+  type AssetPaths,
+  renderShopPage,
+  renderThanksPage,
+  THANKS_SCRIPT_KEYS,
+} from "../../src/site/render.ts";
+import { languageOf } from "../../src/i18n/languages.ts";
+import { CATALOGS, translator } from "../../src/i18n/messages.ts";
 import { parseCatalog } from "../../src/shop/catalog.ts";
 import { escapeHtml, html, SafeHtml } from "../../src/lib/html.ts";
 
@@ -125,5 +132,120 @@ describe("renderThanksPage", () => {
     expect(page).toMatch(/<noscript>[\s\S]*Turn on JavaScript[\s\S]*help@bits\.example[\s\S]*<\/noscript>/);
     expect(page).toContain('<script src="/assets/thanks.1.js" defer></script>');
     expect(page).toContain("<title>Your order · Bits &amp; &quot;Bobs&quot;</title>");
+  });
+});
+
+describe("the storefront in the catalog's language", () => {
+  const localized = (locale: string) =>
+    parseCatalog({
+      shop: { name: "Laden", currency: "eur", supportEmail: "hilfe@laden.example", locale },
+      products: [
+        {
+          id: "karten",
+          name: "Karten",
+          description: "PDF.",
+          price: { amount: 900 },
+          files: ["karten.pdf"],
+        },
+        {
+          id: "tasse",
+          name: "Tasse",
+          description: "Emaille.",
+          price: { amount: 2400 },
+          paymentLink: { collectShipping: { allowedCountries: ["DE", "AT"] } },
+        },
+        { id: "heft", name: "Heft", description: "Papier.", price: { amount: 300 } },
+      ],
+    });
+  const links = { karten: "https://buy.stripe.com/k", tasse: "https://buy.stripe.com/t" };
+  /** The words English says on these pages: none of them may show through on another language's page. */
+  const ENGLISH = [
+    "Skip to main content",
+    "Pick something you like",
+    ">Buy<",
+    "Price:",
+    "Unavailable",
+    "Digital download",
+    "Ships to",
+    "Questions about an order?",
+    "Find your order",
+    "Payments are processed securely",
+    "Your order",
+    "Thank you for your order",
+    "Back to the shop",
+  ];
+
+  /** The words the thank-you page hands its script, parsed as the script parses them. */
+  function scriptTexts(page: string): Record<string, string> {
+    const block = page.match(/<script type="application\/json" id="thanks-texts">([^]*?)<\/script>/);
+    expect(block, "the thank-you page's JSON block").not.toBeNull();
+    return JSON.parse(block?.[1] ?? "null") as Record<string, string>;
+  }
+
+  it("speaks German on a de-DE shop: lang, every word, the footer's find-my-order link", () => {
+    const shop = renderShopPage(localized("de-DE"), links, assets);
+    expect(shop).toMatch(/^<!doctype html>\n<html lang="de-DE">/);
+    expect(shop).toContain('<a class="skip-link" href="#main">Zum Inhalt springen</a>');
+    expect(shop).toContain(
+      "<p>Suchen Sie sich etwas aus und bezahlen Sie sicher über Stripe. Die Quittung kommt per E-Mail.</p>",
+    );
+    expect(shop).toContain(
+      '<a class="button" href="https://buy.stripe.com/k" data-payment-link>Kaufen<span class="visually-hidden"> Karten für 9,00\u00a0€</span></a>',
+    );
+    expect(shop).toContain('<span class="visually-hidden">Preis: </span>9,00\u00a0€');
+    expect(shop).toContain('<p class="unavailable">Nicht erhältlich</p>');
+    expect(shop).toContain("Digitaler Download, direkt nach der Zahlung per E-Mail.");
+    expect(shop).toContain("Versand in folgende Länder: Deutschland und Österreich.");
+    expect(shop).toContain('<p><a href="/orders">Quittung verloren? Bestellung finden</a></p>');
+    expect(shop).toContain("Fragen zu einer Bestellung?");
+    for (const english of ENGLISH) expect(shop).not.toContain(english);
+
+    const thanks = renderThanksPage(localized("de-DE"), assets);
+    expect(thanks).toMatch(/^<!doctype html>\n<html lang="de-DE">/);
+    expect(thanks).toContain("<title>Ihre Bestellung · Laden</title>");
+    expect(thanks).toContain("<h1>Vielen Dank für Ihre Bestellung</h1>");
+    // In the page's body and in its footer, as on every page.
+    expect(thanks.match(/<a href="\/orders">Quittung verloren\? Bestellung finden<\/a>/g)).toHaveLength(2);
+    for (const english of ENGLISH) expect(thanks).not.toContain(english);
+    expect(scriptTexts(thanks)).toMatchObject({
+      paidHeading: "Vielen Dank, Ihre Bestellung ist bestätigt",
+      orderNumber: "Bestellnummer: {number}",
+      pending: "Sie haben eine Zahlungsart gewählt, die etwas Zeit braucht, zum Beispiel eine Lastschrift.",
+      item: "Artikel",
+    });
+  });
+
+  it.each(["en-US", "de-DE", "fr-FR", "es-ES", "de-AT", "it-IT"])(
+    "%s: lang follows the locale, and every word comes from that language's catalog",
+    (locale) => {
+      const catalog = localized(locale);
+      const t = translator(locale, "site");
+      const shop = renderShopPage(catalog, links, assets);
+      const thanks = renderThanksPage(catalog, assets);
+      for (const page of [shop, thanks]) {
+        expect(page).toMatch(new RegExp(`^<!doctype html>\\n<html lang="${locale}">`));
+        for (const key of ["skipLink", "questions", "securePayments"] as const)
+          expect(page).toContain(escapeHtml(t(key)));
+        expect(page).toContain(`<a href="/orders">${escapeHtml(t("findOrder"))}</a>`);
+      }
+      for (const key of ["intro", "buy", "unavailable", "digitalDownload"] as const)
+        expect(shop).toContain(escapeHtml(t(key)));
+      for (const key of ["noscriptHeading", "noscript", "backToShop", "thanksTitle"] as const)
+        expect(thanks).toContain(escapeHtml(t(key)));
+      // The script gets exactly its words, unfilled, in this language (English for a language without texts).
+      const texts = scriptTexts(thanks);
+      expect(Object.keys(texts)).toEqual([...THANKS_SCRIPT_KEYS]);
+      const language = languageOf(locale);
+      for (const key of THANKS_SCRIPT_KEYS) expect(texts[key]).toBe(CATALOGS[language].site?.[key]);
+      if (language !== "en") for (const english of ENGLISH) expect(shop + thanks).not.toContain(english);
+    },
+  );
+
+  it("hands the script its words as data that cannot end the block or open markup", () => {
+    const thanks = renderThanksPage(localized("fr-FR"), assets);
+    const block = thanks.slice(thanks.indexOf('id="thanks-texts">') + 18, thanks.lastIndexOf("</script>"));
+    expect(block).not.toMatch(/[<>&]/);
+    // French spacing survives as it is written in the catalog.
+    expect(scriptTexts(thanks).orderNumber).toBe("Numéro de commande\u00a0: {number}");
   });
 });

@@ -140,6 +140,7 @@ describe("renderReceipt", () => {
 
       --
       Questions about your order? Reply to this email or write to help@fernfig.example.
+      Lost this email? Find your order: https://shop.example/orders
       Visit the shop: https://shop.example
       "
     `);
@@ -200,6 +201,7 @@ describe("renderReceipt", () => {
 
       --
       Fragen zu Ihrer Bestellung? Antworten Sie auf diese E-Mail oder schreiben Sie an help@fernfig.example.
+      Diese E-Mail verloren? Bestellung wiederfinden: https://shop.example/orders
       Zum Shop: https://shop.example
       "
     `);
@@ -234,6 +236,7 @@ describe("renderReceipt", () => {
 
       --
       Une question sur votre commande ? Répondez à cet e-mail ou écrivez à help@fernfig.example.
+      Vous avez perdu cet e-mail ? Retrouvez votre commande : https://shop.example/orders
       Visiter la boutique : https://shop.example
       "
     `);
@@ -267,6 +270,7 @@ describe("renderReceipt", () => {
 
       --
       ¿Preguntas sobre tu pedido? Responde a este correo o escribe a help@fernfig.example.
+      ¿Perdiste este correo? Encuentra tu pedido: https://shop.example/orders
       Visitar la tienda: https://shop.example
       "
     `);
@@ -289,11 +293,32 @@ describe("renderReceipt", () => {
     expect(html).toContain("border-bottom:3px solid #2f6f4e");
   });
 
+  it('links "Lost this email? Find your order" to the find-my-order page, in the shop\'s language', () => {
+    const link = (email: { html: string }) =>
+      email.html.match(/<a href="([^"]*)"[^>]*>([^<]*Find your order|[^<]*Bestellung wiederfinden)<\/a>/);
+    const english = renderReceipt(order, shop, guideLinks);
+    expect(link(english)?.slice(1)).toEqual([
+      "https://shop.example/orders",
+      "Lost this email? Find your order",
+    ]);
+    const german = renderReceipt(euroOrder, { ...shop, locale: "de-DE" });
+    expect(link(german)?.slice(1)).toEqual([
+      "https://shop.example/orders",
+      "Diese E-Mail verloren? Bestellung wiederfinden",
+    ]);
+    // A site URL with a path keeps it: the page is under the site, as the receipt's pictures are.
+    const nested = renderReceipt(order, { ...shop, siteUrl: "https://example.com/shop" });
+    expect(link(nested)?.[1]).toBe("https://example.com/shop/orders");
+    expect(nested.text).toContain("Lost this email? Find your order: https://example.com/shop/orders");
+  });
+
   it("leaves pictures and shop links out when the site's URL is unknown", () => {
     const { html, text } = renderReceipt(order, { ...shop, siteUrl: undefined });
     expect(html).not.toContain("<img");
     expect(html).not.toContain("https://shop.example");
     expect(text).toContain("Reply to this email or write to help@fernfig.example.");
+    expect(html).not.toContain("Find your order");
+    expect(text).not.toContain("Find your order");
   });
 
   it("escapes markup from Stripe in every field", () => {

@@ -50,7 +50,7 @@ describe("translator", () => {
     expect(
       translator("en-US", "email")("noticeSubject", { number: "7KQ4-M9PX", total: "$9.00", count: 1 }),
     ).toBe("New order 7KQ4-M9PX: $9.00, 1 item");
-    expect(translator("it-IT", "page")("backToShop")).toBe(translator("en-US", "page")("backToShop"));
+    expect(translator("it-IT", "site")("backToShop")).toBe(translator("en-US", "site")("backToShop"));
   });
 
   it("refuses a message with a placeholder left unfilled, rather than sending a blank", () => {

@@ -208,7 +208,7 @@ export function linkSettingsFor(
 
 /** What a sold-out Payment Link says, in the shop's language. */
 export function soldOutMessage(locale: string): string {
-  return translator(locale, "page")("soldOutLink");
+  return translator(locale, "site")("soldOutLink");
 }
 
 const sameList = (a: readonly string[], b: readonly string[]) =>
