@@ -255,6 +255,7 @@ export async function resendReceipt(
   session: SessionPayload,
   deps: FulfilmentDeps,
   lineItems?: LineItemPayload[],
+  by: Extract<Actor, "merchant" | "customer"> = "merchant",
 ): Promise<ActionResult> {
   const key = sessionKey(session.id);
   const problem = sessionProblem(session);
@@ -303,7 +304,7 @@ export async function resendReceipt(
       // `npm run orders -- resend` refuses another resend soon after this one unless forced.
       lastResentAt: now,
       updatedAt: now,
-      by: "merchant",
+      by,
     };
     await putExpected(deps, key, existing?.state ?? "absent", next);
     deps.log("order.receipt_resent", { sessionId: session.id, count: resent.length + 1 });

@@ -54,7 +54,7 @@ export function canTransition(from: OrderState | "absent", to: OrderState): bool
 }
 
 /** Which path wrote a record. */
-export type Actor = "webhook" | "page" | "reconcile" | "merchant";
+export type Actor = "webhook" | "page" | "reconcile" | "merchant" | "customer";
 
 /**
  * One order in the ledger. Amounts in minor units. No email address, name or postal address: only a masked email.
