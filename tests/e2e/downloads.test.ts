@@ -57,8 +57,18 @@ describe.skipIf(skipBrowserTests)("a digital product end to end (netlify dev, lo
     const button = page.locator("#order-status .downloads a");
     await expect(button.allInnerTexts()).resolves.toEqual(["trail-maps.pdf"]);
 
-    // The receipt links the same file through its own download page.
+    // The receipt links the same file through its own download page (it leaves right after the webhook's answer).
     await shop.stripe.idle();
+    await expect
+      .poll(
+        () =>
+          emailsAbout(shop.outbox, sessionId).filter((email) => email.to.includes("robin@example.com"))
+            .length,
+        {
+          timeout: 60_000,
+        },
+      )
+      .toBe(1);
     const receipt = emailsAbout(shop.outbox, sessionId).find((email) =>
       email.to.includes("robin@example.com"),
     );
