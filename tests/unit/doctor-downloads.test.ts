@@ -12,8 +12,12 @@ const withoutFiles = parseCatalog({ shop, products: [product] });
 const context = (env: Record<string, string>) => ({ env }) as unknown as DoctorContext;
 
 describe("doctor: download links", () => {
-  it("passes for a shop without files, whatever the secret", () => {
-    expect(checkDownloadSecret(context(STORE), withoutFiles)).toMatchObject({ status: "ok" });
+  it("for a shop without files, warns without the secret, which the customer pages need", () => {
+    // No file to sign: the secret still keys the customers' own pages, so its absence is a warning.
+    expect(checkDownloadSecret(context(STORE), withoutFiles)).toMatchObject({ status: "warn" });
+    expect(
+      checkDownloadSecret(context({ ...STORE, LINKSHOP_DOWNLOAD_SECRET: "k".repeat(32) }), withoutFiles),
+    ).toMatchObject({ status: "ok" });
   });
 
   it("fails for a shop with files and no secret, or a short one, saying how to make one", () => {

@@ -113,7 +113,19 @@ export function checkDownloadSecret(context: DoctorContext, catalog: Catalog | u
   const name = "Download links";
   const files = catalog?.products.reduce((sum, product) => sum + product.files.length, 0) ?? 0;
   if (!catalog) return skip(name, "catalog.json unusable (see Catalog)");
-  if (files === 0) return ok(name, "no product delivers files");
+  if (files === 0) {
+    // No file to sign, but the same secret keys the customers' own pages (/orders): without it nobody finds theirs.
+    const secret = value(context.env, "LINKSHOP_DOWNLOAD_SECRET");
+    if (secret && secret.length >= 32)
+      return ok(name, "no product delivers files; the secret keys the customer pages");
+    return {
+      name,
+      status: "warn",
+      detail:
+        "no product delivers files, but without LINKSHOP_DOWNLOAD_SECRET customers cannot find their orders (/orders)",
+      fix: "set LINKSHOP_DOWNLOAD_SECRET to at least 32 random characters (openssl rand -hex 32), then npm run orders -- index",
+    };
+  }
   try {
     if (readDownloadConfig(context.env).downloadSecret)
       return ok(name, `LINKSHOP_DOWNLOAD_SECRET signs the links of ${files} file(s)`);
