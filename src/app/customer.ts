@@ -3,7 +3,6 @@
  * and the budgets, Stripe over `fetch` (no Stripe SDK), and the mail queue's drain after each response that queued.
  */
 import { upstashClientLimiter } from "../adapters/ratelimit.ts";
-import { resendBatchSender } from "../adapters/resend.ts";
 import { stripeRest } from "../adapters/stripe-rest.ts";
 import {
   createRedisClient,
@@ -21,6 +20,7 @@ import type { Catalog } from "../shop/catalog.ts";
 import { shopInfo } from "../shop/info.ts";
 import { deployedCatalog } from "./catalog.ts";
 import { configured, type Env } from "./environment.ts";
+import { mailDrain } from "./mail.ts";
 
 /** The budgets of the customer's pages, per hour. */
 export const CUSTOMER_BUDGETS = {
@@ -48,8 +48,6 @@ export function customerFromEnv(
   const { deps, drain } = customerDeps(config, config.downloadSecret, log);
   return createCustomerHandler({ deps, log, drain: () => drainMail(drain, CUSTOMER_DRAIN_MS) });
 }
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** The pages' services for `config`, wired to real clients, and what draining the mail queue takes. */
 export function customerDeps(
@@ -87,16 +85,6 @@ export function customerDeps(
     now: Date.now,
     log,
   };
-  const drain: DrainDeps = {
-    queue,
-    sender: resendBatchSender({ apiKey: config.resendApiKey, from: config.emailFrom }),
-    sessions: stripe.sessions,
-    merchantEmail: config.merchantEmail,
-    shop,
-    spacingMs: Math.ceil(1000 / config.emailRequestsPerSecond),
-    now: Date.now,
-    wait: sleep,
-    log,
-  };
+  const drain = mailDrain(config, { queue, sessions: stripe.sessions, shop, log });
   return { deps, drain };
 }

@@ -1,5 +1,4 @@
 /** The composition root's wiring: configuration in, the shop's services out, over the real clients. */
-import { resendBatchSender } from "../adapters/resend.ts";
 import { createStripeClient, stripeLineItems, stripeSessions } from "../adapters/stripe.ts";
 import {
   createRedisClient,
@@ -16,6 +15,7 @@ import { type DrainDeps, queueMailer } from "../fulfilment/mail.ts";
 import type { CustomerOrders, DownloadCounter, MailQueue, ValueStore } from "../fulfilment/ports.ts";
 import type { Logger } from "../lib/log.ts";
 import { deployedCatalog, stockCount } from "./catalog.ts";
+import { mailDrain } from "./mail.ts";
 import type { Catalog } from "../shop/catalog.ts";
 import { shopInfo } from "../shop/info.ts";
 
@@ -32,8 +32,6 @@ export interface Services extends FulfilmentDeps {
   /** What sending the queued emails takes. */
   drain: DrainDeps;
 }
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** The services for `config`, wired to real clients. */
 export function services(config: Config, log: Logger, catalog: Catalog = deployedCatalog()): Services {
@@ -53,17 +51,7 @@ export function services(config: Config, log: Logger, catalog: Catalog = deploye
     sessions,
     // Every path that sends puts its email in the queue; the drain sends it.
     mailer: queueMailer(queue, Date.now),
-    drain: {
-      queue,
-      sender: resendBatchSender({ apiKey: config.resendApiKey, from: config.emailFrom }),
-      sessions,
-      merchantEmail: config.merchantEmail,
-      shop,
-      spacingMs: Math.ceil(1000 / config.emailRequestsPerSecond),
-      now: Date.now,
-      wait: sleep,
-      log,
-    },
+    drain: mailDrain(config, { queue, sessions, shop, log }),
     shop,
     merchantEmail: config.merchantEmail,
     scope: config.sessionScope,

@@ -32,6 +32,7 @@ import {
   tryLaterPage,
   unavailablePage,
 } from "./pages.ts";
+import { PRIVATE_PAGE_HEADERS } from "../shop/page.ts";
 
 /** What a budget allows now. `retryAfterSeconds` is 0 when allowed. */
 export interface LimitDecision {
@@ -157,16 +158,7 @@ export function createCustomerHandler(setup: {
   };
 }
 
-// A sign-in link in the address bar is the customer's key: never sent onwards, cached or indexed.
-const PAGE_HEADERS = {
-  "content-type": "text/html; charset=utf-8",
-  "cache-control": "no-store",
-  "referrer-policy": "no-referrer",
-  "x-robots-tag": "noindex",
-  "x-content-type-options": "nosniff",
-  "content-security-policy":
-    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
-};
+const PAGE_HEADERS = PRIVATE_PAGE_HEADERS;
 
 type Answer = { page: Page; sends: boolean };
 

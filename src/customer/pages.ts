@@ -10,6 +10,7 @@ import type { LedgerRecord, OrderState } from "../order/ledger.ts";
 import { orderNumber } from "../order/number.ts";
 import { SIGN_IN_MINUTES } from "../order/sign-in.ts";
 import type { ShopInfo } from "../shop/info.ts";
+import { shopPage } from "../shop/page.ts";
 
 /** Path of the "find my order" page; a sign-in link is `<site>/orders/<token>`. */
 /** Where the customer's pages live: the path the receipts and the storefront link. */
@@ -206,37 +207,20 @@ export function resendPage(
 /** The whole document of a page, in the shop's language and colours; no script, no request to anyone else. */
 export function documentOf(shop: ShopInfo, page: Page): string {
   const text = translator(shop.locale, "customer");
-  const accent = shop.accentColor ?? "#1f5f46";
-  return html`<!doctype html>
-<html lang="${shop.locale}">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex">
-<title>${page.title} · ${shop.name}</title>
-<style>
-body{font:16px/1.5 system-ui,sans-serif;margin:0;background:#f6f6f4;color:#1d1d1b}
-main{max-width:40rem;margin:3rem auto;padding:2rem;background:#fff;border-radius:8px}
-h1{font-size:1.4rem;margin:0 0 1rem}h2{font-size:1.15rem;margin:0 0 .5rem}h3{font-size:1rem;margin:1rem 0 .25rem}
-.shop{margin:0 0 1.5rem;color:#55554f}.note{color:#55554f;font-size:.9rem}.error{color:#a4161a;font-weight:600}
-ol.orders{list-style:none;padding:0;margin:0}ol.orders>li{border-top:1px solid #e3e3e0;padding:1.25rem 0}
-dl{display:grid;grid-template-columns:auto 1fr;gap:.25rem 1rem;margin:0}dt{color:#55554f}dd{margin:0}
-ul{margin:0;padding-left:1.25rem}ul.downloads{list-style:none;padding:0;display:flex;flex-wrap:wrap;gap:.5rem}
-label{display:block;font-weight:600;margin:0 0 .25rem}
-input{font:inherit;width:100%;box-sizing:border-box;padding:.6rem;border:1px solid #767670;border-radius:6px;margin:0 0 1rem}
-button,a.button{display:inline-block;font:inherit;font-weight:600;padding:.6rem 1.2rem;border:0;border-radius:6px;background:${accent};color:#fff;cursor:pointer;text-decoration:none}
-button.secondary{background:#fff;color:${accent};border:2px solid ${accent};margin-top:1rem}
-button:focus-visible,a:focus-visible,input:focus-visible{outline:3px solid #1d1d1b;outline-offset:2px}
-a{color:${accent}}
-</style>
-</head>
-<body>
-<main>
-<p class="shop">${shop.name}</p>
-<h1>${page.title}</h1>
-${page.body}
-<p class="note">${text("help")} <a href="mailto:${shop.supportEmail}">${shop.supportEmail}</a></p>
-</main>
-</body>
-</html>`.toString();
+  return shopPage(shop, {
+    title: page.title,
+    body: page.body,
+    width: "40rem",
+    style: (accent) =>
+      "h2{font-size:1.15rem;margin:0 0 .5rem}h3{font-size:1rem;margin:1rem 0 .25rem}.error{color:#a4161a;font-weight:600}" +
+      "ol.orders{list-style:none;padding:0;margin:0}ol.orders>li{border-top:1px solid #e3e3e0;padding:1.25rem 0}" +
+      "dl{display:grid;grid-template-columns:auto 1fr;gap:.25rem 1rem;margin:0}dt{color:#55554f}dd{margin:0}" +
+      "ul{margin:0;padding-left:1.25rem}ul.downloads{list-style:none;padding:0;display:flex;flex-wrap:wrap;gap:.5rem}" +
+      "label{display:block;font-weight:600;margin:0 0 .25rem}" +
+      "input{font:inherit;width:100%;box-sizing:border-box;padding:.6rem;border:1px solid #767670;border-radius:6px;margin:0 0 1rem}" +
+      `button,a.button{display:inline-block;font:inherit;font-weight:600;padding:.6rem 1.2rem;border:0;border-radius:6px;background:${accent};color:#fff;cursor:pointer;text-decoration:none}` +
+      `button.secondary{background:#fff;color:${accent};border:2px solid ${accent};margin-top:1rem}` +
+      "button:focus-visible,a:focus-visible,input:focus-visible{outline:3px solid #1d1d1b;outline-offset:2px}",
+    footer: html`<p class="note">${text("help")} <a href="mailto:${shop.supportEmail}">${shop.supportEmail}</a></p>`,
+  }).toString();
 }

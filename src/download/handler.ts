@@ -13,6 +13,7 @@ import type { LedgerRecord } from "../order/ledger.ts";
 import { orderNumber } from "../order/number.ts";
 import { type Translator, translator } from "../i18n/messages.ts";
 import type { ShopInfo } from "../shop/info.ts";
+import { PRIVATE_PAGE_HEADERS, shopPage } from "../shop/page.ts";
 
 /** What the download endpoint runs on. */
 export interface DownloadDeps {
@@ -73,7 +74,7 @@ export function createDownloadHandler(
         },
       });
     }
-    const document = layout(deps.shop, text, answer.title, answer.body);
+    const document = layout(deps.shop, answer.title, answer.body);
     return new Response(req.method === "HEAD" ? null : document.toString(), {
       status: answer.status,
       headers: { ...PAGE_HEADERS, ...(answer.status === 405 && { allow: "GET, HEAD, POST" }) },
@@ -81,16 +82,7 @@ export function createDownloadHandler(
   };
 }
 
-// The link in the address bar is the customer's key: never sent onwards, cached or indexed.
-const PAGE_HEADERS = {
-  "content-type": "text/html; charset=utf-8",
-  "cache-control": "no-store",
-  "referrer-policy": "no-referrer",
-  "x-robots-tag": "noindex",
-  "x-content-type-options": "nosniff",
-  "content-security-policy":
-    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'",
-};
+const PAGE_HEADERS = PRIVATE_PAGE_HEADERS;
 
 async function respond(
   req: Request,
@@ -211,33 +203,17 @@ function page(status: number, title: string, body: SafeHtml, note: string): Page
   return { kind: "page", status, title, body, note };
 }
 
-function layout(shop: ShopInfo, text: Translator<"download">, title: string, body: SafeHtml): SafeHtml {
-  const accent = shop.accentColor ?? "#1f5f46";
-  return html`<!doctype html>
-<html lang="${shop.locale}">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex">
-<title>${title} · ${shop.name}</title>
-<style>
-body{font:16px/1.5 system-ui,sans-serif;margin:0;background:#f6f6f4;color:#1d1d1b}
-main{max-width:32rem;margin:3rem auto;padding:2rem;background:#fff;border-radius:8px}
-h1{font-size:1.4rem;margin:0 0 1rem}.shop{margin:0 0 1.5rem;color:#55554f}.file{font-weight:600;word-break:break-all}
-dl{display:grid;grid-template-columns:auto 1fr;gap:.25rem 1rem}dt{color:#55554f}dd{margin:0}
-button{font:inherit;font-weight:600;padding:.75rem 1.5rem;border:0;border-radius:6px;background:${accent};color:#fff;cursor:pointer}
-button:focus-visible,a:focus-visible{outline:3px solid #1d1d1b;outline-offset:2px}.note{color:#55554f;font-size:.9rem}
-a{color:${accent}}
-</style>
-</head>
-<body>
-<main>
-<p class="shop">${shop.name}</p>
-<h1>${title}</h1>
-${body}
-</main>
-</body>
-</html>`;
+function layout(shop: ShopInfo, title: string, body: SafeHtml): SafeHtml {
+  return shopPage(shop, {
+    title,
+    body,
+    width: "32rem",
+    style: (accent) =>
+      ".file{font-weight:600;word-break:break-all}" +
+      "dl{display:grid;grid-template-columns:auto 1fr;gap:.25rem 1rem}dt{color:#55554f}dd{margin:0}" +
+      `button{font:inherit;font-weight:600;padding:.75rem 1.5rem;border:0;border-radius:6px;background:${accent};color:#fff;cursor:pointer}` +
+      "button:focus-visible,a:focus-visible{outline:3px solid #1d1d1b;outline-offset:2px}",
+  });
 }
 
 /** The token of `/download/<token>`, if the path has that shape. */
