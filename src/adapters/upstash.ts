@@ -164,7 +164,8 @@ export function upstashLedger(redis: Redis, prefix = KEY_PREFIX): Ledger {
 }
 
 // KEYS: pending, jobs, batch, state. ARGV: now, lease (ms), max emails, spacing (ms), new batch id, ledger prefix.
-// Returns {"empty"} | {"busy"|"paused"|"wait", until} | {"batch", id, since, attempts, n, job JSON x n, key, record...}.
+// Returns {"empty"} | {"busy"|"paused"|"wait", until}
+//   | {"batch", id, since, attempts, uncertain since (0 for none), n, job JSON x n, key, record...}.
 const TAKE_MAIL = `
 local now = tonumber(ARGV[1])
 local paused = tonumber(redis.call("HGET", KEYS[4], "pausedUntil") or "0")
@@ -185,14 +186,14 @@ if nextAt > now and nextAt <= now + tonumber(ARGV[4]) then return {"wait", nextA
 if not raw then
   local ids = redis.call("ZRANGE", KEYS[1], 0, tonumber(ARGV[3]) - 1)
   redis.call("ZREM", KEYS[1], unpack(ids))
-  batch = {id = ARGV[5], jobs = ids, since = now, attempts = 0, notBefore = 0}
+  batch = {id = ARGV[5], jobs = ids, since = now, attempts = 0, notBefore = 0, uncertainSince = 0}
 end
 batch.attempts = batch.attempts + 1
 batch.leaseUntil = now + tonumber(ARGV[2])
 redis.call("SET", KEYS[3], cjson.encode(batch))
 redis.call("HSET", KEYS[4], "lastSendAt", now)
 local jobs = redis.call("HMGET", KEYS[2], unpack(batch.jobs))
-local reply = {"batch", batch.id, batch.since, batch.attempts, #jobs}
+local reply = {"batch", batch.id, batch.since, batch.attempts, batch.uncertainSince or 0, #jobs}
 local seen = {}
 local records = {}
 for i, job in ipairs(jobs) do
@@ -238,7 +239,8 @@ end
 enqueue(KEYS[1], KEYS[2], KEYS[4], ARGV, 6 + r + n * 6)
 return results`;
 
-// KEYS: batch, state. ARGV: batch id, not before (ms), "1" to pause all sending until then.
+// KEYS: batch, state. ARGV: batch id, not before (ms), "1" to pause all sending until then, the time (ms) of a request
+// that ended without an answer ("" for none).
 const RETRY_MAIL = `
 local raw = redis.call("GET", KEYS[1])
 if raw then
@@ -246,6 +248,7 @@ if raw then
   if batch.id == ARGV[1] then
     batch.leaseUntil = 0
     batch.notBefore = tonumber(ARGV[2])
+    if ARGV[4] ~= "" and (batch.uncertainSince or 0) == 0 then batch.uncertainSince = tonumber(ARGV[4]) end
     redis.call("SET", KEYS[1], cjson.encode(batch))
   end
 end
@@ -287,7 +290,7 @@ export function upstashMailQueue(redis: Redis, prefix = KEY_PREFIX): MailQueue {
       const [kind, ...rest] = reply;
       if (kind === "empty") return { kind };
       if (kind === "busy" || kind === "paused" || kind === "wait") return { kind, until: Number(rest[0]) };
-      const [id, since, attempts, count, ...tail] = rest;
+      const [id, since, attempts, uncertain, count, ...tail] = rest;
       const n = Number(count);
       const jobs = tail
         .slice(0, n)
@@ -304,6 +307,7 @@ export function upstashMailQueue(redis: Redis, prefix = KEY_PREFIX): MailQueue {
         id: String(id),
         since: Number(since),
         attempts: Number(attempts),
+        uncertainSince: Number(uncertain) > 0 ? Number(uncertain) : null,
         jobs,
         records,
       };
@@ -335,12 +339,12 @@ export function upstashMailQueue(redis: Redis, prefix = KEY_PREFIX): MailQueue {
       if (reply[0] === -1) return writes.map(() => false);
       return writes.map((_, i) => reply[i] === 1);
     },
-    async retryLater(id, notBefore, pause = false) {
+    async retryLater(id, notBefore, { pause = false, uncertainAt } = {}) {
       await guard(() =>
         redis.eval<string[], number>(
           RETRY_MAIL,
           [k.batch, k.state],
-          [id, String(notBefore), pause ? "1" : "0"],
+          [id, String(notBefore), pause ? "1" : "0", uncertainAt === undefined ? "" : String(uncertainAt)],
         ),
       );
     },

@@ -20,6 +20,8 @@ export const BATCH_MAX = 100;
 export const LEASE_MS = 30_000;
 /** The provider keeps idempotency keys for 24 hours; a batch first taken longer ago than this is not sent again. */
 export const BATCH_KEY_WINDOW_MS = 23 * 60 * 60 * 1000;
+/** The most take-and-send rounds of one drain (each waits at least the request spacing, or sends a batch). */
+const MAX_DRAIN_ROUNDS = 1_000;
 /** Waits before the next attempt of a batch that failed (5xx, network), by attempt; the last one repeats. Milliseconds. */
 export const RETRY_DELAYS_MS = [2_000, 5_000, 15_000, 30_000, 60_000, 120_000, 300_000, 600_000];
 /** When the provider names no time, a spent daily quota is checked again after this long. Milliseconds. */
@@ -90,7 +92,8 @@ export function queueMailer(queue: MailQueue, now: () => number): Mailer {
 export async function drainMail(deps: DrainDeps, budgetMs: number): Promise<DrainSummary> {
   const deadline = deps.now() + budgetMs;
   const summary: DrainSummary = { requests: 0, sent: 0, fulfilled: 0, failed: 0, stopped: "empty" };
-  for (;;) {
+  // Far more rounds than a drain's time allows; a clock that stands still cannot keep it waiting for ever.
+  for (let round = 0; round < MAX_DRAIN_ROUNDS; round++) {
     const now = deps.now();
     if (now >= deadline) return { ...summary, stopped: "deadline" };
     const take = await deps.queue.take({
@@ -108,8 +111,8 @@ export async function drainMail(deps: DrainDeps, budgetMs: number): Promise<Drai
       continue;
     }
     const { id, jobs, records } = take;
-    if (now - take.since > BATCH_KEY_WINDOW_MS) {
-      // Sent a day ago or not, its key no longer protects a second send: the merchant decides.
+    if (take.uncertainSince !== null && now - take.uncertainSince > BATCH_KEY_WINDOW_MS) {
+      // Perhaps sent a day ago, perhaps not: its key no longer protects a second send. The merchant decides.
       const refusedAll = jobs.map((_, index) => ({ index, reason: "outcome_unknown_key_expired" }));
       await settle(deps, id, jobs, records, { kind: "sent", ids: [], refused: refusedAll }, summary);
       continue;
@@ -150,7 +153,7 @@ export async function drainMail(deps: DrainDeps, budgetMs: number): Promise<Drai
       }
       case "quota": {
         const until = deps.now() + (outcome.retryAfterMs ?? QUOTA_RECHECK_MS);
-        await deps.queue.retryLater(id, until, true);
+        await deps.queue.retryLater(id, until, { pause: true });
         deps.log("mail.paused", { level: "warn", until: new Date(until).toISOString() });
         return { ...summary, stopped: "paused" };
       }
@@ -159,12 +162,14 @@ export async function drainMail(deps: DrainDeps, budgetMs: number): Promise<Drai
         const delay =
           RETRY_DELAYS_MS[Math.min(take.attempts, RETRY_DELAYS_MS.length) - 1] ?? QUOTA_RECHECK_MS;
         const at = deps.now() + delay;
-        await deps.queue.retryLater(id, at);
+        // No answer: Resend may have taken it. Sent again under the same key within a day, it sends nothing twice.
+        await deps.queue.retryLater(id, at, { uncertainAt: deps.now() });
         if (at >= deadline) return { ...summary, stopped: "retry_later" };
         continue;
       }
     }
   }
+  return { ...summary, stopped: "deadline" };
 }
 
 /**

@@ -150,8 +150,14 @@ export type MailTake =
       kind: "batch";
       /** Also the batch's idempotency key: a batch sent again is the same request. */
       id: string;
-      /** When the batch was first taken: the provider keeps idempotency keys for 24 hours. */
+      /** When the batch was first taken. */
       since: number;
+      /**
+       * When a request of this batch first ended without an answer (it may have been accepted), or null when every
+       * answer so far was a refusal: the provider keeps idempotency keys for 24 hours, so only from then on does
+       * sending it again risk a second email.
+       */
+      uncertainSince: number | null;
       /** Times it was taken, this one included. */
       attempts: number;
       jobs: MailJob[];
@@ -189,8 +195,15 @@ export interface MailQueue {
     now: number,
     refused?: string[],
   ): Promise<boolean[]>;
-  /** Keeps batch `id` for another attempt at `notBefore` or later; with `pause`, all sending stops until then. */
-  retryLater(id: string, notBefore: number, pause?: boolean): Promise<void>;
+  /**
+   * Keeps batch `id` for another attempt at `notBefore` or later; with `pause`, all sending stops until then.
+   * `uncertainAt` (ms) records that the last request ended without an answer, when the batch has no such time yet.
+   */
+  retryLater(
+    id: string,
+    notBefore: number,
+    options?: { pause?: boolean; uncertainAt?: number },
+  ): Promise<void>;
   /** What waits, for the merchant's view. */
   status(): Promise<MailQueueStatus>;
 }

@@ -113,15 +113,25 @@ describe("the queue's scripts on Redis", () => {
       kind: "wait",
       until: now + 5_000,
     });
-    await queue.retryLater("b1", now + 3_600_000, true);
+    await queue.retryLater("b1", now + 3_600_000, { pause: true });
     expect(await queue.status()).toMatchObject({ waiting: 1, pausedUntil: now + 3_600_000 });
     expect(await queue.take({ ...options, now: now + 10_000, batchId: "b2" })).toEqual({
       kind: "paused",
       until: now + 3_600_000,
     });
-    // After the pause, the same batch (same id, hence the same idempotency key) comes back.
+    // After the pause, the same batch (same id, hence the same idempotency key) comes back; refusals leave its
+    // outcome certain (nothing sent), a request without an answer does not.
     const again = await queue.take({ ...options, now: now + 3_600_001, batchId: "b2" });
-    expect(again).toMatchObject({ kind: "batch", id: "b1", attempts: 2 });
+    expect(again).toMatchObject({ kind: "batch", id: "b1", attempts: 2, uncertainSince: null });
+    await queue.retryLater("b1", now + 3_600_002, { uncertainAt: now + 3_600_001 });
+    await queue.retryLater("b1", now + 3_600_003, { uncertainAt: now + 3_600_002 });
+    const uncertain = await queue.take({ ...options, now: now + 3_600_003, batchId: "b3" });
+    expect(uncertain).toMatchObject({
+      kind: "batch",
+      id: "b1",
+      attempts: 3,
+      uncertainSince: now + 3_600_001,
+    });
 
     const done = { ...record, state: "fulfilled" as const, queued: [], fulfilledAt: now };
     // A record that moved on meanwhile is not overwritten.

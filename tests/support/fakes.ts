@@ -115,7 +115,15 @@ export class MemoryMailQueue implements MailQueue {
   readonly pending = new Map<string, MailJob>();
   readonly sent = new Map<string, number>();
   batch:
-    | { id: string; jobs: MailJob[]; since: number; attempts: number; leaseUntil: number; notBefore: number }
+    | {
+        id: string;
+        jobs: MailJob[];
+        since: number;
+        attempts: number;
+        leaseUntil: number;
+        notBefore: number;
+        uncertainSince: number | null;
+      }
     | undefined;
   lastSendAt = 0;
   pausedUntil = 0;
@@ -150,7 +158,15 @@ export class MemoryMailQueue implements MailQueue {
     if (!this.batch) {
       const jobs = [...this.pending.values()].sort((a, b) => a.queuedAt - b.queuedAt).slice(0, o.max);
       for (const job of jobs) this.pending.delete(job.id);
-      this.batch = { id: o.batchId, jobs, since: o.now, attempts: 0, leaseUntil: 0, notBefore: 0 };
+      this.batch = {
+        id: o.batchId,
+        jobs,
+        since: o.now,
+        attempts: 0,
+        leaseUntil: 0,
+        notBefore: 0,
+        uncertainSince: null,
+      };
     }
     this.batch.attempts++;
     this.batch.leaseUntil = o.now + o.leaseMs;
@@ -160,8 +176,8 @@ export class MemoryMailQueue implements MailQueue {
       const record = job.order && this.ledger.records.get(job.order.key);
       if (job.order && record) records[job.order.key] = structuredClone(record);
     }
-    const { id, since, attempts, jobs } = this.batch;
-    return { kind: "batch", id, since, attempts, jobs: structuredClone(jobs), records };
+    const { id, since, attempts, jobs, uncertainSince } = this.batch;
+    return { kind: "batch", id, since, attempts, uncertainSince, jobs: structuredClone(jobs), records };
   }
   async finish(
     id: string,
@@ -178,10 +194,13 @@ export class MemoryMailQueue implements MailQueue {
     this.add(then);
     return results;
   }
-  async retryLater(id: string, notBefore: number, pause = false) {
+  async retryLater(id: string, notBefore: number, options: { pause?: boolean; uncertainAt?: number } = {}) {
     this.ledger.check();
-    if (this.batch?.id === id) Object.assign(this.batch, { leaseUntil: 0, notBefore });
-    if (pause) this.pausedUntil = notBefore;
+    if (this.batch?.id === id) {
+      Object.assign(this.batch, { leaseUntil: 0, notBefore });
+      this.batch.uncertainSince ??= options.uncertainAt ?? null;
+    }
+    if (options.pause) this.pausedUntil = notBefore;
   }
   async status(): Promise<MailQueueStatus> {
     this.ledger.check();

@@ -559,6 +559,18 @@ describe("never twice, at any age", () => {
     expect(mailer.sent).toHaveLength(3);
   });
 
+  it("sends a batch the daily quota held back for over a day: refused is not sent, so its age risks nothing", async () => {
+    const { deliver, paidSession, mailer, ledger, clock, drain } = setup();
+    const session = paidSession();
+    mailer.batchOutcomes.push({ kind: "quota", retryAfterMs: 25 * 60 * 60 * 1000 });
+    expect((await deliver(stripeEvent("checkout.session.completed", session))).status).toBe(200);
+    expect(ledger.records.get(session.id)).toMatchObject({ state: "fulfilling", reason: "queued" });
+    clock.advance(25 * 60 * 60 * 1000 + 1000);
+    expect(await drain()).toMatchObject({ sent: 2, fulfilled: 1, failed: 0 });
+    expect(ledger.records.get(session.id)?.state).toBe("fulfilled");
+    expect(mailer.sent.map((e) => e.to)).toEqual(["jenny@example.com", "owner@shop.example"]);
+  });
+
   it("keeps claims just over Netlify's 60 s function limit", () => {
     expect(CLAIM_TTL_SECONDS).toBeGreaterThan(60);
     expect(CLAIM_TTL_SECONDS).toBeLessThanOrEqual(120);
