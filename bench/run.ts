@@ -17,6 +17,7 @@ import { startLocalServices } from "../dev/local-services.ts";
 import { measureColdStarts } from "./cold-starts.ts";
 import { dropRows } from "./drop.ts";
 import { measureOrderCosts } from "./cost.ts";
+import { measureFindOrder } from "./find-order.ts";
 
 /** Targets. Sizes in bytes, times in milliseconds, memory in MiB. */
 const TARGETS = {
@@ -40,6 +41,8 @@ const TARGETS = {
   doneStatusCommands: 1,
   // Stripe API requests per order in a mix of failures, retries, redeliveries and thank-you pages.
   stripeCallsPerOrder: 2.5,
+  // "Find my order" answers a known and an unknown address in about the same time (medians within 20%).
+  findOrderSpreadPercent: 120,
 };
 
 const results: { name: string; value: number; target: number; unit: string }[] = [];
@@ -241,6 +244,14 @@ await local.stop();
     "calls",
   );
   console.log(`order mix: ${JSON.stringify(costs.mix)}`);
+}
+
+// 5b. "Find my order": the same time for an address with orders and one without.
+{
+  const find = await measureFindOrder();
+  record("find my order: known address (median)", find.knownMs, 50, "ms");
+  record("find my order: unknown address (median)", find.unknownMs, 50, "ms");
+  record("find my order: slower / faster median", find.spreadPercent, TARGETS.findOrderSpreadPercent, "%");
 }
 
 // 6. A launch-day drop on the whole local stack, the outbox at Resend's 2 requests per second (bench/drop.ts).
