@@ -40,7 +40,7 @@ import {
   SETTLED_STATES,
 } from "../order/ledger.ts";
 import { downloadLinks, linkProblem, orderFiles } from "./downloads.ts";
-import { markOnStripe } from "./mail.ts";
+import { IDEMPOTENCY_WINDOW_MS, markOnStripe } from "./mail.ts";
 import type { Catalog } from "../shop/catalog.ts";
 import { type OversoldNotifier, recordSales, type SalesStore } from "../stock/sales.ts";
 import { customerHash } from "../order/customers.ts";
@@ -80,8 +80,6 @@ export interface FulfilmentDeps {
  * a crashed attempt's retry proceeds within about two minutes. Seconds.
  */
 export const CLAIM_TTL_SECONDS = 90;
-/** Resend keeps an idempotency key for 24 hours; past this age a key may no longer protect a retry. Milliseconds. */
-export const IDEMPOTENCY_WINDOW_MS = 23 * 60 * 60 * 1000;
 
 /** Redis key of an order's claim. */
 export const claimKey = (key: string) => `claim:order:${key}`;

@@ -18,8 +18,11 @@ export const BATCH_MAX = 100;
  * key): longer than one request may take. Milliseconds.
  */
 export const LEASE_MS = 30_000;
-/** The provider keeps idempotency keys for 24 hours; a batch first taken longer ago than this is not sent again. */
-export const BATCH_KEY_WINDOW_MS = 23 * 60 * 60 * 1000;
+/**
+ * Resend keeps an idempotency key for 24 hours; past this age (with an hour's margin) a key may no longer protect a
+ * retry. Milliseconds.
+ */
+export const IDEMPOTENCY_WINDOW_MS = 23 * 60 * 60 * 1000;
 /** The most take-and-send rounds of one drain (each waits at least the request spacing, or sends a batch). */
 const MAX_DRAIN_ROUNDS = 1_000;
 /** Waits before the next attempt of a batch that failed (5xx, network), by attempt; the last one repeats. Milliseconds. */
@@ -111,7 +114,7 @@ export async function drainMail(deps: DrainDeps, budgetMs: number): Promise<Drai
       continue;
     }
     const { id, jobs, records } = take;
-    if (take.uncertainSince !== null && now - take.uncertainSince > BATCH_KEY_WINDOW_MS) {
+    if (take.uncertainSince !== null && now - take.uncertainSince > IDEMPOTENCY_WINDOW_MS) {
       // Perhaps sent a day ago, perhaps not: its key no longer protects a second send. The merchant decides.
       const refusedAll = jobs.map((_, index) => ({ index, reason: "outcome_unknown_key_expired" }));
       await settle(deps, id, jobs, records, { kind: "sent", ids: [], refused: refusedAll }, summary);

@@ -3,11 +3,11 @@ import {
   type ActionResult,
   type FulfilmentDeps,
   fulfilOrder,
-  IDEMPOTENCY_WINDOW_MS,
   notifyPaymentFailed,
   recordAwaitingPayment,
   recordFailure,
 } from "../fulfilment/fulfil.ts";
+import { IDEMPOTENCY_WINDOW_MS } from "../fulfilment/mail.ts";
 import { sha256 } from "../lib/hash.ts";
 import { inScope, type SessionScope } from "../order/session.ts";
 import { HANDLED_EVENTS } from "../order/events.ts";

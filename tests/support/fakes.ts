@@ -20,7 +20,6 @@ import type {
   Ledger,
   LedgerExtras,
   LineItemSource,
-  Mailer,
   OutgoingEmail,
   SessionPage,
   SessionSource,
@@ -217,26 +216,14 @@ export class MemoryMailQueue implements MailQueue {
 }
 
 /**
- * Records what would be sent; `failures` queues errors for the next sends. Honours idempotency keys like Resend:
- * the same key again sends nothing and answers the first id.
+ * Resend's batch endpoint, recorded: `failures`, `batchOutcomes` and `refuseNext` script the next requests. Honours
+ * idempotency keys like Resend: the same key again sends nothing and answers the first ids.
  */
-export class RecordingMailer implements Mailer, BatchSender {
+export class RecordingMailer implements BatchSender {
   readonly sent: (OutgoingEmail & { idempotencyKey: string; id: string })[] = [];
   readonly failures: (UpstreamError | PermanentError)[] = [];
   /** Every request, including repeats and failures. */
   requests = 0;
-  private readonly keys = new Map<string, string>();
-  async send(email: OutgoingEmail, idempotencyKey: string) {
-    this.requests++;
-    const failure = this.failures.shift();
-    if (failure) throw failure;
-    const known = this.keys.get(idempotencyKey);
-    if (known) return { id: known };
-    const id = crypto.randomUUID();
-    this.keys.set(idempotencyKey, id);
-    this.sent.push({ ...email, idempotencyKey, id });
-    return { id };
-  }
   /** Batch requests, each under one key; a failure queued in `failures` answers the whole batch. */
   batches = 0;
   /** Outcomes to answer the next batch requests with instead of sending (e.g. `{ kind: "quota" }`). */
@@ -271,7 +258,6 @@ export class RecordingMailer implements Mailer, BatchSender {
   private readonly batchKeys = new Map<string, (string | undefined)[]>();
   /** Forgets every idempotency key, as Resend does after 24 hours. */
   expireKeys() {
-    this.keys.clear();
     this.batchKeys.clear();
   }
 }

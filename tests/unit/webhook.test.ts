@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { ConfigError } from "../../src/config.ts";
 import { UpstreamError } from "../../src/lib/errors.ts";
 import { CLAIM_TTL_SECONDS, resendReceipt, retryOrder } from "../../src/fulfilment/fulfil.ts";
-import { BATCH_KEY_WINDOW_MS } from "../../src/fulfilment/mail.ts";
+import { IDEMPOTENCY_WINDOW_MS } from "../../src/fulfilment/mail.ts";
 import { sessionKey } from "../../src/order/session.ts";
 import type { FulfilmentDeps } from "../../src/fulfilment/fulfil.ts";
 import type { LineItemPayload, SessionPayload } from "../../src/order/model.ts";
@@ -542,7 +542,7 @@ describe("never twice, at any age", () => {
     };
     expect((await deliver(stripeEvent("checkout.session.completed", session))).status).toBe(200);
     // Nothing drained for a day: the batch's key has expired at Resend.
-    clock.advance(BATCH_KEY_WINDOW_MS + 60_000);
+    clock.advance(IDEMPOTENCY_WINDOW_MS + 60_000);
     mailer.expireKeys();
     expect(await drain()).toMatchObject({ failed: 1 });
     expect(ledger.records.get(session.id)).toMatchObject({
