@@ -37,21 +37,35 @@ export interface ClientLimiterOptions {
   now?: () => number;
 }
 
+/**
+ * @upstash/ratelimit as the shop uses it: keys under `<prefix>ratelimit:<name>`, a blocked caller costing no command
+ * until its window resets (in this instance), a store that does not answer failing the request rather than waving
+ * it through, and nothing sent to Upstash's analytics or telemetry.
+ */
+export function shopRatelimit(
+  redis: Redis,
+  options: { name: string; prefix?: string | undefined; limiter: ReturnType<typeof Ratelimit.fixedWindow> },
+): Ratelimit {
+  return new Ratelimit({
+    redis,
+    limiter: options.limiter,
+    prefix: `${options.prefix ?? KEY_PREFIX}ratelimit:${options.name}`,
+    ephemeralCache: new Map(),
+    timeout: 0,
+    analytics: false,
+    enableTelemetry: false,
+  });
+}
+
 /** A sliding-window limiter; its blocked clients are remembered by this instance until their window resets. */
 export function upstashClientLimiter(redis: Redis, options: ClientLimiterOptions): ClientLimiter {
   const now = options.now ?? Date.now;
   // Client name -> when its block ends (ms). The library keeps the same facts in its own cache for limit().
   const blockedUntil = new Map<string, number>();
-  const ratelimit = new Ratelimit({
-    redis,
+  const ratelimit = shopRatelimit(redis, {
+    name: options.name,
+    prefix: options.prefix,
     limiter: Ratelimit.slidingWindow(options.requests, `${options.windowSeconds} s`),
-    prefix: `${options.prefix ?? KEY_PREFIX}ratelimit:${options.name}`,
-    // A blocked client costs no command until its window resets (in this instance).
-    ephemeralCache: new Map(),
-    // A store that does not answer fails the request (below) rather than waving it through.
-    timeout: 0,
-    analytics: false,
-    enableTelemetry: false,
   });
   const nameOf = (client: string | undefined) =>
     createHmac("sha256", options.secret)

@@ -8,6 +8,7 @@ import type { MailJob } from "../fulfilment/ports.ts";
 import { StoreUnavailableError } from "../lib/errors.ts";
 import { TRANSITIONS } from "../order/ledger.ts";
 import { KEY_PREFIX, ledgerLua } from "./upstash.ts";
+import { shopRatelimit } from "./ratelimit.ts";
 
 /** Queues a customer's email only when the customer has orders. Throws StoreUnavailableError. */
 export interface SignInQueue {
@@ -66,15 +67,10 @@ export function upstashAddressLimiter(
   options: { name: string; requests: number; windowSeconds: number; prefix?: string; now?: () => number },
 ): AddressLimiter {
   const now = options.now ?? Date.now;
-  const ratelimit = new Ratelimit({
-    redis,
+  const ratelimit = shopRatelimit(redis, {
+    name: options.name,
+    prefix: options.prefix,
     limiter: Ratelimit.fixedWindow(options.requests, `${options.windowSeconds} s`),
-    prefix: `${options.prefix ?? KEY_PREFIX}ratelimit:${options.name}`,
-    // An address over its budget costs no command until its window resets (in this instance).
-    ephemeralCache: new Map(),
-    timeout: 0,
-    analytics: false,
-    enableTelemetry: false,
   });
   return {
     async take(customer) {
