@@ -4,21 +4,15 @@
  */
 import { upstashClientLimiter } from "../adapters/ratelimit.ts";
 import { stripeRest } from "../adapters/stripe-rest.ts";
-import {
-  createRedisClient,
-  upstashClaimStore,
-  upstashCustomerOrders,
-  upstashLedger,
-  upstashMailQueue,
-} from "../adapters/upstash.ts";
+import { createRedisClient, upstashCustomerOrders } from "../adapters/upstash.ts";
 import { upstashAddressLimiter, upstashSignInQueue } from "../adapters/upstash-customers.ts";
 import { type Config, ConfigError } from "../config.ts";
 import { createCustomerHandler, type CustomerContext, type CustomerDeps } from "../customer/handler.ts";
-import { type DrainDeps, drainMail, queueMailer } from "../fulfilment/mail.ts";
+import { type DrainDeps, drainMail } from "../fulfilment/mail.ts";
 import { jsonLogger, type Logger } from "../lib/log.ts";
 import type { Catalog } from "../shop/catalog.ts";
-import { shopInfo } from "../shop/info.ts";
 import { deployedCatalog } from "./catalog.ts";
+import { fulfilmentCore } from "./core.ts";
 import { configured, type Env } from "./environment.ts";
 import { mailDrain } from "./mail.ts";
 
@@ -58,15 +52,14 @@ export function customerDeps(
 ): { deps: CustomerDeps; drain: DrainDeps } {
   const redis = createRedisClient(config.upstashUrl, config.upstashToken);
   const stripe = stripeRest({ secretKey: config.stripeSecretKey, apiBase: config.stripeApiBase });
-  const queue = upstashMailQueue(redis, config.redisPrefix);
-  const shop = shopInfo(catalog, config.siteUrl);
   const prefix = config.redisPrefix;
+  const core = fulfilmentCore(config, log, { redis, readers: stripe, catalog });
   // Client addresses are named by a keyed hash; anyone who could reverse it would need the shop's secret.
   const clientBudget = (name: string, budget: { requests: number; windowSeconds: number }) =>
     upstashClientLimiter(redis, { ...budget, name, secret: downloadSecret, prefix });
   const deps: CustomerDeps = {
-    claims: upstashClaimStore(redis, prefix),
-    ledger: upstashLedger(redis, prefix),
+    ...core,
+    downloadSecret,
     customers: upstashCustomerOrders(redis, prefix),
     signIns: upstashSignInQueue(redis, prefix),
     limits: {
@@ -75,16 +68,7 @@ export function customerDeps(
       pages: clientBudget("customer-pages", CUSTOMER_BUDGETS.pages),
     },
     checkout: stripe,
-    lineItems: stripe.lineItems,
-    sessions: stripe.sessions,
-    mailer: queueMailer(queue, Date.now),
-    shop,
-    merchantEmail: config.merchantEmail,
-    scope: config.sessionScope,
-    downloadSecret,
-    now: Date.now,
-    log,
   };
-  const drain = mailDrain(config, { queue, sessions: stripe.sessions, shop, log });
+  const drain = mailDrain(config, { queue: core.queue, sessions: stripe.sessions, shop: core.shop, log });
   return { deps, drain };
 }

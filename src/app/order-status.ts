@@ -4,21 +4,15 @@
  */
 import { upstashClientLimiter } from "../adapters/ratelimit.ts";
 import { stripeRest } from "../adapters/stripe-rest.ts";
-import {
-  createRedisClient,
-  upstashClaimStore,
-  upstashLedger,
-  upstashMailQueue,
-} from "../adapters/upstash.ts";
+import { createRedisClient } from "../adapters/upstash.ts";
 import { upstashStatusStore } from "../adapters/upstash-status.ts";
 import type { Config } from "../config.ts";
-import { queueMailer } from "../fulfilment/mail.ts";
 import { jsonLogger, type Logger } from "../lib/log.ts";
 import { isLiveKey } from "../lib/stripe-keys.ts";
 import { createOrderStatusHandler, type Caller, type OrderStatusDeps } from "../order-status/handler.ts";
 import type { Catalog } from "../shop/catalog.ts";
-import { shopInfo } from "../shop/info.ts";
-import { deployedCatalog, stockCount } from "./catalog.ts";
+import { deployedCatalog } from "./catalog.ts";
+import { fulfilmentCore } from "./core.ts";
 import { configured, type Env } from "./environment.ts";
 
 /**
@@ -48,8 +42,8 @@ export function orderStatusDeps(
   const redis = createRedisClient(config.upstashUrl, config.upstashToken);
   const stripe = stripeRest({ secretKey: config.stripeSecretKey, apiBase: config.stripeApiBase });
   return {
-    claims: upstashClaimStore(redis, config.redisPrefix),
-    ledger: upstashLedger(redis, config.redisPrefix),
+    // The page fulfils an order the webhook has not reached yet by queueing its emails; the drain sends them.
+    ...fulfilmentCore(config, log, { redis, readers: stripe, catalog }),
     status: upstashStatusStore(redis, config.redisPrefix),
     limiter: upstashClientLimiter(redis, {
       ...ORDER_STATUS_BUDGET,
@@ -59,17 +53,6 @@ export function orderStatusDeps(
       prefix: config.redisPrefix,
     }),
     checkout: stripe,
-    sessions: stripe.sessions,
-    lineItems: stripe.lineItems,
-    // The page fulfils an order the webhook has not reached yet by queueing its emails; the drain sends them.
-    mailer: queueMailer(upstashMailQueue(redis, config.redisPrefix), Date.now),
-    shop: shopInfo(catalog, config.siteUrl),
-    merchantEmail: config.merchantEmail,
-    scope: config.sessionScope,
-    downloadSecret: config.downloadSecret,
     livemode: isLiveKey(config.stripeSecretKey),
-    now: Date.now,
-    log,
-    ...stockCount(catalog, redis, config.redisPrefix),
   };
 }

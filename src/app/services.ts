@@ -2,22 +2,19 @@
 import { createStripeClient, stripeLineItems, stripeSessions } from "../adapters/stripe.ts";
 import {
   createRedisClient,
-  upstashClaimStore,
   upstashCustomerOrders,
   upstashDownloadCounter,
-  upstashLedger,
-  upstashMailQueue,
   upstashValues,
 } from "../adapters/upstash.ts";
 import type { Config } from "../config.ts";
 import type { FulfilmentDeps } from "../fulfilment/fulfil.ts";
-import { type DrainDeps, queueMailer } from "../fulfilment/mail.ts";
+import type { DrainDeps } from "../fulfilment/mail.ts";
 import type { CustomerOrders, DownloadCounter, MailQueue, ValueStore } from "../fulfilment/ports.ts";
 import type { Logger } from "../lib/log.ts";
-import { deployedCatalog, stockCount } from "./catalog.ts";
+import { deployedCatalog } from "./catalog.ts";
+import { fulfilmentCore } from "./core.ts";
 import { mailDrain } from "./mail.ts";
 import type { Catalog } from "../shop/catalog.ts";
-import { shopInfo } from "../shop/info.ts";
 
 /** Every service of the shop: what the endpoints, reconciliation and the merchant commands run on. */
 export interface Services extends FulfilmentDeps {
@@ -37,27 +34,17 @@ export interface Services extends FulfilmentDeps {
 export function services(config: Config, log: Logger, catalog: Catalog = deployedCatalog()): Services {
   const stripe = createStripeClient(config.stripeSecretKey, config.stripeApiBase);
   const redis = createRedisClient(config.upstashUrl, config.upstashToken);
-  const queue = upstashMailQueue(redis, config.redisPrefix);
   const sessions = stripeSessions(stripe);
-  const shop = shopInfo(catalog, config.siteUrl);
+  const core = fulfilmentCore(config, log, {
+    redis,
+    readers: { sessions, lineItems: stripeLineItems(stripe) },
+    catalog,
+  });
   return {
-    claims: upstashClaimStore(redis, config.redisPrefix),
-    ledger: upstashLedger(redis, config.redisPrefix),
+    ...core,
     values: upstashValues(redis, config.redisPrefix),
     downloads: upstashDownloadCounter(redis, config.redisPrefix),
-    queue,
     customers: upstashCustomerOrders(redis, config.redisPrefix),
-    lineItems: stripeLineItems(stripe),
-    sessions,
-    // Every path that sends puts its email in the queue; the drain sends it.
-    mailer: queueMailer(queue, Date.now),
-    drain: mailDrain(config, { queue, sessions, shop, log }),
-    shop,
-    merchantEmail: config.merchantEmail,
-    scope: config.sessionScope,
-    downloadSecret: config.downloadSecret,
-    now: Date.now,
-    log,
-    ...stockCount(catalog, redis, config.redisPrefix),
+    drain: mailDrain(config, { queue: core.queue, sessions, shop: core.shop, log }),
   };
 }

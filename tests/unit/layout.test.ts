@@ -71,7 +71,16 @@ const FLOORS: [floor: number, prefixes: string[]][] = [
     5,
     ["src/webhook/", "src/order-status/", "src/reconcile/", "src/download/", "src/stock/", "src/customer/"],
   ],
-  [6, ["src/app/services.ts", "src/app/catalog.ts", "src/app/environment.ts", "src/app/mail.ts"]],
+  [
+    6,
+    [
+      "src/app/services.ts",
+      "src/app/catalog.ts",
+      "src/app/environment.ts",
+      "src/app/mail.ts",
+      "src/app/core.ts",
+    ],
+  ],
   [7, ["src/app/"]],
   [8, ["src/site/"]],
   [9, ["src/commands/"]],
