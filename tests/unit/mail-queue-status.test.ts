@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { mailQueueResult } from "../../src/commands/doctor/checks.ts";
 import { queueLine } from "../../src/commands/orders.ts";
-import { mailLine } from "../../src/fulfilment/mail.ts";
+import { drainMail, mailLine } from "../../src/fulfilment/mail.ts";
+import { fakeDeps } from "../support/fakes.ts";
 
 const now = Date.parse("2026-12-04T18:30:00Z");
 const empty = { waiting: 0, oldestQueuedAt: null, pausedUntil: null, inFlight: null };
@@ -64,5 +65,19 @@ describe("what the merchant sees of the mail queue", () => {
     expect(mailLine({ requests: 1, sent: 0, fulfilled: 0, failed: 0, stopped: "paused" })).toContain(
       "daily quota is spent",
     );
+  });
+});
+
+describe("a drain", () => {
+  it("ends even when its clock stands still while it waits for the request budget", async () => {
+    const { queue, drainDeps, clock } = fakeDeps();
+    await queue.enqueue([
+      { id: "a", email: { to: "a@example.com", subject: "A", html: "a", text: "a" }, queuedAt: 0 },
+    ]);
+    queue.lastSendAt = clock.now;
+    let waits = 0;
+    const stuck = { ...drainDeps, spacingMs: 500, wait: async () => void waits++ };
+    expect(await drainMail(stuck, 20_000)).toMatchObject({ requests: 0, stopped: "deadline" });
+    expect(waits).toBeGreaterThan(0);
   });
 });
