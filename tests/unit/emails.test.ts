@@ -471,17 +471,6 @@ describe("renderPaymentFailed", () => {
 });
 
 describe("renderFailureAlert", () => {
-  it("names the order number and the command to retry it", () => {
-    const email = renderFailureAlert(
-      { sessionId: "cs_test_a1", key: "cs_test_a1", reason: "resend:422:x" },
-      shop,
-    );
-    expect(email.text).toContain(`Order ${order.orderNumber}, Checkout Session cs_test_a1`);
-    expect(email.text).toContain("npm run orders -- retry cs_test_a1");
-  });
-});
-
-describe("renderFailureAlert", () => {
   it("names the order and the reason, and how to retry it, with nothing about the customer", () => {
     const email = renderFailureAlert(
       { sessionId: "cs_test_c3", key: "cs_test_c3", reason: "receipt:resend:422:validation_error" },
