@@ -4,23 +4,11 @@
  * they are, so a running netlify dev (or a second run) is not disturbed.
  */
 import { execFile } from "node:child_process";
-import { cp, mkdtemp, readFile, rm, symlink } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { promisify } from "node:util";
 import { unzipSync } from "fflate";
-
-/** Top-level entries of the project the build neither needs nor may share: outputs, local state, secrets. */
-const LEFT_OUT = new Set([
-  "node_modules",
-  ".git",
-  ".netlify",
-  "dist",
-  "build",
-  ".linkshop",
-  ".outbox",
-  ".env",
-]);
+import { type ProjectCopy, copyProject } from "./project-copy.ts";
 
 /** One function as Netlify packaged it (its entry in .netlify/functions/manifest.json, and its archive). */
 export interface PackagedFunction {
@@ -35,12 +23,9 @@ export interface PackagedFunction {
   files: Record<string, Uint8Array>;
 }
 
-export interface NetlifyBuild {
-  /** The copy of the project that was built. */
-  project: string;
+/** The copy of the project that was built, and what Netlify packaged there. */
+export interface NetlifyBuild extends ProjectCopy {
   functions: PackagedFunction[];
-  /** Deletes the copy. */
-  remove(): Promise<void>;
 }
 
 interface ManifestEntry {
@@ -53,21 +38,13 @@ interface ManifestEntry {
 }
 
 /**
- * Copies the project at `root` (its node_modules linked, not copied) into a temporary folder, runs `netlify build
+ * Copies the project at `root` (copyProject) into a temporary folder, runs `netlify build
  * --offline` there (Netlify's build command, then its packaging of the functions) and reads every archive. Fails
  * with netlify build's output when the build fails.
  */
 export async function netlifyBuildCopy(root: string): Promise<NetlifyBuild> {
-  const work = await mkdtemp(join(tmpdir(), "linkshop-netlify-build-"));
-  const remove = () => rm(work, { recursive: true, force: true });
+  const { project, remove } = await copyProject(root, "linkshop-netlify-build-");
   try {
-    const project = join(work, "project");
-    await cp(root, project, {
-      recursive: true,
-      filter: (source) =>
-        source === root || !LEFT_OUT.has(source.slice(root.length + 1).split(/[\\/]/)[0] ?? ""),
-    });
-    await symlink(join(root, "node_modules"), join(project, "node_modules"), "dir");
     try {
       await promisify(execFile)(
         process.execPath,
