@@ -6,7 +6,17 @@ export interface ResendSenderOptions {
   apiKey: string;
   /** Sender, e.g. `Shop <orders@shop.example>`. */
   from: string;
+  /** Default BATCH_REQUEST_TIMEOUT_MS. */
+  timeoutMs?: number;
 }
+
+/**
+ * How long a batch request may take before it counts as failed without an answer (and is sent again later under the
+ * same key). A batch of 100 takes Resend a second or two; ending the request well inside a function's time limit
+ * (the scheduled drain stops taking batches 8 s before Netlify stops it) lets the drain record that it may have been
+ * sent. Milliseconds.
+ */
+export const BATCH_REQUEST_TIMEOUT_MS = 7_000;
 
 /** Resend reads RESEND_BASE_URL itself, which points it at a local outbox. */
 export function resendBatchSender(options: ResendSenderOptions): BatchSender {
@@ -17,7 +27,11 @@ export function resendBatchSender(options: ResendSenderOptions): BatchSender {
       // address is refused on its own instead of holding back every other email of the batch.
       const { data, error, headers } = await resend.batch.send(
         emails.map(({ email }) => ({ from: options.from, ...email })),
-        { idempotencyKey, batchValidation: "permissive" },
+        {
+          idempotencyKey,
+          batchValidation: "permissive",
+          signal: AbortSignal.timeout(options.timeoutMs ?? BATCH_REQUEST_TIMEOUT_MS),
+        },
       );
       if (!error) {
         return {

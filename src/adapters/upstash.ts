@@ -178,6 +178,11 @@ if raw then
   batch = cjson.decode(raw)
   if batch.leaseUntil > now and batch.leaseUntil <= now + tonumber(ARGV[2]) then return {"busy", batch.leaseUntil} end
   if batch.notBefore > now then return {"wait", batch.notBefore} end
+  -- A lease that ran out with no retry or finish: its drainer stopped during the request (a function cut off at its
+  -- time limit), which Resend may have accepted. From then on the batch's key is all that prevents a second send.
+  if batch.leaseUntil > 0 and (batch.uncertainSince or 0) == 0 then
+    batch.uncertainSince = batch.leaseUntil - tonumber(ARGV[2])
+  end
 elseif redis.call("ZCARD", KEYS[1]) == 0 then
   return {"empty"}
 end

@@ -133,6 +133,18 @@ describe("the queue's scripts on Redis", () => {
       uncertainSince: now + 3_600_001,
     });
 
+    // A drainer cut off during its request (no retry, no finish): once its lease has run out, the batch is taken
+    // again as one that may have been sent when that attempt started, not as a fresh one.
+    const { queue: other } = fresh();
+    await other.enqueue([job("x", now)]);
+    expect(await other.take({ ...options, now, batchId: "cut" })).toMatchObject({ uncertainSince: null });
+    expect(await other.take({ ...options, now: now + 30_001, batchId: "next" })).toMatchObject({
+      kind: "batch",
+      id: "cut",
+      attempts: 2,
+      uncertainSince: now,
+    });
+
     const done = { ...record, state: "fulfilled" as const, queued: [], fulfilledAt: now };
     // A record that moved on meanwhile is not overwritten.
     expect(

@@ -261,6 +261,22 @@ describe("the ledger over real services", () => {
     expect(outbox.emails()).toHaveLength(1);
   });
 
+  it("ends a batch request that gets no answer in time as failed, for the drain to send again under its key", async () => {
+    const sender = resendBatchSender({
+      apiKey: "re_integration",
+      from: "Shop <orders@shop.example>",
+      timeoutMs: 200,
+    });
+    const hold = outbox.holdNext();
+    const email = { to: "jenny@example.com", subject: "Your order", html: "<p>1</p>", text: "1" };
+    const outcome = await sender.sendBatch([{ id: "receipt", email }], `linkshop-batch-${randomUUID()}`);
+    expect(outcome).toEqual({ kind: "failed", reason: "resend:network:application_error" });
+    // Resend may still take a request the client gave up on: why the drain sends it again under the same key.
+    await hold.arrived;
+    hold.release();
+    await expect.poll(() => outbox.emails().length).toBe(1);
+  });
+
   it("refuses a customer email that is not one address before Resend sees it, and alerts the merchant", async () => {
     const logs: ({ event: string } & LogFields)[] = [];
     const sessionId = await pay(MUG, {

@@ -151,6 +151,8 @@ export class MemoryMailQueue implements MailQueue {
       if (this.batch.leaseUntil > o.now && this.batch.leaseUntil <= o.now + o.leaseMs)
         return { kind: "busy", until: this.batch.leaseUntil };
       if (this.batch.notBefore > o.now) return { kind: "wait", until: this.batch.notBefore };
+      // As the script: a lease that ran out with no retry or finish leaves the batch's outcome unknown.
+      if (this.batch.leaseUntil > 0) this.batch.uncertainSince ??= this.batch.leaseUntil - o.leaseMs;
     } else if (this.pending.size === 0) return { kind: "empty" };
     const nextAt = this.lastSendAt + o.spacingMs;
     if (nextAt > o.now && nextAt <= o.now + o.spacingMs) return { kind: "wait", until: nextAt };
