@@ -341,7 +341,7 @@ export function upstashMailQueue(redis: Redis, prefix = KEY_PREFIX): MailQueue {
           ],
         ),
       );
-      if (reply[0] === -1) return writes.map(() => false);
+      if (reply[0] === -1) return undefined;
       return writes.map((_, i) => reply[i] === 1);
     },
     async retryLater(id, notBefore, { pause = false, uncertainAt } = {}) {

@@ -69,6 +69,12 @@ export function customerDeps(
     },
     checkout: stripe,
   };
-  const drain = mailDrain(config, { queue: core.queue, sessions: stripe.sessions, shop: core.shop, log });
+  const drain = mailDrain(config, {
+    queue: core.queue,
+    ledger: core.ledger,
+    sessions: stripe.sessions,
+    shop: core.shop,
+    log,
+  });
   return { deps, drain };
 }

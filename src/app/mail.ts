@@ -2,7 +2,7 @@
 import { resendBatchSender } from "../adapters/resend.ts";
 import type { Config } from "../config.ts";
 import type { DrainDeps } from "../fulfilment/mail.ts";
-import type { MailQueue, SessionSource } from "../fulfilment/ports.ts";
+import type { Ledger, MailQueue, SessionSource } from "../fulfilment/ports.ts";
 import type { Logger } from "../lib/log.ts";
 import type { ShopInfo } from "../shop/info.ts";
 
@@ -11,7 +11,13 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 /** The drain's services for `config`: Resend's batch endpoint, paced to LINKSHOP_EMAIL_RATE. */
 export function mailDrain(
   config: Config,
-  parts: { queue: MailQueue; sessions: Pick<SessionSource, "markFulfilled">; shop: ShopInfo; log: Logger },
+  parts: {
+    queue: MailQueue;
+    ledger: Pick<Ledger, "get" | "put">;
+    sessions: Pick<SessionSource, "markFulfilled">;
+    shop: ShopInfo;
+    log: Logger;
+  },
 ): DrainDeps {
   return {
     ...parts,

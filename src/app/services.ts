@@ -45,6 +45,6 @@ export function services(config: Config, log: Logger, catalog: Catalog = deploye
     values: upstashValues(redis, config.redisPrefix),
     downloads: upstashDownloadCounter(redis, config.redisPrefix),
     customers: upstashCustomerOrders(redis, config.redisPrefix),
-    drain: mailDrain(config, { queue: core.queue, sessions, shop: core.shop, log }),
+    drain: mailDrain(config, { queue: core.queue, ledger: core.ledger, sessions, shop: core.shop, log }),
   };
 }

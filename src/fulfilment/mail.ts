@@ -9,7 +9,15 @@ import type { Logger } from "../lib/log.ts";
 import type { LedgerRecord, OrderState } from "../order/ledger.ts";
 import { emailKey } from "../order/session.ts";
 import type { ShopInfo } from "../shop/info.ts";
-import type { BatchOutcome, BatchSender, MailJob, MailQueue, Mailer, SessionSource } from "./ports.ts";
+import type {
+  BatchOutcome,
+  BatchSender,
+  Ledger,
+  MailJob,
+  MailQueue,
+  Mailer,
+  SessionSource,
+} from "./ports.ts";
 
 /** The most emails Resend takes in one batch request. */
 export const BATCH_MAX = 100;
@@ -49,6 +57,8 @@ export function mailLine(summary: DrainSummary): string {
 /** What draining needs, injected. */
 export interface DrainDeps {
   queue: MailQueue;
+  /** An order whose record changed while its batch was out is read and written again here. */
+  ledger: Pick<Ledger, "get" | "put">;
   sender: BatchSender;
   /** Stripe's copy of "fulfilled" is written for each order the drain completes. */
   sessions: Pick<SessionSource, "markFulfilled">;
@@ -175,9 +185,17 @@ export async function drainMail(deps: DrainDeps, budgetMs: number): Promise<Drai
   return { ...summary, stopped: "deadline" };
 }
 
+/** What the provider said of one email of an order: accepted (with its id, when it gave one) or refused. */
+type EmailAnswer = { slot: string; id: string | undefined; refused: string | undefined };
+
+/** How often a drain reads an order again when its record changed while the batch was out. */
+const SETTLE_ATTEMPTS = 3;
+
 /**
  * Ends a batch the provider answered: records each accepted email on its order (fulfilled once nothing of it waits),
- * records refused ones as failures with an alert to the merchant, then writes Stripe's copy of "fulfilled".
+ * records refused ones as failures with an alert to the merchant, then writes Stripe's copy of "fulfilled". An order
+ * whose record changed while the batch was out (a refund, a dispute, a merchant's retry) is read again and the same
+ * answers applied to it as it is now, so an accepted email is always recorded and never sent again.
  */
 async function settle(
   deps: DrainDeps,
@@ -189,8 +207,7 @@ async function settle(
 ): Promise<void> {
   const now = deps.now();
   const refused = new Map(outcome.refused.map(({ index, reason }) => [index, reason]));
-  const next = new Map<string, LedgerRecord>();
-  const alerts: MailJob[] = [];
+  const answers = new Map<string, EmailAnswer[]>();
   jobs.forEach((job, index) => {
     const reason = refused.get(index);
     if (!job.order) {
@@ -198,51 +215,104 @@ async function settle(
       return;
     }
     const { key, slot } = job.order;
-    const record = next.get(key) ?? records[key];
-    // Refunded or disputed while it waited, or already settled: the record stays as it is.
-    if (!record || (record.state !== "fulfilling" && record.state !== "failed")) return;
-    const queued = (record.queued ?? []).filter((name) => name !== slot);
-    let updated: LedgerRecord = { ...record, queued, updatedAt: now };
-    if (reason && record.state === "failed") {
-      // A second refusal of the same order: the first reason and its alert stand.
-    } else if (reason) {
-      updated = { ...updated, state: "failed", reason: `${slot}:${reason}` };
-      deps.log("order.failed", { level: "error", sessionId: record.sessionId, reason: updated.reason });
-      if (deps.merchantEmail && record.emails.alert === undefined) {
-        alerts.push({
-          id: emailKey("alert", `${key}-${updated.reason}`),
-          email: {
-            to: deps.merchantEmail,
-            ...renderFailureAlert(
-              { sessionId: record.sessionId, key, reason: updated.reason ?? reason },
-              deps.shop,
-            ),
-          },
-          queuedAt: now,
-        });
-        updated.emails = { ...updated.emails, alert: "queued" };
-      }
-    } else {
-      updated.emails = { ...updated.emails, [slot]: outcome.ids[index] ?? "accepted" };
-      if (updated.state === "fulfilling" && queued.length === 0)
-        updated = { ...updated, state: "fulfilled", reason: null, fulfilledAt: now };
-    }
-    next.set(key, updated);
+    answers.set(key, [...(answers.get(key) ?? []), { slot, id: outcome.ids[index], refused: reason }]);
   });
-  const writes = [...next].flatMap(([key, record]) => {
+  const writes = [...answers].flatMap(([key, answered]) => {
     const stored = records[key];
-    return stored ? [{ key, expected: stored.state as OrderState, record }] : [];
+    return stored ? [{ key, expected: stored.state, ...applyAnswers(deps, key, stored, answered, now) }] : [];
   });
   const refusedIds = jobs.filter((_, index) => refused.has(index)).map((job) => job.id);
-  const written = await deps.queue.finish(batchId, writes, alerts, now, refusedIds);
-  const done = writes.filter((write, i) => written[i] && write.record.state === "fulfilled");
-  summary.fulfilled += done.length;
-  summary.failed += writes.filter((write, i) => written[i] && write.record.state === "failed").length;
-  for (const { record } of done) {
+  const written = await deps.queue.finish(
+    batchId,
+    writes.map(({ key, expected, record }) => ({ key, expected, record })),
+    writes.flatMap(({ alert }) => alert ?? []),
+    now,
+    refusedIds,
+  );
+  // Another drainer took the batch again after its lease ran out, and settles it.
+  if (!written) return;
+  // Each order's state before and after this batch.
+  const moves: { from: OrderState; record: LedgerRecord }[] = [];
+  for (const [i, write] of writes.entries()) {
+    const move = written[i]
+      ? { from: write.expected, record: write.record }
+      : await settleAgain(deps, write.key, answers.get(write.key) ?? [], now);
+    if (move && move.from !== move.record.state) moves.push(move);
+  }
+  summary.failed += moves.filter(({ record }) => record.state === "failed").length;
+  for (const { record } of moves) {
+    if (record.state !== "fulfilled") continue;
+    summary.fulfilled++;
     if (!record.sessionId) continue;
     deps.log("order.fulfilled", { sessionId: record.sessionId });
     await markOnStripe(deps, record.sessionId, record.fulfilledAt ?? now);
   }
+}
+
+/**
+ * Applies a batch's answers to an order's record as it is now (it changed since the batch was taken), with the
+ * alert in the same write. Returns the state it found and the record written, or undefined when the record is gone
+ * or kept changing.
+ */
+async function settleAgain(
+  deps: DrainDeps,
+  key: string,
+  answered: EmailAnswer[],
+  now: number,
+): Promise<{ from: OrderState; record: LedgerRecord } | undefined> {
+  for (let attempt = 0; attempt < SETTLE_ATTEMPTS; attempt++) {
+    const current = await deps.ledger.get(key);
+    if (!current) return undefined;
+    const { record, alert } = applyAnswers(deps, key, current, answered, now);
+    if (await deps.ledger.put(key, current.state, record, alert ? { jobs: [alert] } : undefined))
+      return { from: current.state, record };
+  }
+  deps.log("mail.settle_conflict", { level: "error", sessionId: key });
+  return undefined;
+}
+
+/**
+ * An order's record once some of its emails were answered. Each leaves `queued`. An accepted one is recorded
+ * whatever the order's state is now (a refund or a dispute may have come while it waited), so no path sends it
+ * again; the last one of a sending order makes it fulfilled. The first refusal fails a sending order, with an alert
+ * to the merchant; any other state, and the first reason, stand.
+ */
+function applyAnswers(
+  deps: DrainDeps,
+  key: string,
+  record: LedgerRecord,
+  answered: EmailAnswer[],
+  now: number,
+): { record: LedgerRecord; alert: MailJob | undefined } {
+  let updated: LedgerRecord = { ...record, updatedAt: now };
+  let alert: MailJob | undefined;
+  for (const { slot, id, refused } of answered) {
+    updated.queued = (updated.queued ?? []).filter((name) => name !== slot);
+    if (!refused) {
+      updated.emails = { ...updated.emails, [slot]: id ?? "accepted" };
+      continue;
+    }
+    if (updated.state !== "fulfilling") continue;
+    updated = { ...updated, state: "failed", reason: `${slot}:${refused}` };
+    deps.log("order.failed", { level: "error", sessionId: record.sessionId, reason: updated.reason });
+    if (deps.merchantEmail && updated.emails.alert === undefined) {
+      alert = {
+        id: emailKey("alert", `${key}-${updated.reason}`),
+        email: {
+          to: deps.merchantEmail,
+          ...renderFailureAlert(
+            { sessionId: record.sessionId, key, reason: updated.reason ?? refused },
+            deps.shop,
+          ),
+        },
+        queuedAt: now,
+      };
+      updated.emails = { ...updated.emails, alert: "queued" };
+    }
+  }
+  if (updated.state === "fulfilling" && updated.queued?.length === 0)
+    updated = { ...updated, state: "fulfilled", reason: null, fulfilledAt: now };
+  return { record: updated, alert };
 }
 
 /** Stripe's copy of "fulfilled"; a failure is logged, and reconciliation writes it when it next sees the session. */

@@ -186,7 +186,8 @@ export interface MailQueue {
   /**
    * Ends batch `id` (sent, or refused for good): forgets its emails (remembered as sent for 24 hours, except the
    * `refused` ids), writes each record whose stored state is still `expected`, and queues `then`. Returns which
-   * writes happened.
+   * writes happened, or undefined when the batch is no longer this drainer's (its lease ran out and another drainer
+   * took it again: that one settles it).
    */
   finish(
     id: string,
@@ -194,7 +195,7 @@ export interface MailQueue {
     then: MailJob[],
     now: number,
     refused?: string[],
-  ): Promise<boolean[]>;
+  ): Promise<boolean[] | undefined>;
   /**
    * Keeps batch `id` for another attempt at `notBefore` or later; with `pause`, all sending stops until then.
    * `uncertainAt` (ms) records that the last request ended without an answer, when the batch has no such time yet.

@@ -188,7 +188,7 @@ export class MemoryMailQueue implements MailQueue {
     refused: string[] = [],
   ) {
     this.ledger.check();
-    if (this.batch?.id !== id) return writes.map(() => false);
+    if (this.batch?.id !== id) return undefined;
     for (const job of this.batch.jobs) if (!refused.includes(job.id)) this.sent.set(job.id, now);
     this.batch = undefined;
     const results = writes.map(({ key, expected, record }) => this.ledger.write(key, expected, record));
@@ -383,6 +383,7 @@ export function fakeDeps(overrides: Partial<FulfilmentDeps> = {}) {
   };
   const drainDeps: DrainDeps = {
     queue: ledger.queue,
+    ledger,
     sender: mailer,
     sessions: deps.sessions,
     merchantEmail: deps.merchantEmail,
