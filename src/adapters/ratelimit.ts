@@ -5,6 +5,7 @@
 import { createHmac } from "node:crypto";
 import { Ratelimit } from "@upstash/ratelimit";
 import type { Redis } from "@upstash/redis";
+import ipaddr from "ipaddr.js";
 import { StoreUnavailableError } from "../lib/errors.ts";
 import { KEY_PREFIX } from "./upstash.ts";
 
@@ -69,7 +70,7 @@ export function upstashClientLimiter(redis: Redis, options: ClientLimiterOptions
   });
   const nameOf = (client: string | undefined) =>
     createHmac("sha256", options.secret)
-      .update(`${options.name}:${client ?? "unknown"}`)
+      .update(`${options.name}:${clientNetwork(client)}`)
       .digest("hex")
       .slice(0, 32);
   const decision = (until: number): LimitDecision => ({
@@ -100,6 +101,38 @@ export function upstashClientLimiter(redis: Redis, options: ClientLimiterOptions
       return decision(result.reset);
     },
   };
+}
+
+/** The name every client shares in a budget for all of them together. */
+const EVERY_CLIENT = "every-client";
+
+/**
+ * A per-client budget inside one budget for every client together: a request must fit both, so many clients (or one
+ * with many addresses) cannot together spend more than the whole. The shared budget is spent only by requests the
+ * client's own budget allowed, and a spent one is known from the instance's memory, like a blocked client.
+ */
+export function withSharedBudget(perClient: ClientLimiter, shared: ClientLimiter): ClientLimiter {
+  return {
+    blocked: (client) => perClient.blocked(client) ?? shared.blocked(EVERY_CLIENT),
+    async take(client) {
+      const own = await perClient.take(client);
+      return own.allowed ? shared.take(EVERY_CLIENT) : own;
+    },
+  };
+}
+
+/**
+ * What one client's budget counts: an IPv4 address itself (an IPv4-mapped IPv6 one as IPv4), and for IPv6 the /64
+ * network. A household, phone or server is usually given a whole /64, so counting single IPv6 addresses would let
+ * one client rotate through 2^64 budgets. Anything that is not an address counts as itself.
+ */
+export function clientNetwork(client: string | undefined): string {
+  if (client === undefined) return "unknown";
+  if (!ipaddr.isValid(client)) return client;
+  const address = ipaddr.process(client);
+  if (!(address instanceof ipaddr.IPv6)) return address.toString();
+  const hextets = address.parts.slice(0, 4).map((part) => part.toString(16));
+  return `${hextets.join(":")}::/64`;
 }
 
 /** Blocked clients an instance remembers before it drops the expired ones (a few hundred KB at most). */

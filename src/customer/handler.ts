@@ -11,6 +11,7 @@ import { downloadLinks, linkProblem } from "../fulfilment/downloads.ts";
 import { type FulfilmentDeps, resendReceipt } from "../fulfilment/fulfil.ts";
 import type { CustomerOrders, MailJob } from "../fulfilment/ports.ts";
 import { type Translator, translator } from "../i18n/messages.ts";
+import { readBodyLimited } from "../lib/body.ts";
 import { failureReply } from "../lib/errors.ts";
 import type { Logger } from "../lib/log.ts";
 import { customerHash } from "../order/customers.ts";
@@ -26,6 +27,7 @@ import {
   findPage,
   ORDERS_PATH,
   ordersPage,
+  otherSitePage,
   type Page,
   resendPage,
   sentPage,
@@ -171,6 +173,9 @@ async function respond(
   const path = new URL(req.url).pathname.replace(/\/$/, "");
   const read = req.method === "GET" || req.method === "HEAD";
   if (!read && req.method !== "POST") return { page: methodNotAllowed(text), sends: false };
+  // Browsers say where a form came from; only the shop's own pages (or none, as from a terminal) may send one.
+  if (!read && req.headers.get("sec-fetch-site") === "cross-site")
+    return { page: otherSitePage(deps.shop, text), sends: false };
   if (path === ORDERS_PATH) {
     if (read) return { page: findPage(deps.shop, text), sends: false };
     return signIn(req, deps, text, context);
@@ -276,9 +281,8 @@ async function resend(
 async function formOf(req: Request): Promise<URLSearchParams | undefined> {
   const type = req.headers.get("content-type") ?? "";
   if (!type.startsWith("application/x-www-form-urlencoded")) return undefined;
-  const body = await req.text();
-  if (body.length > MAX_FORM_BYTES) return undefined;
-  return new URLSearchParams(body);
+  const body = await readBodyLimited(req, MAX_FORM_BYTES);
+  return body && new URLSearchParams(new TextDecoder().decode(body));
 }
 
 function methodNotAllowed(text: Translator<"customer">): Page {

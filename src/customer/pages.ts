@@ -75,6 +75,19 @@ export function findPage(shop: ShopInfo, text: Text, email?: string): Page {
   };
 }
 
+/**
+ * A form sent to these pages from another website (`Sec-Fetch-Site: cross-site`), which a stranger's page can make
+ * a visitor's browser do: refused before any budget or store command (400), with the shop's own form.
+ */
+export function otherSitePage(shop: ShopInfo, text: Text): Page {
+  return {
+    status: 400,
+    title: text("findTitle"),
+    body: html`<p>${text("otherSite")}</p>${findForm(shop, text)}`,
+    note: "cross_site",
+  };
+}
+
 /** The answer to a sign-in request: the same whether or not the address has orders. */
 export function sentPage(shop: ShopInfo, text: Text): Page {
   return {

@@ -3,9 +3,9 @@ import Stripe from "stripe";
 import type { ConfigError } from "../config.ts";
 import { failureReply } from "../lib/errors.ts";
 import type { FulfilmentDeps } from "../fulfilment/fulfil.ts";
+import { readBodyLimited } from "../lib/body.ts";
 import type { LogFields, Logger } from "../lib/log.ts";
 import { SESSION_ID } from "../order/session.ts";
-import { readBodyLimited } from "./body.ts";
 import { type EventPayload, handleEvent } from "./route.ts";
 
 /** What the handler is built from; the Netlify function assembles it once per cold start. */
@@ -31,6 +31,9 @@ export interface RequestContext {
  * library refuses only timestamps older than this: one far in the future would pass, and stay replayable for as long.
  */
 export const SIGNATURE_TOLERANCE_SECONDS = 300;
+
+/** Stripe events are a few KiB; 1 MiB leaves room for the largest sessions. Bytes. */
+const MAX_EVENT_BYTES = 1024 * 1024;
 
 type Reply = { status: number; outcome: string; reason: string };
 
@@ -75,7 +78,7 @@ export function createWebhookHandler(
 
 async function respond(req: Request, setup: WebhookSetup, fields: LogFields): Promise<Reply> {
   if (req.method !== "POST") return rejected(405, "method_not_allowed");
-  const body = await readBodyLimited(req);
+  const body = await readBodyLimited(req, MAX_EVENT_BYTES);
   if (!body) return rejected(413, "body_too_large");
   if (body.byteLength === 0) return rejected(400, "empty_body");
 

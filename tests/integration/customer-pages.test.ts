@@ -99,6 +99,42 @@ describe("asking for a sign-in link", () => {
     expect(sent).toHaveLength(first);
   });
 
+  it("refuses a form another website made the browser send (400), before any budget or store command", async () => {
+    const email = address();
+    await shop.buy(email);
+    const commands = shop.local.bridge.commands();
+    const answer = await fetch(`${shop.url}/orders`, {
+      method: "POST",
+      headers: {
+        "content-type": "application/x-www-form-urlencoded",
+        "sec-fetch-site": "cross-site",
+        [CLIENT_HEADER]: client(),
+      },
+      body: new URLSearchParams({ email }).toString(),
+    });
+    expect(answer.status).toBe(400);
+    const body = await answer.text();
+    expect(body).toContain("This request came from another website, so nothing was sent.");
+    expect(body).toContain('<form method="post" action="/orders"');
+    expect(shop.local.bridge.commands()).toBe(commands);
+    await shop.settle();
+    expect(shop.emailsTo(email, SIGN_IN)).toHaveLength(0);
+    // The same form from the shop's own page goes through.
+    expect((await askForLink(email)).status).toBe(200);
+    await shop.settle();
+  });
+
+  it("reads no more than a small form: a larger body is refused (400) without a store command", async () => {
+    const commands = shop.local.bridge.commands();
+    const answer = await fetch(`${shop.url}/orders`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded", [CLIENT_HEADER]: client() },
+      body: new URLSearchParams({ email: address(), padding: "x".repeat(64 * 1024) }).toString(),
+    });
+    expect(answer.status).toBe(400);
+    expect(shop.local.bridge.commands()).toBe(commands);
+  });
+
   it("shows the form again for something that is not an address (400), and sends nothing", async () => {
     const answer = await askForLink("not an address<script>");
     expect(answer.status).toBe(400);

@@ -8,7 +8,11 @@ import { getRequestListener } from "@hono/node-server";
 import type Stripe from "stripe";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LocalServices, startLocalServices } from "../../dev/local-services.ts";
-import { ORDER_STATUS_BUDGET, orderStatusFromEnv } from "../../src/app/order-status.ts";
+import {
+  ORDER_STATUS_BUDGET,
+  ORDER_STATUS_SHOP_BUDGET,
+  orderStatusFromEnv,
+} from "../../src/app/order-status.ts";
 import { type LocalServer, listenLocally } from "../support/http.ts";
 import { redisBackend } from "../support/redis.ts";
 import {
@@ -22,22 +26,31 @@ let local: LocalServices;
 let proxy: CountingProxy;
 let stripe: Stripe;
 let site: LocalServer;
+/** The same function with budgets of its own (keys under another prefix), for the tests that spend them whole. */
+let apart: LocalServer;
+
+/**
+ * The function as Netlify runs it: the client's address comes from the platform (here, the header Netlify's own
+ * proxy sets), and Stripe is reached through a proxy that counts the calls.
+ */
+function serve(env: Record<string, string>): Promise<LocalServer> {
+  const handle = orderStatusFromEnv({ ...env, STRIPE_API_BASE: proxy.url }, () => {});
+  const listener = getRequestListener((req) =>
+    handle(req, { ip: req.headers.get("x-nf-client-connection-ip") ?? undefined }),
+  );
+  return listenLocally(createServer(listener));
+}
 
 beforeAll(async () => {
   local = await startLocalServices({ redisBackend });
   proxy = await startCountingProxy(local.stripe.url);
   stripe = emulatorClient(local.stripe.url);
-  // The function as Netlify runs it: the client's address comes from the platform (here, the header Netlify's own
-  // proxy sets), and Stripe is reached through a proxy that counts the calls.
-  const handle = orderStatusFromEnv({ ...local.env, STRIPE_API_BASE: proxy.url }, () => {});
-  const listener = getRequestListener((req) =>
-    handle(req, { ip: req.headers.get("x-nf-client-connection-ip") ?? undefined }),
-  );
-  site = await listenLocally(createServer(listener));
+  site = await serve(local.env);
 });
 
 afterAll(async () => {
   await site?.close();
+  await apart?.close();
   await proxy?.close();
   await local?.stop();
 });
@@ -47,8 +60,8 @@ let clients = 0;
 const newClient = () => `203.0.113.${++clients}`;
 const unknownId = () => `cs_test_${crypto.randomUUID().replaceAll("-", "")}`;
 
-async function ask(sessionId: string, ip: string) {
-  const res = await fetch(`${site.url}/api/order-status?session_id=${sessionId}`, {
+async function ask(sessionId: string, ip: string, server: LocalServer = site) {
+  const res = await fetch(`${server.url}/api/order-status?session_id=${sessionId}`, {
     headers: { "x-nf-client-connection-ip": ip },
   });
   return {
@@ -96,8 +109,9 @@ describe("GET /api/order-status over the bridge and Redis", () => {
     const id = unknownId();
     const first = await cost(() => ask(id, ip));
     expect(first).toMatchObject({ result: { status: 404, body: { status: "not_found" } }, stripe: 1 });
-    // The ledger record and the remembered answer in one read, the budget, and the answer remembered.
-    expect(first.commands).toBe(3);
+    // The ledger record and the remembered answer in one read, the client's budget, the shop's, and the answer
+    // remembered.
+    expect(first.commands).toBe(4);
     for (let i = 0; i < 3; i++) {
       expect(await cost(() => ask(id, ip))).toMatchObject({
         result: { status: 404, body: { status: "not_found" } },
@@ -135,6 +149,42 @@ describe("GET /api/order-status over the bridge and Redis", () => {
       commands: 1,
       stripe: 0,
     });
+  });
+
+  it("counts an IPv6 client by its /64: 25 addresses of one network share one budget of 20", async () => {
+    apart ??= await serve({
+      ...local.env,
+      LINKSHOP_REDIS_PREFIX: `${local.prefix}apart-${crypto.randomUUID().slice(0, 8)}:`,
+    });
+    const network = `2001:db8:${(++clients).toString(16)}:7`;
+    const result = await Promise.all(
+      Array.from({ length: 25 }, (_, i) => ask(unknownId(), `${network}::${(i + 1).toString(16)}`, apart)),
+    );
+    expect(result.filter((r) => r.status === 404)).toHaveLength(20);
+    expect(result.filter((r) => r.status === 429)).toHaveLength(5);
+    // The next network is another client.
+    expect((await ask(unknownId(), `2001:db8:${(++clients).toString(16)}:7::1`, apart)).status).toBe(404);
+  });
+
+  it("keeps every client together within the shop's budget, so many addresses cannot spend Stripe's rate limit", async () => {
+    const server = await serve({
+      ...local.env,
+      LINKSHOP_REDIS_PREFIX: `${local.prefix}shop-${crypto.randomUUID().slice(0, 8)}:`,
+    });
+    try {
+      const over = ORDER_STATUS_SHOP_BUDGET.requests + 10;
+      const { result, stripe: calls } = await cost(() =>
+        Promise.all(Array.from({ length: over }, () => ask(unknownId(), newClient(), server))),
+      );
+      expect(result.filter((r) => r.status === 404)).toHaveLength(ORDER_STATUS_SHOP_BUDGET.requests);
+      const refused = result.filter((r) => r.status === 429);
+      expect(refused).toHaveLength(10);
+      expect(refused[0]?.body).toEqual({ error: "rate_limited" });
+      expect(Number(refused[0]?.retryAfter)).toBeLessThanOrEqual(ORDER_STATUS_SHOP_BUDGET.windowSeconds);
+      expect(calls).toBe(ORDER_STATUS_SHOP_BUDGET.requests);
+    } finally {
+      await server.close();
+    }
   });
 
   it("refuses an id of the other mode, and a malformed one, without a command or a call", async () => {

@@ -1,10 +1,10 @@
 /** Reads a request body into bytes, refusing to buffer more than a limit. */
 
-/** Stripe events are a few KiB; 1 MiB leaves room for the largest sessions. Bytes. */
-export const MAX_BODY_BYTES = 1024 * 1024;
-
-/** The exact bytes sent, or undefined when the body is larger than `limit` (checked while streaming). */
-export async function readBodyLimited(req: Request, limit = MAX_BODY_BYTES): Promise<Uint8Array | undefined> {
+/**
+ * The exact bytes sent, or undefined when the body is larger than `limit` bytes: refused from its declared length
+ * before anything is read, or as soon as the stream passes the limit.
+ */
+export async function readBodyLimited(req: Request, limit: number): Promise<Uint8Array | undefined> {
   const declared = Number(req.headers.get("content-length"));
   if (Number.isFinite(declared) && declared > limit) return undefined;
   if (!req.body) return new Uint8Array();
