@@ -239,7 +239,10 @@ async function settle(
       : await settleAgain(deps, write.key, answers.get(write.key) ?? [], now);
     if (move && move.from !== move.record.state) moves.push(move);
   }
-  summary.failed += moves.filter(({ record }) => record.state === "failed").length;
+  for (const { record } of moves.filter(({ record }) => record.state === "failed")) {
+    summary.failed++;
+    deps.log("order.failed", { level: "error", sessionId: record.sessionId, reason: record.reason });
+  }
   for (const { record } of moves) {
     if (record.state !== "fulfilled") continue;
     summary.fulfilled++;
@@ -294,7 +297,6 @@ function applyAnswers(
     }
     if (updated.state !== "fulfilling") continue;
     updated = { ...updated, state: "failed", reason: `${slot}:${refused}` };
-    deps.log("order.failed", { level: "error", sessionId: record.sessionId, reason: updated.reason });
     if (deps.merchantEmail && updated.emails.alert === undefined) {
       alert = {
         id: emailKey("alert", `${key}-${updated.reason}`),
