@@ -18,9 +18,10 @@ if (validEmail || validRef) {
 
 // Products with stock: the list names where to ask which are sold out (a small answer the CDN keeps for a while).
 // Their Buy gives way to "Sold out" once the last one is sold; if the answer never comes, Buy stays, and Stripe's own
-// page says when a link has stopped. Asked on load, every minute while the page is in view, and on coming back to it.
+// page says when a link has stopped. Asked on load, every 25 s while the page is in view, and on coming back to it:
+// with the answer at most 30 s old (src/stock/handler.ts), a sale shows within a minute.
 const stockList = document.querySelector("[data-stock-url]");
-const STOCK_EVERY_MS = 60_000;
+const STOCK_EVERY_MS = 25_000;
 
 async function refreshStock() {
   try {

@@ -16,7 +16,7 @@ redis.call("HSET", KEYS[2], ARGV[1], sold)
 if sold > tonumber(ARGV[3]) and redis.call("SET", KEYS[3], "1", "NX") then return {sold, 1} end
 return {sold, 0}`;
 
-/** Sales under `<prefix>stock:`: `sold:<run>` sets, the `counts` hash and `alerted:<run>` marks. */
+/** Sales under `<prefix>stock:`: `sold:<run>` sets, the `counts` hash and `alerted:<run>:<stock>` marks. */
 export function upstashSales(redis: Redis, prefix = KEY_PREFIX): SalesStore {
   const key = (name: string) => `${prefix}stock:${name}`;
   return {
@@ -24,14 +24,14 @@ export function upstashSales(redis: Redis, prefix = KEY_PREFIX): SalesStore {
       const [sold, alert] = await guard(() =>
         redis.eval<string[], [number, number]>(
           RECORD,
-          [key(`sold:${run}`), key("counts"), key(`alerted:${run}`)],
+          [key(`sold:${run}`), key("counts"), key(`alerted:${run}:${stock}`)],
           [run, orderKey, String(stock)],
         ),
       );
       return { sold: Number(sold), alert: alert === 1 };
     },
-    async clearAlert(run) {
-      await guard(() => redis.del(key(`alerted:${run}`)));
+    async clearAlert(run, stock) {
+      await guard(() => redis.del(key(`alerted:${run}:${stock}`)));
     },
     async counts(runs) {
       if (runs.length === 0) return [];

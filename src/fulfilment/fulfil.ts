@@ -520,10 +520,10 @@ function orderEmails(
   return emails;
 }
 
-/** The merchant hears once that a product sold more than its stock: one queued email, named by the product and stock. */
+/** The merchant hears once that a run sold more than its stock: one queued email, named by the run and the stock. */
 function oversoldNotifier(deps: FulfilmentDeps): OversoldNotifier {
   return {
-    async notifyOversold(productId, sold, stock) {
+    async notifyOversold(productId, run, sold, stock) {
       if (!deps.merchantEmail) return;
       const productName = deps.stock?.catalog.products.find((product) => product.id === productId)?.name;
       await deps.mailer.send(
@@ -534,7 +534,7 @@ function oversoldNotifier(deps: FulfilmentDeps): OversoldNotifier {
             deps.shop,
           ),
         },
-        emailKey("oversold", `${productId}-${stock}`),
+        emailKey("oversold", `${run}-${stock}`),
       );
     },
   };

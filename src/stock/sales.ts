@@ -25,8 +25,9 @@ export interface SaleCount {
   /** Orders of the run, this one included. */
   sold: number;
   /**
-   * True for exactly one call once `sold` exceeds the stock (until clearAlert): the call that must tell the
-   * merchant. A retry of the same order counts nothing twice but can still carry the alert.
+   * True for exactly one call once `sold` exceeds the stock (until clearAlert), per stock: the call that must tell
+   * the merchant. A retry of the same order counts nothing twice but can still carry the alert; a run oversold
+   * again after the merchant raised its stock alerts again.
    */
   alert: boolean;
 }
@@ -35,15 +36,16 @@ export interface SaleCount {
 export interface SalesStore {
   /** Counts `orderKey` in `run` once, however often it is recorded. */
   record(run: string, orderKey: string, stock: number): Promise<SaleCount>;
-  /** Takes back the alert of `run` when it could not be queued, so the next record carries it again. */
-  clearAlert(run: string): Promise<void>;
+  /** Takes back the alert of `run` at `stock` when it could not be queued, so the next record carries it again. */
+  clearAlert(run: string, stock: number): Promise<void>;
   /** Orders of each run, 0 for a run without any, in the order asked. */
   counts(runs: string[]): Promise<number[]>;
 }
 
 /** Tells the merchant that a product sold more than its stock (one email to MERCHANT_EMAIL, through the outbox). */
 export interface OversoldNotifier {
-  notifyOversold(productId: string, sold: number, stock: number): Promise<void>;
+  /** `run` names the email once per run and stock (runOf). */
+  notifyOversold(productId: string, run: string, sold: number, stock: number): Promise<void>;
 }
 
 /** What recordSales needs. */
@@ -69,10 +71,10 @@ export async function recordSales(order: Order, deps: SalesDeps): Promise<void> 
     const { sold, alert } = await sales.record(run, order.orderNumber, product.stock);
     if (!alert) continue;
     try {
-      await notifier.notifyOversold(product.id, sold, product.stock);
+      await notifier.notifyOversold(product.id, run, sold, product.stock);
       log("stock.oversold", { productId: product.id, sold, stock: product.stock });
     } catch (error) {
-      await sales.clearAlert(run);
+      await sales.clearAlert(run, product.stock);
       log("stock.alert_failed", { productId: product.id, reason: reasonOf(error, "notify_failed") });
       throw error;
     }

@@ -102,9 +102,12 @@ describe("the sales count", () => {
     expect(await sales.record("mug:usd:2400", "AAAA-0003", 2)).toEqual({ sold: 3, alert: true });
     expect(await sales.record("mug:usd:2400", "AAAA-0004", 2)).toEqual({ sold: 4, alert: false });
     // Taken back (the alert could not be queued), the mark goes to the next record, even a retry of the same order.
-    await sales.clearAlert("mug:usd:2400");
+    await sales.clearAlert("mug:usd:2400", 2);
     expect(await sales.record("mug:usd:2400", "AAAA-0004", 2)).toEqual({ sold: 4, alert: true });
-    expect(await sales.counts(["mug:usd:2400", "mug:usd:2600", "tote:usd:3200"])).toEqual([4, 0, 0]);
+    // The merchant raised the stock (the sync reopens the link): oversold again past the new stock, told again.
+    expect(await sales.record("mug:usd:2400", "AAAA-0005", 4)).toEqual({ sold: 5, alert: true });
+    expect(await sales.record("mug:usd:2400", "AAAA-0006", 4)).toEqual({ sold: 6, alert: false });
+    expect(await sales.counts(["mug:usd:2400", "mug:usd:2600", "tote:usd:3200"])).toEqual([6, 0, 0]);
   });
 
   it("counts concurrent orders exactly, and alerts exactly once", async () => {
@@ -135,7 +138,7 @@ describe("recordSales", () => {
     // Open checkouts complete past the link's limit: two more mugs, one alert.
     await recordSales(orderOf("ORDR-0003", ["camp-mug"]), deps);
     await recordSales(orderOf("ORDR-0004", ["camp-mug"]), deps);
-    expect(notifier.alerts).toEqual([{ productId: "camp-mug", sold: 3, stock: 2 }]);
+    expect(notifier.alerts).toEqual([{ productId: "camp-mug", run: "camp-mug:usd:2400", sold: 3, stock: 2 }]);
     expect(entries).toEqual([{ event: "stock.oversold", productId: "camp-mug", sold: 3, stock: 2 }]);
 
     // A sale at an older price belongs to that price's run (its own Payment Link), not the current one.
@@ -156,7 +159,7 @@ describe("recordSales", () => {
       { event: "stock.alert_failed", productId: "camp-mug", reason: "notify_failed" },
     ]);
     await recordSales(orderOf("MUGS-0003", ["camp-mug"]), deps);
-    expect(notifier.alerts).toEqual([{ productId: "camp-mug", sold: 3, stock: 2 }]);
+    expect(notifier.alerts).toEqual([{ productId: "camp-mug", run: "camp-mug:usd:2400", sold: 3, stock: 2 }]);
   });
 });
 
@@ -178,7 +181,7 @@ describe("GET /api/stock", () => {
     expect(await response.text()).toBe('{"soldOut":["camp-mug"]}');
     expect(Object.fromEntries(response.headers)).toEqual(STOCK_HEADERS);
     expect(response.headers.get("netlify-cdn-cache-control")).toBe(
-      "public, durable, s-maxage=30, stale-while-revalidate=10",
+      "public, durable, s-maxage=20, stale-while-revalidate=5",
     );
   });
 

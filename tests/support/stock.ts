@@ -10,13 +10,13 @@ export class MemorySales implements SalesStore {
     const orders = this.orders.get(run) ?? new Set<string>();
     orders.add(orderKey);
     this.orders.set(run, orders);
-    const alert = orders.size > stock && !this.alerted.has(run);
-    if (alert) this.alerted.add(run);
+    const alert = orders.size > stock && !this.alerted.has(`${run}:${stock}`);
+    if (alert) this.alerted.add(`${run}:${stock}`);
     return { sold: orders.size, alert };
   }
 
-  async clearAlert(run: string): Promise<void> {
-    this.alerted.delete(run);
+  async clearAlert(run: string, stock: number): Promise<void> {
+    this.alerted.delete(`${run}:${stock}`);
   }
 
   async counts(runs: string[]): Promise<number[]> {
@@ -26,14 +26,14 @@ export class MemorySales implements SalesStore {
 
 /** Remembers every alert; `failNext` makes the next one throw, as an outbox that cannot queue. */
 export class RecordingNotifier implements OversoldNotifier {
-  readonly alerts: { productId: string; sold: number; stock: number }[] = [];
+  readonly alerts: { productId: string; run: string; sold: number; stock: number }[] = [];
   failNext = false;
 
-  async notifyOversold(productId: string, sold: number, stock: number): Promise<void> {
+  async notifyOversold(productId: string, run: string, sold: number, stock: number): Promise<void> {
     if (this.failNext) {
       this.failNext = false;
       throw new Error("outbox unavailable");
     }
-    this.alerts.push({ productId, sold, stock });
+    this.alerts.push({ productId, run, sold, stock });
   }
 }

@@ -69,7 +69,7 @@ describe("limited stock at fulfilment", () => {
       (email) => /sold more/i.test(email.subject) || /oversold/i.test(email.idempotencyKey),
     );
     expect(alerts.map((email) => [email.to, email.idempotencyKey])).toEqual([
-      ["owner@shop.example", "linkshop-oversold-poster-2"],
+      ["owner@shop.example", "linkshop-oversold-poster:usd:4000-2"],
     ]);
     // Every customer still got a receipt: the order was paid.
     expect(mailer.sent.filter((email) => email.to === "jenny@example.com")).toHaveLength(4);
