@@ -9,7 +9,7 @@ import {
   renderRefundConfirmation,
   renderRefundNotice,
 } from "../email/templates.ts";
-import { PermanentError } from "../lib/errors.ts";
+import { InProgressError, PermanentError } from "../lib/errors.ts";
 import { emptyRecord, type LedgerRecord, type OrderState } from "../order/ledger.ts";
 import type { ChargeRefund, DisputeChange } from "../order/payments.ts";
 import { emailKey, inScope, isCustomerEmail, SESSION_ID, sessionKey } from "../order/session.ts";
@@ -52,7 +52,7 @@ export async function recordRefund(refund: ChargeRefund, deps: FulfilmentDeps): 
       accessRevoked: hasFiles ? revoke || base.state === "refunded" : undefined,
       livemode: refund.livemode,
     };
-    let record: LedgerRecord = {
+    const record: LedgerRecord = {
       ...base,
       state,
       paymentIntent: refund.paymentIntent,
@@ -80,10 +80,7 @@ export async function recordRefund(refund: ChargeRefund, deps: FulfilmentDeps): 
           ...renderRefundConfirmation(notice, deps.shop),
         },
     ]);
-    if (existing || revoke) {
-      record = { ...record, notices: [...(record.notices ?? []), name] };
-      await putExpected(deps, key, state, record);
-    }
+    if (existing || revoke) await recordNotice(deps, key, name);
     deps.log("order.refunded", { sessionId: key, full: refund.full, revoked: revoke, notices: sent });
     return { outcome: "fulfilled", reason: revoke ? "refunded_access_revoked" : "refunded_access_kept" };
   });
@@ -116,7 +113,7 @@ export async function recordDispute(change: DisputeChange, deps: FulfilmentDeps)
       if (state === "failed") reason = "dispute_won_not_fulfilled";
     }
     if (base.state === "refunded") state = "refunded";
-    let record: LedgerRecord = {
+    const record: LedgerRecord = {
       ...base,
       state,
       paymentIntent: change.paymentIntent,
@@ -142,11 +139,27 @@ export async function recordDispute(change: DisputeChange, deps: FulfilmentDeps)
     const sent = await sendNotices(deps, key, name, [
       deps.merchantEmail && { to: deps.merchantEmail, ...renderDisputeNotice(notice, deps.shop) },
     ]);
-    record = { ...record, notices: [...(record.notices ?? []), name] };
-    await putExpected(deps, key, state, record);
+    await recordNotice(deps, key, name);
     deps.log("order.disputed", { sessionId: key, status: outcome, notices: sent });
     return { outcome: "fulfilled", reason: `dispute_${outcome}` };
   });
+}
+
+/** How often a notice is written again on a record that changed underneath. */
+const NOTICE_ATTEMPTS = 3;
+
+/**
+ * Records that the notices named `name` went out, on the order's record as it is now: while they were being queued
+ * the mail drain may have recorded an email of the order as sent, which a copy read before would erase.
+ */
+async function recordNotice(deps: FulfilmentDeps, key: string, name: string): Promise<void> {
+  for (let attempt = 0; attempt < NOTICE_ATTEMPTS; attempt++) {
+    const current = await deps.ledger.get(key);
+    if (!current || current.notices?.includes(name)) return;
+    const next = { ...current, notices: [...(current.notices ?? []), name], updatedAt: deps.now() };
+    if (await deps.ledger.put(key, current.state, next)) return;
+  }
+  throw new InProgressError("ledger changed underneath");
 }
 
 /**

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { drainMail } from "../../src/fulfilment/mail.ts";
+import { recordDispute } from "../../src/fulfilment/refunds.ts";
 import type { BatchOutcome, MailJob } from "../../src/fulfilment/ports.ts";
 import { type LedgerRecord, emptyRecord } from "../../src/order/ledger.ts";
 import { fakeDeps } from "../support/fakes.ts";
@@ -98,5 +99,41 @@ describe("settling a batch on an order that changed", () => {
     expect(await drainMail({ ...fake.drainDeps, sender }, 20_000)).toMatchObject({ sent: 2, fulfilled: 1 });
     expect(await ledger.get(KEY)).toMatchObject({ state: "fulfilled", queued: [] });
     expect(mailer.sent.map((email) => email.subject)).toEqual(["notice", "receipt"]);
+  });
+});
+
+describe("a dispute recorded while the drain records the order's emails", () => {
+  it("keeps what the drain recorded: its notice is added to the record as it is then", async () => {
+    const { ledger, record, deps, drain, mailer } = await queuedOrder();
+    expect(await ledger.put(KEY, "fulfilling", { ...record, paymentIntent: "pi_settle1" })).toBe(true);
+    // The drain runs while the dispute's notice is being queued: it sends the receipt and notice and records them
+    // on the (now disputed) order, between the dispute's two writes.
+    const queue = deps.mailer;
+    const mailerDuring = {
+      async send(...args: Parameters<typeof queue.send>) {
+        const queued = await queue.send(...args);
+        await drain();
+        return queued;
+      },
+    };
+    const opened = await recordDispute(
+      {
+        disputeId: "dp_settle1",
+        paymentIntent: "pi_settle1",
+        currency: "usd",
+        amount: 4010,
+        reason: "fraudulent",
+        status: "needs_response",
+        closed: false,
+        dueBy: undefined,
+        livemode: false,
+      },
+      { ...deps, mailer: mailerDuring },
+    );
+    expect(opened).toMatchObject({ outcome: "fulfilled", reason: "dispute_opened" });
+    const after = await ledger.get(KEY);
+    expect(after).toMatchObject({ state: "disputed", queued: [], notices: ["dispute-dp_settle1-opened"] });
+    expect(Object.keys(after?.emails ?? {}).sort()).toEqual(["notice", "receipt"]);
+    expect(mailer.sent.map((email) => email.subject)).toEqual(expect.arrayContaining(["receipt", "notice"]));
   });
 });
