@@ -123,11 +123,19 @@ export async function drainMail(deps: DrainDeps, budgetMs: number): Promise<Drai
       await deps.wait(take.until - now);
       continue;
     }
-    const { id, jobs, records } = take;
+    const { id, records } = take;
+    // The emails of an order refunded or disputed while they waited are not sent. Only while no attempt of the
+    // batch can have been accepted: its key then still names nothing, so the batch may change.
+    const withheld = take.uncertainSince === null ? take.jobs.filter((job) => withholds(job, records)) : [];
+    const jobs = take.jobs.filter((job) => !withheld.includes(job));
     if (take.uncertainSince !== null && now - take.uncertainSince > IDEMPOTENCY_WINDOW_MS) {
       // Perhaps sent a day ago, perhaps not: its key no longer protects a second send. The merchant decides.
       const refusedAll = jobs.map((_, index) => ({ index, reason: "outcome_unknown_key_expired" }));
       await settle(deps, id, jobs, records, { kind: "sent", ids: [], refused: refusedAll }, summary);
+      continue;
+    }
+    if (jobs.length === 0) {
+      await settle(deps, id, [], records, { kind: "sent", ids: [], refused: [] }, summary, withheld);
       continue;
     }
     summary.requests++;
@@ -145,7 +153,7 @@ export async function drainMail(deps: DrainDeps, budgetMs: number): Promise<Drai
     switch (outcome.kind) {
       case "sent":
         summary.sent += outcome.ids.length - outcome.refused.length;
-        await settle(deps, id, jobs, records, outcome, summary);
+        await settle(deps, id, jobs, records, outcome, summary, withheld);
         continue;
       case "refused":
         await settle(
@@ -155,6 +163,7 @@ export async function drainMail(deps: DrainDeps, budgetMs: number): Promise<Drai
           records,
           { kind: "sent", ids: [], refused: jobs.map((_, index) => ({ index, reason: outcome.reason })) },
           summary,
+          withheld,
         );
         continue;
       case "rate_limited": {
@@ -185,8 +194,17 @@ export async function drainMail(deps: DrainDeps, budgetMs: number): Promise<Drai
   return { ...summary, stopped: "deadline" };
 }
 
-/** What the provider said of one email of an order: accepted (with its id, when it gave one) or refused. */
-type EmailAnswer = { slot: string; id: string | undefined; refused: string | undefined };
+/**
+ * What became of one email of an order: accepted (with its id, when the provider gave one), refused, or withheld
+ * (not sent: the order was refunded or disputed while it waited).
+ */
+type EmailAnswer = { slot: string; id: string | undefined; refused: string | undefined; withheld?: true };
+
+/** Whether a waiting email is not to be sent: its order was refunded or disputed while it waited. */
+function withholds(job: MailJob, records: Record<string, LedgerRecord>): boolean {
+  const state = job.order && records[job.order.key]?.state;
+  return state === "refunded" || state === "disputed";
+}
 
 /** How often a drain reads an order again when its record changed while the batch was out. */
 const SETTLE_ATTEMPTS = 3;
@@ -204,6 +222,7 @@ async function settle(
   records: Record<string, LedgerRecord>,
   outcome: Extract<BatchOutcome, { kind: "sent" }>,
   summary: DrainSummary,
+  withheld: MailJob[] = [],
 ): Promise<void> {
   const now = deps.now();
   const refused = new Map(outcome.refused.map(({ index, reason }) => [index, reason]));
@@ -217,11 +236,21 @@ async function settle(
     const { key, slot } = job.order;
     answers.set(key, [...(answers.get(key) ?? []), { slot, id: outcome.ids[index], refused: reason }]);
   });
+  for (const { order } of withheld) {
+    if (!order) continue;
+    const answer: EmailAnswer = { slot: order.slot, id: undefined, refused: undefined, withheld: true };
+    answers.set(order.key, [...(answers.get(order.key) ?? []), answer]);
+    deps.log("mail.withheld", { sessionId: records[order.key]?.sessionId, slot: order.slot });
+  }
   const writes = [...answers].flatMap(([key, answered]) => {
     const stored = records[key];
     return stored ? [{ key, expected: stored.state, ...applyAnswers(deps, key, stored, answered, now) }] : [];
   });
-  const refusedIds = jobs.filter((_, index) => refused.has(index)).map((job) => job.id);
+  // Neither refused nor withheld emails are remembered as sent: a merchant's retry may queue them again.
+  const refusedIds = [
+    ...jobs.filter((_, index) => refused.has(index)).map((job) => job.id),
+    ...withheld.map((job) => job.id),
+  ];
   const written = await deps.queue.finish(
     batchId,
     writes.map(({ key, expected, record }) => ({ key, expected, record })),
@@ -289,8 +318,9 @@ function applyAnswers(
 ): { record: LedgerRecord; alert: MailJob | undefined } {
   let updated: LedgerRecord = { ...record, updatedAt: now };
   let alert: MailJob | undefined;
-  for (const { slot, id, refused } of answered) {
+  for (const { slot, id, refused, withheld } of answered) {
     updated.queued = (updated.queued ?? []).filter((name) => name !== slot);
+    if (withheld) continue;
     if (!refused) {
       updated.emails = { ...updated.emails, [slot]: id ?? "accepted" };
       continue;
