@@ -119,9 +119,9 @@ export async function handleEvent(event: EventPayload, deps: FulfilmentDeps): Pr
 }
 
 /**
- * Whether the event is young enough to trust its snapshot of the session. Any earlier send of this order came after
- * the event was created, so within Resend's idempotency window its keys still stop a second email even if the ledger
- * was lost; only an older event needs Stripe's current copy of the session (one more read) before a first send.
+ * Whether the event is young enough to trust its snapshot of the session: the ledger records every send of its order,
+ * so only an older event needs Stripe's current copy of the session (one more read) before a first send. A ledger
+ * lost within that time is not caught here (README, "Exactly once, at any age").
  */
 function recent(event: EventPayload, nowMs: number): boolean {
   return typeof event.created === "number" && nowMs - event.created * 1000 < IDEMPOTENCY_WINDOW_MS;
