@@ -164,7 +164,7 @@ export class EmulatorRoutes {
 }
 
 /**
- * The active Payment Link `npm start` made for the catalog product `productId` (the link carries its `linkshop_id`).
+ * The Payment Link `npm start` made last for the catalog product `productId` (the link carries its `linkshop_id`).
  * Exit 1 when the emulator at `emulatorUrl` has no such link, or only stopped ones (its stock is sold): nothing is
  * bought then.
  */
@@ -174,10 +174,13 @@ export async function activeLinkOf(
   emulatorUrl: string,
 ): Promise<Stripe.PaymentLink> {
   let stopped: Stripe.PaymentLink | undefined;
+  // Newest first: the product's newest link is the one the catalog sells now (a new price makes a new link, and
+  // the older ones may still be active), so it alone decides.
   for await (const candidate of stripe.paymentLinks.list({ limit: 100 })) {
     if (candidate.metadata?.[SHOP_MARKER] !== productId) continue;
     if (candidate.active) return candidate;
-    stopped ??= candidate;
+    stopped = candidate;
+    break;
   }
   if (stopped) {
     const completed = stopped.restrictions?.completed_sessions;

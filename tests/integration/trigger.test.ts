@@ -340,10 +340,12 @@ describe("npm run trigger on the Stripe emulator", () => {
 
   describe("--product of a product with stock", () => {
     /** Syncs the sample catalog with `stock` on the trail maps into the emulator, as npm start does. */
-    async function syncStock(stock: number | undefined): Promise<Stripe.PaymentLink> {
+    async function syncStock(stock: number | undefined, amount?: number): Promise<Stripe.PaymentLink> {
       const catalog = JSON.parse(readFileSync(CATALOG, "utf8")) as { products: Record<string, unknown>[] };
       for (const product of catalog.products) {
-        if (product.id === "trail-maps") product.stock = stock;
+        if (product.id !== "trail-maps") continue;
+        product.stock = stock;
+        if (amount !== undefined) product.price = { ...(product.price as object), amount };
       }
       // Beside the sample pictures, which the sync checks: the project folder borrows public/.
       if (!existsSync(join(project, "public")))
@@ -385,6 +387,18 @@ describe("npm run trigger on the Stripe emulator", () => {
       const page = await fetch(link.url);
       expect(page.status).toBe(410);
       expect(await page.text()).toContain("Sold out: every one of these has found a home.");
+    });
+
+    it("buys through the product's newest link only: an older price's link that is still active is not used", async () => {
+      const older = await syncStock(5);
+      const newer = await syncStock(1, 1234);
+      expect(newer.id).not.toBe(older.id);
+      expect((await buy()).code).toBe(0);
+      expect((await stripe.paymentLinks.retrieve(newer.id)).active).toBe(false);
+      expect((await stripe.paymentLinks.retrieve(older.id)).active).toBe(true);
+      const again = await buy();
+      expect(again.code).toBe(1);
+      expect(again.err).toContain(`The Payment Link of "trail-maps" (${newer.id}) is no longer active`);
     });
 
     it("catalog:sync raises the limit and reopens a sold-out link, and removes the limit with the stock", async () => {
