@@ -165,7 +165,7 @@ export class EmulatorRoutes {
 
 /**
  * The Payment Link `npm start` made last for the catalog product `productId` (the link carries its `linkshop_id`).
- * Exit 1 when the emulator at `emulatorUrl` has no such link, or only stopped ones (its stock is sold): nothing is
+ * Exit 1 when the emulator at `emulatorUrl` has no such link, or that link has stopped (its stock is sold): nothing is
  * bought then.
  */
 export async function activeLinkOf(
