@@ -42,7 +42,13 @@ import {
 import { downloadLinks, linkProblem, orderFiles } from "./downloads.ts";
 import { IDEMPOTENCY_WINDOW_MS, markOnStripe } from "./mail.ts";
 import type { Catalog } from "../shop/catalog.ts";
-import { type OversoldNotifier, recordSales, type SalesStore } from "../stock/sales.ts";
+import {
+  type OversoldNotifier,
+  recordCheckout,
+  recordSales,
+  type SalesDeps,
+  type SalesStore,
+} from "../stock/sales.ts";
 import { customerHash } from "../order/customers.ts";
 import type {
   ClaimStore,
@@ -189,6 +195,9 @@ async function sendOrder({ session, deps, options, key, existing }: OrderRun): P
     return recordFailure(deps, key, session.id, `line_items:${error.reason}`, options.by, existing);
   }
   const order = toOrder(session, lineItems);
+  // Counted before anything is queued or refused: Stripe's limit counts the completed checkout either way, and a
+  // retry after a store failure counts it (once) before anything is sent.
+  if (deps.stock) await recordSales(order, stockDeps(deps, deps.stock));
   const files = orderFiles(order, deps.shop);
   const problem =
     orderProblem(order) ?? (files.length > 0 ? linkProblem(deps.shop, deps.downloadSecret) : undefined);
@@ -231,9 +240,6 @@ async function sendOrder({ session, deps, options, key, existing }: OrderRun): P
     queued: slots,
     ...(!queued && { fulfilledAt: now }),
   };
-  // Counted before the order is queued, so a retry after a store failure counts it (once) before anything is sent.
-  if (deps.stock)
-    await recordSales(order, { ...deps.stock, notifier: oversoldNotifier(deps), log: deps.log });
   // The customer finds the order on their own page later, by the keyed hash of their address (never the address).
   const customer =
     order.customerEmail && deps.downloadSecret
@@ -369,6 +375,8 @@ export async function recordAwaitingPayment(
   if (refused) return refused;
   const record = { ...blankRecord(session, deps.now()), state: "awaiting_payment" as const };
   await deps.ledger.put(key, "absent", record);
+  // Stripe's limit counts the checkout now, whether the payment clears or not: so does the shop's stock.
+  if (deps.stock) await recordCheckout(session, stockDeps(deps, deps.stock));
   return { outcome: "ignored", reason: "awaiting_payment" };
 }
 
@@ -518,6 +526,11 @@ function orderEmails(
   if (deps.merchantEmail)
     emails.push(["notice", { to: deps.merchantEmail, ...renderMerchantNotice(order, deps.shop) }]);
   return emails;
+}
+
+/** What counting stock takes: the shop's catalog and sales store, the oversold email, the log. */
+function stockDeps(deps: FulfilmentDeps, stock: NonNullable<FulfilmentDeps["stock"]>): SalesDeps {
+  return { ...stock, notifier: oversoldNotifier(deps), log: deps.log };
 }
 
 /** The merchant hears once that a run sold more than its stock: one queued email, named by the run and the stock. */

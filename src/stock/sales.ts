@@ -4,7 +4,9 @@
  */
 import { reasonOf } from "../lib/errors.ts";
 import type { Logger } from "../lib/log.ts";
-import type { Order } from "../order/model.ts";
+import { SHOP_MARKER } from "../order/metadata.ts";
+import type { Order, SessionPayload } from "../order/model.ts";
+import { orderNumber } from "../order/number.ts";
 import type { Catalog, Product } from "../shop/catalog.ts";
 
 /**
@@ -63,21 +65,43 @@ export interface SalesDeps {
  * Redis fails, and the notifier's error when the alert could not be queued (it is then retried with the order).
  */
 export async function recordSales(order: Order, deps: SalesDeps): Promise<void> {
+  for (const item of order.items)
+    await countSale(item.productId, order.currency, item.unitAmount, order.orderNumber, deps);
+}
+
+/**
+ * Counts a completed checkout whose payment has not cleared (a delayed payment method): Stripe's limit counts it
+ * already, whether the payment later succeeds or fails, so the shop does too; its fulfilment, if it comes, counts
+ * nothing twice. No line items are needed: a product with stock sells one unit through its own Payment Link, whose
+ * `linkshop_id` the session carries, so the session's subtotal is the unit price.
+ */
+export async function recordCheckout(session: SessionPayload, deps: SalesDeps): Promise<void> {
+  const productId = session.metadata?.[SHOP_MARKER];
+  if (!productId || session.currency == null || session.amount_subtotal == null) return;
+  await countSale(productId, session.currency, session.amount_subtotal, orderNumber(session.id), deps);
+}
+
+/** Counts one order of a product with stock in its run, and tells the merchant when the run is oversold. */
+async function countSale(
+  productId: string | undefined,
+  currency: string,
+  unitAmount: number,
+  orderKey: string,
+  deps: SalesDeps,
+): Promise<void> {
   const { catalog, sales, notifier, log } = deps;
-  for (const item of order.items) {
-    const product = catalog.products.find((candidate) => candidate.id === item.productId);
-    if (product?.stock === undefined) continue;
-    const run = runOf(product.id, order.currency, item.unitAmount);
-    const { sold, alert } = await sales.record(run, order.orderNumber, product.stock);
-    if (!alert) continue;
-    try {
-      await notifier.notifyOversold(product.id, run, sold, product.stock);
-      log("stock.oversold", { productId: product.id, sold, stock: product.stock });
-    } catch (error) {
-      await sales.clearAlert(run, product.stock);
-      log("stock.alert_failed", { productId: product.id, reason: reasonOf(error, "notify_failed") });
-      throw error;
-    }
+  const product = catalog.products.find((candidate) => candidate.id === productId);
+  if (product?.stock === undefined) return;
+  const run = runOf(product.id, currency, unitAmount);
+  const { sold, alert } = await sales.record(run, orderKey, product.stock);
+  if (!alert) return;
+  try {
+    await notifier.notifyOversold(product.id, run, sold, product.stock);
+    log("stock.oversold", { productId: product.id, sold, stock: product.stock });
+  } catch (error) {
+    await sales.clearAlert(run, product.stock);
+    log("stock.alert_failed", { productId: product.id, reason: reasonOf(error, "notify_failed") });
+    throw error;
   }
 }
 

@@ -24,11 +24,12 @@ function setup() {
     log: fakes.deps.log,
     drain: fakes.drain,
   });
-  const order = () => {
+  const order = (overrides: Record<string, unknown> = {}) => {
     const session = checkoutSession({
       amount_subtotal: 4000,
       amount_total: 4000,
       metadata: { linkshop_id: "poster" },
+      ...overrides,
     });
     fakes.sessions.sessions.set(session.id, structuredClone(session) as never);
     fakes.lineItems.items[session.id] = [
@@ -45,9 +46,15 @@ function setup() {
     ] as unknown as LineItemPayload[];
     return stripeEvent("checkout.session.completed", session);
   };
+  /** The same checkout's delayed payment clearing: its async_payment_succeeded event. */
+  const cleared = (event: ReturnType<typeof order>) =>
+    stripeEvent("checkout.session.async_payment_succeeded", {
+      ...(event.data.object as Record<string, unknown>),
+      payment_status: "paid",
+    });
   const deliver = async (event: unknown) =>
     (await handle(webhookRequest(JSON.stringify(event), { secret }))).status;
-  return { ...fakes, sales, order, deliver };
+  return { ...fakes, sales, order, cleared, deliver };
 }
 
 describe("limited stock at fulfilment", () => {
@@ -73,5 +80,18 @@ describe("limited stock at fulfilment", () => {
     ]);
     // Every customer still got a receipt: the order was paid.
     expect(mailer.sent.filter((email) => email.to === "jenny@example.com")).toHaveLength(4);
+  });
+
+  it("counts a delayed payment's checkout when it completes, as Stripe's limit does, and once when it clears", async () => {
+    const { order, cleared, deliver, sales } = setup();
+    const unpaid = order({ payment_status: "unpaid" });
+    expect(await deliver(unpaid)).toBe(200);
+    expect(await sales.counts(["poster:usd:4000"])).toEqual([1]);
+    // The payment clears: fulfilled now, still one checkout.
+    expect(await deliver(cleared(unpaid))).toBe(200);
+    expect(await sales.counts(["poster:usd:4000"])).toEqual([1]);
+    // Another checkout whose payment never clears: Stripe's link has counted two, and so has the shop.
+    expect(await deliver(order({ payment_status: "unpaid" }))).toBe(200);
+    expect(await soldOutProducts(catalog, sales)).toEqual(["poster"]);
   });
 });
