@@ -167,16 +167,30 @@ async function startOrder(run: OrderRun): Promise<ActionResult> {
   }
   const stripeAt = fulfilledOnStripe(current);
   if (stripeAt !== undefined) {
-    // Redis lost the record (or never had it) but Stripe remembers: restore the record, send nothing.
+    // Redis lost the record (or never had it) but Stripe remembers: restore the record, send nothing. With the
+    // line items at hand (the thank-you page reads them with the session), the order's items and files come back
+    // too, so its download links work again.
     const base = existing ?? blankRecord(session, deps.now());
-    await deps.ledger.put(key, existing?.state ?? "absent", {
-      ...base,
-      state: "fulfilled",
-      reason: "restored_from_stripe",
-      fulfilledAt: stripeAt || deps.now(),
-      updatedAt: deps.now(),
-      by: options.by,
-    });
+    const order = options.lineItems && toOrder(session, options.lineItems);
+    const customer =
+      order?.customerEmail && deps.downloadSecret
+        ? customerHash(order.customerEmail, deps.downloadSecret)
+        : undefined;
+    await deps.ledger.put(
+      key,
+      existing?.state ?? "absent",
+      {
+        ...base,
+        ...(order && { ...orderSummary(order), ...delivered(session, orderFiles(order, deps.shop)) }),
+        state: "fulfilled",
+        reason: "restored_from_stripe",
+        fulfilledAt: stripeAt || deps.now(),
+        updatedAt: deps.now(),
+        by: options.by,
+      },
+      // Found again on the customer's own page, as the order was before the loss.
+      customer ? { customer } : undefined,
+    );
     return { outcome: "duplicate", reason: "fulfilled_on_stripe" };
   }
   if (existing?.state === "failed" && !options.retryFailed)
@@ -281,7 +295,8 @@ export async function resendReceipt(
     // Fulfilled according to Stripe only (the record was lost): the record is restored as fulfilled.
     const base: LedgerRecord =
       existing?.state === "fulfilled"
-        ? existing
+        ? // A record restored without its details (from Stripe's marker alone) gets its files and PaymentIntent.
+          { ...existing, ...delivered(session, files) }
         : {
             ...(existing ?? blankRecord(session, deps.now())),
             ...orderSummary(order),
