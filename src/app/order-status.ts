@@ -1,6 +1,7 @@
 /**
  * The order-status function's composition, built once per cold start: Upstash for the ledger, the mail queue, the
- * remembered answers and the budgets (each client's, and the whole shop's), and Stripe over `fetch`. It loads neither the Stripe nor the Resend SDK.
+ * remembered answers and the budgets (each client's, and the whole shop's), and Stripe over `fetch`. It loads
+ * neither the Stripe nor the Resend SDK.
  */
 import { upstashClientLimiter, withSharedBudget } from "../adapters/ratelimit.ts";
 import { stripeRest } from "../adapters/stripe-rest.ts";

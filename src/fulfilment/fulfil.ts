@@ -172,10 +172,7 @@ async function startOrder(run: OrderRun): Promise<ActionResult> {
     // too, so its download links work again.
     const base = existing ?? blankRecord(session, deps.now());
     const order = options.lineItems && toOrder(session, options.lineItems);
-    const customer =
-      order?.customerEmail && deps.downloadSecret
-        ? customerHash(order.customerEmail, deps.downloadSecret)
-        : undefined;
+    const customer = order && customerOf(order, deps);
     await deps.ledger.put(
       key,
       existing?.state ?? "absent",
@@ -254,11 +251,7 @@ async function sendOrder({ session, deps, options, key, existing }: OrderRun): P
     queued: slots,
     ...(!queued && { fulfilledAt: now }),
   };
-  // The customer finds the order on their own page later, by the keyed hash of their address (never the address).
-  const customer =
-    order.customerEmail && deps.downloadSecret
-      ? customerHash(order.customerEmail, deps.downloadSecret)
-      : undefined;
+  const customer = customerOf(order, deps);
   await putExpected(deps, key, existing?.state ?? "absent", next, { jobs, customer });
   if (queued) return { outcome: "queued", reason: "emails_queued" };
   await markOnStripe(deps, session.id, now);
@@ -541,6 +534,13 @@ function orderEmails(
   if (deps.merchantEmail)
     emails.push(["notice", { to: deps.merchantEmail, ...renderMerchantNotice(order, deps.shop) }]);
   return emails;
+}
+
+/** The keyed hash the order is found by on its customer's own page (never the address itself), when it can have one. */
+function customerOf(order: Order, deps: FulfilmentDeps): string | undefined {
+  return order.customerEmail && deps.downloadSecret
+    ? customerHash(order.customerEmail, deps.downloadSecret)
+    : undefined;
 }
 
 /** What counting stock takes: the shop's catalog and sales store, the oversold email, the log. */

@@ -5,6 +5,7 @@
  * the provider's rate limit or daily quota makes the queue wait, never a webhook fail.
  */
 import { renderFailureAlert } from "../email/templates.ts";
+import { InProgressError } from "../lib/errors.ts";
 import type { Logger } from "../lib/log.ts";
 import type { LedgerRecord, OrderState } from "../order/ledger.ts";
 import { emailKey } from "../order/session.ts";
@@ -18,6 +19,7 @@ import type {
   Mailer,
   SessionSource,
 } from "./ports.ts";
+import { updateRecord } from "./records.ts";
 
 /** The most emails Resend takes in one batch request. */
 export const BATCH_MAX = 100;
@@ -206,9 +208,6 @@ function withholds(job: MailJob, records: Record<string, LedgerRecord>): boolean
   return state === "refunded" || state === "disputed";
 }
 
-/** How often a drain reads an order again when its record changed while the batch was out. */
-const SETTLE_ATTEMPTS = 3;
-
 /**
  * Ends a batch the provider answered: records each accepted email on its order (fulfilled once nothing of it waits),
  * records refused ones as failures with an alert to the merchant, then writes Stripe's copy of "fulfilled". An order
@@ -292,15 +291,16 @@ async function settleAgain(
   answered: EmailAnswer[],
   now: number,
 ): Promise<{ from: OrderState; record: LedgerRecord } | undefined> {
-  for (let attempt = 0; attempt < SETTLE_ATTEMPTS; attempt++) {
-    const current = await deps.ledger.get(key);
-    if (!current) return undefined;
-    const { record, alert } = applyAnswers(deps, key, current, answered, now);
-    if (await deps.ledger.put(key, current.state, record, alert ? { jobs: [alert] } : undefined))
-      return { from: current.state, record };
+  try {
+    return await updateRecord(deps.ledger, key, (current) => {
+      const { record, alert } = applyAnswers(deps, key, current, answered, now);
+      return { record, extra: alert && { jobs: [alert] } };
+    });
+  } catch (error) {
+    if (!(error instanceof InProgressError)) throw error;
+    deps.log("mail.settle_conflict", { level: "error", sessionId: key });
+    return undefined;
   }
-  deps.log("mail.settle_conflict", { level: "error", sessionId: key });
-  return undefined;
 }
 
 /**

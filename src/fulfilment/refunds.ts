@@ -9,11 +9,12 @@ import {
   renderRefundConfirmation,
   renderRefundNotice,
 } from "../email/templates.ts";
-import { InProgressError, PermanentError } from "../lib/errors.ts";
+import { PermanentError } from "../lib/errors.ts";
 import { emptyRecord, type LedgerRecord, type OrderState } from "../order/ledger.ts";
 import type { ChargeRefund, DisputeChange } from "../order/payments.ts";
 import { emailKey, inScope, isCustomerEmail, SESSION_ID, sessionKey } from "../order/session.ts";
 import { type ActionResult, type FulfilmentDeps, putExpected, withClaim } from "./fulfil.ts";
+import { updateRecord } from "./records.ts";
 
 /**
  * The ledger key of the order a PaymentIntent paid: from the ledger's own index when fulfilment recorded it (no
@@ -145,21 +146,16 @@ export async function recordDispute(change: DisputeChange, deps: FulfilmentDeps)
   });
 }
 
-/** How often a notice is written again on a record that changed underneath. */
-const NOTICE_ATTEMPTS = 3;
-
 /**
  * Records that the notices named `name` went out, on the order's record as it is now: while they were being queued
  * the mail drain may have recorded an email of the order as sent, which a copy read before would erase.
  */
 async function recordNotice(deps: FulfilmentDeps, key: string, name: string): Promise<void> {
-  for (let attempt = 0; attempt < NOTICE_ATTEMPTS; attempt++) {
-    const current = await deps.ledger.get(key);
-    if (!current || current.notices?.includes(name)) return;
-    const next = { ...current, notices: [...(current.notices ?? []), name], updatedAt: deps.now() };
-    if (await deps.ledger.put(key, current.state, next)) return;
-  }
-  throw new InProgressError("ledger changed underneath");
+  await updateRecord(deps.ledger, key, (current) =>
+    current.notices?.includes(name)
+      ? undefined
+      : { record: { ...current, notices: [...(current.notices ?? []), name], updatedAt: deps.now() } },
+  );
 }
 
 /**
