@@ -25,6 +25,15 @@ function askForLink(email: string, from = client()): Promise<Response> {
   });
 }
 
+/**
+ * The address budget counts in clock hours (fixed windows): a burst that straddles the turn of the hour is counted
+ * in two of them. A test that spends a whole budget starts, if the hour turns within the next 15 s, after it.
+ */
+async function clearOfHourTurn(): Promise<void> {
+  const left = 3_600_000 - (Date.now() % 3_600_000);
+  if (left < 15_000) await new Promise((resolve) => setTimeout(resolve, left + 100));
+}
+
 /** Signs in as `email` the way a customer does: asks, reads the email, returns the link. */
 async function signIn(email: string): Promise<string> {
   const before = shop.emailsTo(email, SIGN_IN).length;
@@ -66,6 +75,7 @@ describe("asking for a sign-in link", () => {
   });
 
   it("sends at most 3 links per address and hour, from 20 concurrent requests of different clients", async () => {
+    await clearOfHourTurn();
     const email = address();
     await shop.buy(email);
     const answers = await Promise.all(Array.from({ length: 20 }, () => askForLink(email)));
@@ -80,6 +90,7 @@ describe("asking for a sign-in link", () => {
   });
 
   it("counts the address's budget whether or not it has orders", async () => {
+    await clearOfHourTurn();
     const email = address();
     const answers = await Promise.all(Array.from({ length: 5 }, () => askForLink(email)));
     expect(answers.map((answer) => answer.status).sort()).toEqual([200, 200, 200, 429, 429]);

@@ -80,21 +80,26 @@ async function cost<T>(work: () => Promise<T>): Promise<{ result: T; commands: n
 }
 
 describe("GET /api/order-status over the bridge and Redis", () => {
-  it("gives each client a budget of Stripe-bound requests: of 25 at once, 20 are answered and 5 refused", async () => {
+  it("gives each client a budget of Stripe-bound requests: of 25 at once, 20 are answered and the rest refused", async () => {
     const ip = newClient();
     const { result, stripe: calls } = await cost(() =>
       Promise.all(Array.from({ length: 25 }, () => ask(unknownId(), ip))),
     );
     expect(ORDER_STATUS_BUDGET.requests).toBe(20);
-    expect(result.filter((r) => r.status === 404)).toHaveLength(20);
+    // Exactly 20 unless the burst straddles two of the sliding window's 60 s windows, which lets one or two more
+    // through (a share of the new window's budget for each second into it); the exact arithmetic is tested with a
+    // clock of its own (tests/unit/order-status.test.ts).
+    const answered = result.filter((r) => r.status === 404).length;
+    expect(answered).toBeGreaterThanOrEqual(20);
     const refused = result.filter((r) => r.status === 429);
-    expect(refused).toHaveLength(5);
+    expect(answered + refused.length).toBe(25);
+    expect(refused.length).toBeGreaterThanOrEqual(3);
     for (const answer of refused) {
       expect(answer.body).toEqual({ error: "rate_limited" });
       expect(Number(answer.retryAfter)).toBeGreaterThanOrEqual(1);
       expect(Number(answer.retryAfter)).toBeLessThanOrEqual(ORDER_STATUS_BUDGET.windowSeconds);
     }
-    expect(calls).toBe(20);
+    expect(calls).toBe(answered);
     // Refused from the instance's memory now: no store command, no Stripe call.
     const blocked = await cost(() => ask(unknownId(), ip));
     expect(blocked).toMatchObject({ result: { status: 429 }, commands: 0, stripe: 0 });
@@ -172,16 +177,24 @@ describe("GET /api/order-status over the bridge and Redis", () => {
       LINKSHOP_REDIS_PREFIX: `${local.prefix}shop-${crypto.randomUUID().slice(0, 8)}:`,
     });
     try {
-      const over = ORDER_STATUS_SHOP_BUDGET.requests + 10;
+      const { requests } = ORDER_STATUS_SHOP_BUDGET;
       const { result, stripe: calls } = await cost(() =>
-        Promise.all(Array.from({ length: over }, () => ask(unknownId(), newClient(), server))),
+        Promise.all(Array.from({ length: requests + 10 }, () => ask(unknownId(), newClient(), server))),
       );
-      expect(result.filter((r) => r.status === 404)).toHaveLength(ORDER_STATUS_SHOP_BUDGET.requests);
+      // Each client asked once, far within its own budget: only the shop's budget refuses. How many pass depends on
+      // where the burst falls in @upstash/ratelimit's sliding window (one straddling two windows lets a few more
+      // through), never fewer than the budget nor, for a burst shorter than a window, twice it. The exact
+      // arithmetic is tested with a clock of its own (tests/unit/order-status.test.ts).
+      const answered = result.filter((r) => r.status === 404).length;
       const refused = result.filter((r) => r.status === 429);
-      expect(refused).toHaveLength(10);
+      expect(answered + refused.length).toBe(requests + 10);
+      expect(answered).toBeGreaterThanOrEqual(requests);
+      expect(answered).toBeLessThan(2 * requests);
+      expect(refused.length).toBeGreaterThan(0);
       expect(refused[0]?.body).toEqual({ error: "rate_limited" });
       expect(Number(refused[0]?.retryAfter)).toBeLessThanOrEqual(ORDER_STATUS_SHOP_BUDGET.windowSeconds);
-      expect(calls).toBe(ORDER_STATUS_SHOP_BUDGET.requests);
+      // Only what was answered reached Stripe.
+      expect(calls).toBe(answered);
     } finally {
       await server.close();
     }

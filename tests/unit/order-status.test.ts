@@ -16,6 +16,7 @@ import { createWebhookHandler } from "../../src/webhook/handler.ts";
 import { orderNumber } from "../../src/order/number.ts";
 import { fakeDeps, testShop } from "../support/fakes.ts";
 import { MemoryLimiter, MemoryStatusStore, pageDeps } from "../support/order-status.ts";
+import { withSharedBudget } from "../../src/adapters/ratelimit.ts";
 import { checkoutSession, lineItem, stripeEvent, webhookRequest } from "../support/stripe-payloads.ts";
 
 function setup() {
@@ -380,6 +381,28 @@ describe("what /api/order-status costs", () => {
     expect(status.commands).toBe(commands);
     // Another address has its own budget.
     expect((await ask(unknownId(), "198.51.100.8")).status).toBe(404);
+  });
+
+  it("fits every client together within the shop's budget: clients under their own budgets are refused past it", async () => {
+    const shop = new MemoryLimiter(Date.now, 3, 10_000);
+    const limiter = withSharedBudget(new MemoryLimiter(Date.now, 2, 60_000), shop);
+    const { ask, sessions } = costed({ limiter });
+    const clients = ["198.51.100.1", "198.51.100.2", "198.51.100.3", "198.51.100.4"];
+    const statuses = [];
+    for (const ip of clients) statuses.push((await ask(unknownId(), ip)).status);
+    expect(statuses).toEqual([404, 404, 404, 429]);
+    expect(sessions.calls).toBe(3);
+    // The shop's budget, known to be spent, refuses the next client before any store command.
+    expect(limiter.blocked("198.51.100.5")).toMatchObject({ allowed: false });
+    // A client over its own budget does not spend the shop's.
+    const own = withSharedBudget(
+      new MemoryLimiter(Date.now, 1, 60_000),
+      new MemoryLimiter(Date.now, 3, 10_000),
+    );
+    expect((await own.take("198.51.100.9")).allowed).toBe(true);
+    expect((await own.take("198.51.100.9")).allowed).toBe(false);
+    expect((await own.take("198.51.100.10")).allowed).toBe(true);
+    expect((await own.take("198.51.100.11")).allowed).toBe(true);
   });
 
   it("asks Stripe nothing when the budget cannot be counted (Redis down): 503, and the page asks again", async () => {
